@@ -1,0 +1,68 @@
+/**
+ * Tornado's three loggers: `access` (one line per request), `app` (application errors,
+ * uncaught exceptions with their stack) and `gen` (everything else: malformed requests,
+ * connection problems).
+ *
+ * Records go to one replaceable sink, so the deck can show a server's access log beside its
+ * output and tests can assert on it. The default sink formats lines as Tornado's
+ * `LogFormatter` does (`[I 261125 00:34:39 web] 200 GET / (127.0.0.1) 0.45ms`) and writes
+ * them through the platform.
+ */
+import { platform } from "./platform/index.js";
+import type { LogLevel } from "./platform/types.js";
+
+export type LoggerName = "tornado.access" | "tornado.application" | "tornado.general";
+
+export interface LogRecord {
+  logger: LoggerName;
+  level: LogLevel;
+  /** The module that logged, as Tornado's `%(module)s` ("web", "http1connection"...). */
+  module: string;
+  message: string;
+  /** Wall-clock ms. */
+  time: number;
+}
+
+export type LogSink = (record: LogRecord) => void;
+
+const p2 = (n: number) => String(n).padStart(2, "0");
+
+/** `[I 261125 00:34:39 web] message`, Tornado's default format (without line numbers). */
+export function formatLogRecord(record: LogRecord): string {
+  const d = new Date(record.time);
+  const stamp = `${p2(d.getUTCFullYear() % 100)}${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`;
+  return `[${record.level[0]!.toUpperCase()} ${stamp} ${record.module}] ${record.message}`;
+}
+
+const defaultSink: LogSink = (record) => platform().log(record.level, formatLogRecord(record));
+let sink: LogSink = defaultSink;
+
+/** Route every log record to `next` (null restores the default); returns the previous sink. */
+export function setLogSink(next: LogSink | null): LogSink {
+  const previous = sink;
+  sink = next ?? defaultSink;
+  return previous;
+}
+
+export class Logger {
+  constructor(readonly name: LoggerName) {}
+  log(level: LogLevel, module: string, message: string): void {
+    sink({ logger: this.name, level, module, message, time: platform().now() });
+  }
+  debug(module: string, message: string): void {
+    this.log("debug", module, message);
+  }
+  info(module: string, message: string): void {
+    this.log("info", module, message);
+  }
+  warning(module: string, message: string): void {
+    this.log("warning", module, message);
+  }
+  error(module: string, message: string): void {
+    this.log("error", module, message);
+  }
+}
+
+export const accessLog = new Logger("tornado.access");
+export const appLog = new Logger("tornado.application");
+export const genLog = new Logger("tornado.general");

@@ -1,0 +1,88 @@
+/**
+ * The platform layer: everything the runtime needs from the world outside JavaScript.
+ *
+ * Tornado talks to the OS through `socket`, `select/epoll`, `hashlib` and `time`. Our port keeps
+ * all of that behind this one interface so the core (`ioloop`, `iostream`, `http1connection`,
+ * `httpserver`, `web`, `template`, ...) imports nothing from `node:` and runs unchanged on Node
+ * (`platform/node.ts`: `node:net`, `node:crypto`, `node:fs`) and in a browser worker
+ * (`platform/memory.ts`: an in-memory network of socket pairs and a virtual file system).
+ *
+ * Bytes are `Uint8Array` everywhere; text is UTF-8 through `TextEncoder`/`TextDecoder`.
+ */
+
+/** One end of a bidirectional byte stream (a TCP connection, or half of an in-memory pair). */
+export interface PlatformSocket {
+  /** Address of the peer, e.g. "127.0.0.1". Used for `request.remoteIp`. */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /**
+   * Queue bytes for sending. Returns false when the platform's send buffer is above its
+   * high-water mark; `onDrain` then fires once it has emptied (back-pressure, as Node's net).
+   */
+  write(data: Uint8Array): boolean;
+  /** Half-close: no more writes; the peer sees end-of-stream after the queued bytes. */
+  end(): void;
+  /** Close both directions now; queued bytes may be dropped. Idempotent. */
+  destroy(): void;
+  /** Stop / restart delivering `onData` (used to bound read buffers). */
+  pause(): void;
+  resume(): void;
+  /** Disable Nagle where that means something. */
+  setNoDelay?(noDelay: boolean): void;
+  /** Handlers; set each at most once, before the first event loop turn. */
+  onData: ((chunk: Uint8Array) => void) | null;
+  /** The peer ended its side (FIN). */
+  onEnd: (() => void) | null;
+  /** The socket is fully closed, for any reason (after this no other event fires). */
+  onClose: ((error?: Error) => void) | null;
+  onDrain: (() => void) | null;
+}
+
+/** A listening socket. */
+export interface PlatformListener {
+  /** The port actually bound (useful when asked for port 0). */
+  readonly port: number;
+  readonly host: string;
+  /** Stop accepting new connections; existing ones stay open. */
+  close(): Promise<void>;
+}
+
+export interface ListenOptions {
+  port: number;
+  /** Default: all interfaces on Node ("::" / "0.0.0.0"); ignored by the memory network. */
+  host?: string;
+  /** Called for every accepted connection. */
+  onConnection: (socket: PlatformSocket) => void;
+}
+
+/** Synchronous, read-only file access: Tornado loads templates and static files synchronously. */
+export interface PlatformFileSystem {
+  /** The file's bytes, or null if it does not exist / is not a regular file. */
+  readFile(path: string): Uint8Array | null;
+  /** Modification time in ms since the epoch, or null if missing. */
+  mtime(path: string): number | null;
+  isDirectory(path: string): boolean;
+}
+
+export interface Platform {
+  /** "node" or "memory": shows up in logs and tests, never in behaviour. */
+  readonly name: string;
+  listen(options: ListenOptions): Promise<PlatformListener>;
+  /** Open a client connection. Rejects with an Error whose message reads like curl's/Node's ("connect ECONNREFUSED 127.0.0.1:8888"). */
+  connect(host: string, port: number): Promise<PlatformSocket>;
+  /** SHA-1 of the bytes as lowercase hex (Etags). */
+  sha1Hex(data: Uint8Array): string;
+  /** HMAC(key, data) as lowercase hex, for "sha1" or "sha256" (secure cookies). */
+  hmacHex(algorithm: "sha1" | "sha256", key: Uint8Array, data: Uint8Array): string;
+  /** Cryptographically strong random bytes. */
+  randomBytes(length: number): Uint8Array;
+  /** Wall clock, ms since the epoch (Date headers, cookie timestamps). */
+  now(): number;
+  /** Monotonic clock in ms with sub-ms precision (timeouts, request timing). */
+  monotonic(): number;
+  fs: PlatformFileSystem;
+  /** Where log lines go (Tornado's logging module). `level` is "info" | "warning" | "error". */
+  log(level: LogLevel, message: string): void;
+}
+
+export type LogLevel = "debug" | "info" | "warning" | "error";

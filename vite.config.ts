@@ -1,0 +1,51 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * One config for the deck (vite dev/build/preview) and the tests (vitest projects).
+ *
+ * The deck runs cross-origin isolated (COOP/COEP) so a WebContainer can boot; the same
+ * headers are served by `npm start` and `npm run preview`. `base: "./"` keeps every asset
+ * path relative, so `dist/` works from any sub-path of any static host.
+ */
+const isolation = {
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Embedder-Policy": "require-corp",
+  "Cross-Origin-Resource-Policy": "same-origin",
+};
+
+export default defineConfig({
+  root: "slides",
+  base: "./",
+  publicDir: "public",
+  server: { headers: isolation, port: 5173, fs: { allow: [".."] } },
+  preview: { headers: isolation, port: 4173 },
+  build: { outDir: "../dist", emptyOutDir: true, target: "es2022" },
+  worker: { format: "es" },
+  test: {
+    root: ".",
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          root: ".",
+          include: ["runtime/**/*.test.ts", "slides/**/*.test.ts", "playground/**/*.test.ts", "tools/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 20_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "e2e",
+          root: ".",
+          include: ["e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
