@@ -30,8 +30,24 @@ export default defineConfig({
           name: "unit",
           root: ".",
           include: ["runtime/**/*.test.ts", "slides/**/*.test.ts", "playground/**/*.test.ts", "tools/**/*.test.ts"],
+          exclude: ["**/*.serial.test.ts", "**/node_modules/**"],
           environment: "node",
           testTimeout: 20_000,
+        },
+      },
+      {
+        // Tests that bind the talk's fixed port 8888 (real example processes, the Node-backed
+        // WebContainer): one file at a time, in their own vitest run.
+        extends: true,
+        test: {
+          name: "serial",
+          root: ".",
+          include: ["**/*.serial.test.ts"],
+          exclude: ["**/node_modules/**"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
         },
       },
       {
@@ -40,6 +56,8 @@ export default defineConfig({
           name: "e2e",
           root: ".",
           include: ["e2e/**/*.test.ts"],
+          exclude: ["**/*.serial.test.ts"],
+          globalSetup: ["e2e/global-setup.ts"],
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 180_000,
