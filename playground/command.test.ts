@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { parseCommand, splitWords } from "./command.js";
+
+describe("parseCommand", () => {
+  it("splits the talk's commands", () => {
+    expect(parseCommand("curl -i http://localhost:8888")).toEqual({ ok: true, argv: ["-i", "http://localhost:8888"] });
+    expect(parseCommand("$ curl -i http://localhost:8888/json")).toEqual({
+      ok: true,
+      argv: ["-i", "http://localhost:8888/json"],
+    });
+  });
+
+  it("keeps quoted header values whole, as a shell does", () => {
+    const r = parseCommand(`curl -i -H 'If-None-Match: "e02a"' http://localhost:8888`);
+    expect(r).toEqual({ ok: true, argv: ["-i", "-H", 'If-None-Match: "e02a"', "http://localhost:8888"] });
+    expect(splitWords(`a "b \\"c\\" d" e\\ f 'g'h`)).toEqual({ ok: true, words: ["a", 'b "c" d', "e f", "gh"] });
+    expect(splitWords("curl \\\n  -i")).toEqual({ ok: true, words: ["curl", "-i"] });
+    expect(splitWords(`""`)).toEqual({ ok: true, words: [""] });
+  });
+
+  it("refuses what it cannot run, with a reason", () => {
+    expect(parseCommand("curl 'oops")).toEqual({ ok: false, error: "unterminated single quote" });
+    expect(parseCommand(`curl "oops`)).toEqual({ ok: false, error: "unterminated double quote" });
+    const piped = parseCommand("curl http://localhost:8888/api | python -m json.tool");
+    expect(piped.ok).toBe(false);
+    expect(!piped.ok && piped.error).toMatch(/operator '\|'/);
+    const other = parseCommand("wget http://localhost:8888");
+    expect(!other.ok && other.error).toMatch(/wget: command not found/);
+    expect(parseCommand("   ")).toEqual({ ok: false, error: "empty command" });
+    expect(parseCommand(`curl -d 'a|b' http://x`)).toEqual({ ok: true, argv: ["-d", "a|b", "http://x"] });
+  });
+});
