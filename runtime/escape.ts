@@ -208,14 +208,138 @@ function isHex(b: number | undefined): boolean {
  * Decodes a URL-encoded value. With `encoding: null` returns bytes (Tornado's `encoding=None`);
  * otherwise a string, with invalid UTF-8 replaced (Python's `errors="replace"`).
  */
-export function urlUnescape(value: string | Uint8Array, options?: { plus?: boolean; encoding?: "utf-8" }): string;
+export function urlUnescape(value: string | Uint8Array, options?: { plus?: boolean; encoding?: "utf-8" | "latin1" }): string;
 export function urlUnescape(value: string | Uint8Array, options: { plus?: boolean; encoding: null }): Uint8Array;
 export function urlUnescape(
   value: string | Uint8Array,
-  options: { plus?: boolean; encoding?: "utf-8" | null } = {},
+  options: { plus?: boolean; encoding?: "utf-8" | "latin1" | null } = {},
 ): string | Uint8Array {
   let raw = utf8(value);
   if (options.plus ?? true) raw = raw.map((b) => (b === 0x2b ? 0x20 : b));
   const bytes = percentDecode(raw);
+  if (options.encoding === "latin1") return latin1(bytes);
   return options.encoding === null ? bytes : decoder.decode(bytes);
+}
+
+/*
+ * Un-escaping, linkify and recursiveUnicode (tornado.escape 6.x), added for templates and escape_test.
+ * Python's `\w`, `\s` and `\b` are Unicode-aware, JavaScript's are not, so the regexes below spell
+ * Python's classes out.
+ */
+
+/** Python's `\w` for str patterns: Unicode letters, digits and `_`. */
+const PY_WORD = String.raw`[\p{L}\p{N}\p{Mn}\p{Mc}_]`;
+/** Python's `\s` for str patterns (str.isspace), as the inside of a class: JS `\s` minus U+FEFF, plus U+001C..U+001F and U+0085. */
+const PY_NOT_SPACE_INNER = String.raw`\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000`;
+
+/** HTML 4 named entities (Python's `html.entities.name2codepoint`, which Tornado uses), name:hex. */
+const ENTITY_TABLE =
+  "quot:22 amp:26 lt:3c gt:3e nbsp:a0 iexcl:a1 cent:a2 pound:a3 curren:a4 yen:a5 brvbar:a6 sect:a7 uml:a8 copy:a9 ordf:aa laquo:ab not:ac shy:ad reg:ae macr:af deg:b0 plusmn:b1 sup2:b2 sup3:b3 acute:b4 micro:b5 para:b6 middot:b7 cedil:b8 sup1:b9 ordm:ba raquo:bb frac14:bc frac12:bd frac34:be iquest:bf Agrave:c0 Aacute:c1 Acirc:c2 Atilde:c3 Auml:c4 Aring:c5 AElig:c6 Ccedil:c7 Egrave:c8 Eacute:c9 Ecirc:ca Euml:cb Igrave:cc Iacute:cd Icirc:ce Iuml:cf ETH:d0 Ntilde:d1 Ograve:d2 Oacute:d3 Ocirc:d4 Otilde:d5 Ouml:d6 times:d7 Oslash:d8 Ugrave:d9 Uacute:da Ucirc:db Uuml:dc Yacute:dd THORN:de szlig:df agrave:e0 aacute:e1 acirc:e2 atilde:e3 auml:e4 aring:e5 aelig:e6 ccedil:e7 egrave:e8 eacute:e9 ecirc:ea euml:eb igrave:ec iacute:ed icirc:ee iuml:ef eth:f0 ntilde:f1 ograve:f2 oacute:f3 ocirc:f4 otilde:f5 ouml:f6 divide:f7 oslash:f8 ugrave:f9 uacute:fa ucirc:fb uuml:fc yacute:fd thorn:fe yuml:ff OElig:152 oelig:153 Scaron:160 scaron:161 Yuml:178 fnof:192 circ:2c6 tilde:2dc Alpha:391 Beta:392 Gamma:393 Delta:394 Epsilon:395 Zeta:396 Eta:397 Theta:398 Iota:399 Kappa:39a Lambda:39b Mu:39c Nu:39d Xi:39e Omicron:39f Pi:3a0 Rho:3a1 Sigma:3a3 Tau:3a4 Upsilon:3a5 Phi:3a6 Chi:3a7 Psi:3a8 Omega:3a9 alpha:3b1 beta:3b2 gamma:3b3 delta:3b4 epsilon:3b5 zeta:3b6 eta:3b7 theta:3b8 iota:3b9 kappa:3ba lambda:3bb mu:3bc nu:3bd xi:3be omicron:3bf pi:3c0 rho:3c1 sigmaf:3c2 sigma:3c3 tau:3c4 upsilon:3c5 phi:3c6 chi:3c7 psi:3c8 omega:3c9 thetasym:3d1 upsih:3d2 piv:3d6 ensp:2002 emsp:2003 thinsp:2009 zwnj:200c zwj:200d lrm:200e rlm:200f ndash:2013 mdash:2014 lsquo:2018 rsquo:2019 sbquo:201a ldquo:201c rdquo:201d bdquo:201e dagger:2020 Dagger:2021 bull:2022 hellip:2026 permil:2030 prime:2032 Prime:2033 lsaquo:2039 rsaquo:203a oline:203e frasl:2044 euro:20ac image:2111 weierp:2118 real:211c trade:2122 alefsym:2135 larr:2190 uarr:2191 rarr:2192 darr:2193 harr:2194 crarr:21b5 lArr:21d0 uArr:21d1 rArr:21d2 dArr:21d3 hArr:21d4 forall:2200 part:2202 exist:2203 empty:2205 nabla:2207 isin:2208 notin:2209 ni:220b prod:220f sum:2211 minus:2212 lowast:2217 radic:221a prop:221d infin:221e ang:2220 and:2227 or:2228 cap:2229 cup:222a int:222b there4:2234 sim:223c cong:2245 asymp:2248 ne:2260 equiv:2261 le:2264 ge:2265 sub:2282 sup:2283 nsub:2284 sube:2286 supe:2287 oplus:2295 otimes:2297 perp:22a5 sdot:22c5 lceil:2308 rceil:2309 lfloor:230a rfloor:230b lang:2329 rang:232a loz:25ca spades:2660 clubs:2663 hearts:2665 diams:2666";
+let entityMap: Map<string, string> | null = null;
+function entities(): Map<string, string> {
+  if (!entityMap) {
+    entityMap = new Map(
+      ENTITY_TABLE.split(" ").map((pair) => {
+        const [name, code] = pair.split(":") as [string, string];
+        return [name, String.fromCodePoint(parseInt(code, 16))];
+      }),
+    );
+  }
+  return entityMap;
+}
+
+/** Python's `int(text, base)` for the digits `\w` can match (underscores between digits allowed); NaN if invalid. */
+function pythonInt(text: string, base: 10 | 16): number {
+  const digits = base === 16 ? "[0-9a-fA-F]" : "[0-9]";
+  if (!new RegExp(`^${digits}+(?:_${digits}+)*$`).test(text)) return NaN;
+  return parseInt(text.replace(/_/g, ""), base);
+}
+
+const UNESCAPE_RE = new RegExp(`&(#?)(${PY_WORD}+?);`, "gu");
+
+/** Tornado's `xhtml_unescape`: named (HTML 4) and numeric entities; unknown or invalid ones are kept. */
+export function xhtmlUnescape(value: string | Uint8Array): string {
+  return toUnicode(value).replace(UNESCAPE_RE, (whole, hash: string, body: string) => {
+    if (hash === "#") {
+      const code = body.slice(0, 1).toLowerCase() === "x" ? pythonInt(body.slice(1), 16) : pythonInt(body, 10);
+      return Number.isNaN(code) || code > 0x10ffff ? `&#${body};` : String.fromCodePoint(code);
+    }
+    return entities().get(body) ?? `&${body};`;
+  });
+}
+
+/** Options of `linkify` (Tornado's keyword arguments, camelCased). */
+export interface LinkifyOptions {
+  /** Shorten long URLs for display (the full URL goes in `title`). */
+  shorten?: boolean;
+  /** Extra attributes for the `<a>` tag, or a function of the href returning them. */
+  extraParams?: string | ((href: string) => string);
+  /** Only link text that has a protocol (so `www.x.com` stays text). */
+  requireProtocol?: boolean;
+  /** Protocols that may be linked; default http and https. Never add `javascript`. */
+  permittedProtocols?: readonly string[];
+}
+
+// Tornado's _URL_RE, with Python's Unicode `\b`, `\w` and `\s` spelled out.
+const PY_BOUNDARY = `(?:(?<=${PY_WORD})(?!${PY_WORD})|(?<!${PY_WORD})(?=${PY_WORD}))`;
+const URL_CHAR = `(?:[^${PY_NOT_SPACE_INNER}&()]|&amp;|&quot;)`;
+const URL_RE = new RegExp(
+  PY_BOUNDARY +
+    `((?:((?:${PY_WORD}|-)+):(/{1,3})|www[.])` +
+    `(?:(?:${URL_CHAR}*(?:[^!"#$%&'()*+,.:;<=>?@\\[\\]^\`{|}~${PY_NOT_SPACE_INNER}]))|(?:\\(${URL_CHAR}*\\)))+)`,
+  "gu",
+);
+
+/**
+ * Converts plain text into HTML with links (Tornado's `linkify`). The text is HTML-escaped first,
+ * so the result is safe to output unescaped (`{% raw linkify(text) %}`).
+ */
+export function linkify(text: string | Uint8Array, options: LinkifyOptions = {}): string {
+  const { shorten = false, requireProtocol = false, permittedProtocols = ["http", "https"] } = options;
+  let extraParams = options.extraParams ?? "";
+  if (extraParams && typeof extraParams !== "function") extraParams = " " + extraParams.trim();
+  const makeLink = (whole: string, url: string, proto: string | undefined, slashes: string | undefined): string => {
+    if (requireProtocol && !proto) return url;
+    if (proto && !permittedProtocols.includes(proto)) return url;
+    const href = proto ? url : "http://" + url;
+    let params = typeof extraParams === "function" ? " " + extraParams(href).trim() : extraParams;
+    if (shorten) {
+      // Python counts code points, so the clipping works on arrays of them.
+      const maxLen = 30;
+      const beforeClip = [...url];
+      let clipped = beforeClip;
+      if (beforeClip.length > maxLen) {
+        const protoLen = proto ? [...proto].length + 1 + [...(slashes ?? "")].length : 0;
+        const parts = beforeClip.slice(protoLen).join("").split("/");
+        if (parts.length > 1) {
+          const first = [...parts[1]!].slice(0, 8).join("").split("?")[0]!.split(".")[0]!;
+          clipped = [...beforeClip.slice(0, protoLen), ...parts[0]!, "/", ...first];
+        }
+        if (clipped.length > maxLen * 1.5) clipped = clipped.slice(0, maxLen);
+        if (clipped.join("") !== url) {
+          const amp = clipped.lastIndexOf("&");
+          if (amp > maxLen - 5) clipped = clipped.slice(0, amp);
+          clipped = [...clipped, ".", ".", "."];
+          if (clipped.length >= beforeClip.length) clipped = beforeClip;
+          else params += ` title="${href}"`;
+        }
+        url = clipped.join("");
+      }
+    }
+    return `<a href="${href}"${params}>${url}</a>`;
+  };
+  return xhtmlEscape(text).replace(URL_RE, makeLink as (substring: string, ...args: any[]) => string);
+}
+
+/** Tornado's `recursive_unicode`: bytes become strings inside arrays, plain objects and Maps. */
+export function recursiveUnicode(value: unknown): unknown {
+  if (value instanceof Uint8Array) return toUnicode(value);
+  if (Array.isArray(value)) return value.map(recursiveUnicode);
+  if (value instanceof Map) {
+    return new Map([...value].map(([k, v]) => [recursiveUnicode(k), recursiveUnicode(v)]));
+  }
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, recursiveUnicode(v)]));
+  }
+  return value;
 }
