@@ -1,0 +1,157 @@
+/**
+ * The engine contract, as one vitest suite run against every engine.
+ *
+ * The suite only needs a driver that can start a program and run a command, so it runs the
+ * in-page engine inside Chromium (e2e/playground-engines.test.ts drives it through the page)
+ * and the WebContainer engine over the Node-backed container
+ * (playground/webcontainer/engine.serial.test.ts) with the same cases and the same
+ * expectations: the talk's three outputs, an edit, a 304, and the bad-input cases.
+ */
+import { describe, expect, it } from "vitest";
+import type { CommandResult, Program, StartResult } from "./engine.js";
+
+export interface EngineDriver {
+  start(program: Program): Promise<StartResult>;
+  /** Run a command; `serverLog` is what the program printed/logged while it ran. */
+  run(command: string): Promise<CommandResult & { serverLog: string }>;
+  stop(): Promise<void>;
+}
+
+export interface Talk {
+  hello: Program;
+  json: Program;
+  templates: Program;
+}
+
+/** Header value from curl -i output (case-insensitive name). */
+export function header(output: string, name: string): string | undefined {
+  const head = output.split(/\r?\n\r?\n/)[0] ?? "";
+  for (const line of head.split(/\r?\n/).slice(1)) {
+    const i = line.indexOf(":");
+    if (i > 0 && line.slice(0, i).toLowerCase() === name.toLowerCase()) return line.slice(i + 1).trim();
+  }
+  return undefined;
+}
+
+export function body(output: string): string {
+  const i = output.search(/\r?\n\r?\n/);
+  return i < 0 ? "" : output.slice(i).replace(/^\r?\n\r?\n/, "");
+}
+
+function edit(program: Program, from: string, to: string): Program {
+  const source = program.files[program.main]!;
+  if (!source.includes(from)) throw new Error(`contract: ${program.main} does not contain ${from}`);
+  return { ...program, files: { ...program.files, [program.main]: source.replace(from, to) } };
+}
+
+async function sha1Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function engineContract(name: string, driver: () => EngineDriver, talk: () => Talk): void {
+  describe(`engine contract: ${name}`, () => {
+    const expectTalkOutput = (out: CommandResult, length: number, etag: string, contentType: string, text: string) => {
+      expect(out.exitCode).toBe(0);
+      expect(out.stdout.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+      expect(header(out.stdout, "Content-Length")).toBe(String(length));
+      expect(header(out.stdout, "Etag")).toBe(`"${etag}"`);
+      expect(header(out.stdout, "Content-Type")).toBe(contentType);
+      expect(header(out.stdout, "Server")).toMatch(/^TornadoServer\//);
+      expect(body(out.stdout)).toBe(text);
+    };
+
+    it("hello: the talk's Hello, world", async () => {
+      const d = driver();
+      const started = await d.start(talk().hello);
+      expect(started).toMatchObject({ ok: true, ports: [8888] });
+      const out = await d.run("curl -i http://localhost:8888");
+      expectTalkOutput(out, 12, "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8", "text/html; charset=UTF-8", "Hello, world");
+      expect(out.serverLog).toMatch(/200 GET \/ \(127\.0\.0\.1\)/);
+    });
+
+    it("json: the talk's {\"msg\": \"hello!\"}", async () => {
+      const d = driver();
+      expect((await d.start(talk().json)).ok).toBe(true);
+      const out = await d.run("curl -i http://localhost:8888/json");
+      expectTalkOutput(out, 17, "4d34dd0d61eba5957a5ca36846f974697c730a22", "application/json; charset=UTF-8", '{"msg": "hello!"}');
+    });
+
+    it("templates: the talk's rendered index.html", async () => {
+      const d = driver();
+      expect((await d.start(talk().templates)).ok).toBe(true);
+      const out = await d.run("curl -i http://localhost:8888");
+      expectTalkOutput(
+        out,
+        32,
+        "3e7020fdb7b87ef428cbdd140c96217044748c27",
+        "text/html; charset=UTF-8",
+        "<html>\n<h1> hello!</h1>\n</html>\n",
+      );
+    });
+
+    it("an edit changes the body, its length and its Etag; If-None-Match gives a 304", async () => {
+      const d = driver();
+      expect((await d.start(edit(talk().hello, '"Hello, world"', '"Hello, Barcelona"'))).ok).toBe(true);
+      const out = await d.run("curl -i http://localhost:8888");
+      const etag = await sha1Hex("Hello, Barcelona");
+      expectTalkOutput(out, 16, etag, "text/html; charset=UTF-8", "Hello, Barcelona");
+      const cached = await d.run(`curl -i -H 'If-None-Match: "${etag}"' http://localhost:8888`);
+      expect(cached.stdout.split("\r\n")[0]).toBe("HTTP/1.1 304 Not Modified");
+      expect(body(cached.stdout)).toBe("");
+    });
+
+    it("a syntax error is a compile failure with its line", async () => {
+      const d = driver();
+      const broken = edit(talk().hello, 'this.write("Hello, world");', 'this.write("Hello, world";');
+      const started = await d.start(broken);
+      expect(started).toMatchObject({ ok: false, kind: "compile", file: "hello.ts", line: 6 });
+      expect(!started.ok && started.message).toMatch(/^hello\.ts:6:\d+: SyntaxError: /);
+    });
+
+    it("an exception in a handler is a 500 with the stack in the server log", async () => {
+      const d = driver();
+      const failing = edit(talk().hello, 'this.write("Hello, world");', 'throw new Error("boom from the handler");');
+      expect((await d.start(failing)).ok).toBe(true);
+      const out = await d.run("curl -i http://localhost:8888");
+      expect(out.stdout.split("\r\n")[0]).toBe("HTTP/1.1 500 Internal Server Error");
+      expect(out.serverLog).toContain("Error: boom from the handler");
+      expect(out.serverLog).toMatch(/at MainHandler\.get/);
+      expect(out.serverLog).toMatch(/500 GET \/ \(127\.0\.0\.1\)/);
+    });
+
+    it("a program that throws before listening is reported as a crash", async () => {
+      const d = driver();
+      const started = await d.start(edit(talk().hello, "application.listen(8888);", 'throw new Error("no listen today");'));
+      expect(started).toMatchObject({ ok: false, kind: "crash" });
+      expect(!started.ok && started.message).toContain("no listen today");
+    });
+
+    it("an endless loop in a handler is stopped within 5 s, and the next run works", async () => {
+      const d = driver();
+      expect((await d.start(edit(talk().hello, 'this.write("Hello, world");', "while (true) {}"))).ok).toBe(true);
+      const t0 = Date.now();
+      const stuck = await d.run("curl -i http://localhost:8888");
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(stuck.timedOut).toBe(true);
+      expect(stuck.stderr).toMatch(/stopped after/);
+      expect((await d.start(talk().hello)).ok).toBe(true);
+      const out = await d.run("curl -i http://localhost:8888");
+      expect(body(out.stdout)).toBe("Hello, world");
+    });
+
+    it("commands other than curl are refused with a reason", async () => {
+      const d = driver();
+      const out = await d.run("wget http://localhost:8888");
+      expect(out.exitCode).toBe(127);
+      expect(out.stderr).toMatch(/wget: command not found/);
+    });
+
+    it("curl to a port nobody listens on fails like curl does", async () => {
+      const d = driver();
+      expect((await d.start(talk().hello)).ok).toBe(true);
+      const out = await d.run("curl -i http://localhost:8889");
+      expect(out.exitCode).toBe(7);
+    });
+  });
+}

@@ -1,0 +1,44 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { bootNodeContainer, type NodeContainer } from "./node-backed.js";
+import { APP_DIR, entryFile, programTree, runtimeTree } from "./files.js";
+import { loadRuntimeSources } from "./runtime-sources.js";
+
+let container: NodeContainer | undefined;
+afterEach(async () => {
+  await container?.teardown();
+  container = undefined;
+});
+
+describe("container files", () => {
+  it("packages the runtime as plain JS that node imports as tornado/<module>, #platform → node", async () => {
+    const sources = await loadRuntimeSources();
+    expect(Object.keys(sources)).toContain("escape.ts");
+    expect(Object.keys(sources)).toContain("platform/index.ts");
+    expect(Object.keys(sources).some((k) => k.endsWith(".test.ts"))).toBe(false);
+    const tree = runtimeTree(sources);
+    container = bootNodeContainer();
+    await container.mount(tree);
+    await container.fs.mkdir(APP_DIR, { recursive: true });
+    const program = {
+      name: "probe",
+      main: "probe.ts",
+      files: {
+        "probe.ts":
+          'import { jsonEncode } from "tornado/escape";\nimport { platform } from "tornado/platform/index";\nconst v: string = jsonEncode({ msg: "hello!" });\nconsole.log(v, platform().name);\n',
+      },
+    };
+    const app = programTree(program);
+    if (!app.ok) throw new Error(app.message);
+    await container.mount(app.tree, { mountPoint: APP_DIR });
+    const proc = await container.spawn("node", [entryFile(program)], { cwd: APP_DIR });
+    let out = "";
+    await proc.output.pipeTo(new WritableStream({ write: (c) => void (out += c) }));
+    expect(await proc.exit).toBe(0);
+    expect(out).toBe('{"msg": "hello!"} node\n');
+  });
+
+  it("reports a program's syntax error with file and line instead of mounting it", () => {
+    const r = programTree({ name: "x", main: "x.ts", files: { "x.ts": "const a = 1;\nconst b = ;\n" } });
+    expect(r).toMatchObject({ ok: false, file: "x.ts", line: 2, column: 11 });
+  });
+});

@@ -1,0 +1,68 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { bootNodeContainer, type NodeContainer } from "./node-backed.js";
+
+let container: NodeContainer | undefined;
+afterEach(async () => {
+  await container?.teardown();
+  container = undefined;
+});
+
+async function collect(stream: ReadableStream<string>): Promise<string> {
+  let text = "";
+  await stream.pipeTo(new WritableStream({ write: (c) => void (text += c) }));
+  return text;
+}
+
+describe("node-backed container", () => {
+  it("mounts trees, spawns node with merged output and exit codes", async () => {
+    container = bootNodeContainer();
+    await container.mount({
+      "a.mjs": { file: { contents: 'import { x } from "./lib/x.mjs"; console.log(x); console.error("err"); process.exitCode = 3;' } },
+      lib: { directory: { "x.mjs": { file: { contents: 'export const x = "from lib";' } } } },
+    });
+    const proc = await container.spawn("node", ["a.mjs"]);
+    const [out, code] = await Promise.all([collect(proc.output), proc.exit]);
+    expect(code).toBe(3);
+    expect(out).toContain("from lib\n");
+    expect(out).toContain("err\n");
+  });
+
+  it("mounts at a mount point and runs with cwd there; rm removes it", async () => {
+    container = bootNodeContainer();
+    await container.fs.mkdir("app", { recursive: true });
+    await container.mount({ "b.mjs": { file: { contents: "console.log(process.cwd())" } } }, { mountPoint: "app" });
+    const proc = await container.spawn("node", ["b.mjs"], { cwd: "app" });
+    expect((await collect(proc.output)).trim()).toBe(`${container.workdir}/app`);
+    await container.fs.rm("app", { recursive: true, force: true });
+    const again = await container.spawn("node", ["b.mjs"], { cwd: "." });
+    expect(await again.exit).toBe(1);
+  });
+
+  it("reports a listening port by probing, and its closing when the process is killed", async () => {
+    container = bootNodeContainer();
+    const events: string[] = [];
+    let opened!: (p: number) => void;
+    const open = new Promise<number>((r) => (opened = r));
+    container.on("port", (port, type) => {
+      events.push(`${type} ${port}`);
+      if (type === "open") opened(port);
+    });
+    await container.mount({
+      "s.mjs": {
+        file: {
+          contents:
+            'import net from "node:net"; const s = net.createServer(); s.listen(0, "127.0.0.1", () => console.log("port", s.address().port));',
+        },
+      },
+    });
+    const proc = await container.spawn("node", ["s.mjs"]);
+    let out = "";
+    void proc.output.pipeTo(new WritableStream({ write: (c) => void (out += c) }));
+    const port = await open;
+    proc.kill();
+    expect(await proc.exit).toBe(137);
+    expect(out).toContain(`port ${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events).toEqual([`open ${port}`, `close ${port}`]);
+  });
+});

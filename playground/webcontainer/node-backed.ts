@@ -1,0 +1,176 @@
+/**
+ * A Node-backed implementation of the `Container` slice of the WebContainer API.
+ *
+ * StackBlitz's servers are unreachable here, so `WebContainer.boot()` cannot run. Everything
+ * the engine does after the boot is exercised against this instead: files are written to a
+ * real temporary directory, `spawn` starts real `node` processes (stdout and stderr merged
+ * into one string stream, like the container's PTY), and 'port' events come from probing,
+ * as the WebContainer reports servers: every few milliseconds the listening TCP sockets in
+ * /proc/net/tcp{,6} are matched against the socket inodes the spawned processes hold.
+ * Linux only (that is where the tests run).
+ */
+import { spawn as spawnChild, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import type {
+  Container,
+  ContainerProcess,
+  ContainerSpawnOptions,
+  ErrorListener,
+  FileSystemTree,
+  PortListener,
+} from "./container.js";
+
+/** Listening TCP ports by socket inode, from /proc/net/tcp and tcp6. */
+function listeningInodes(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10 || cols[3] !== "0A") continue; // 0A = LISTEN
+      const port = parseInt(cols[1]!.split(":")[1]!, 16);
+      out.set(cols[9]!, port);
+    }
+  }
+  return out;
+}
+
+function socketInodes(pid: number): string[] {
+  try {
+    const fds = readdirSync(`/proc/${pid}/fd`);
+    const inodes: string[] = [];
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.push(m[1]!);
+      } catch {
+        // fd closed meanwhile
+      }
+    }
+    return inodes;
+  } catch {
+    return [];
+  }
+}
+
+export interface NodeContainer extends Container {
+  /** Kill every process and delete the workdir. */
+  teardown(): Promise<void>;
+}
+
+export interface NodeContainerOptions {
+  /** Probe interval for 'port' events, ms. */
+  probeMs?: number;
+}
+
+export function bootNodeContainer(options: NodeContainerOptions = {}): NodeContainer {
+  const workdir = mkdtempSync(join(tmpdir(), "webcontainer-"));
+  const children = new Set<ChildProcess>();
+  const portListeners = new Set<PortListener>();
+  const errorListeners = new Set<ErrorListener>();
+  let open = new Set<number>();
+  const probeMs = options.probeMs ?? 10;
+
+  const probe = () => {
+    const listening = listeningInodes();
+    const now = new Set<number>();
+    for (const child of children) {
+      if (child.pid === undefined) continue;
+      for (const inode of socketInodes(child.pid)) {
+        const port = listening.get(inode);
+        if (port !== undefined) now.add(port);
+      }
+    }
+    for (const port of now) if (!open.has(port)) for (const l of portListeners) l(port, "open", `http://localhost:${port}`);
+    for (const port of open) if (!now.has(port)) for (const l of portListeners) l(port, "close", `http://localhost:${port}`);
+    open = now;
+  };
+  const timer = setInterval(probe, probeMs);
+  timer.unref();
+
+  const inWorkdir = (path: string) => resolve(workdir, path.replace(/^\/+/, ""));
+
+  async function writeTree(tree: FileSystemTree, dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    for (const [name, node] of Object.entries(tree)) {
+      const path = join(dir, name);
+      if ("directory" in node) await writeTree(node.directory, path);
+      else if ("file" in node && "contents" in node.file) await writeFile(path, node.file.contents);
+      else throw new Error(`node-backed container: symlinks are not supported (${path})`);
+    }
+  }
+
+  return {
+    workdir,
+    async mount(tree, mountOptions) {
+      await writeTree(tree, inWorkdir(mountOptions?.mountPoint ?? "."));
+    },
+    async spawn(command: string, args: string[], spawnOptions: ContainerSpawnOptions = {}): Promise<ContainerProcess> {
+      const env: Record<string, string> = { ...(process.env as Record<string, string>) };
+      for (const [k, v] of Object.entries(spawnOptions.env ?? {})) env[k] = String(v);
+      const child = spawnChild(command === "node" ? process.execPath : command, args, {
+        cwd: inWorkdir(spawnOptions.cwd ?? "."),
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      children.add(child);
+      const exit = new Promise<number>((resolveExit) => {
+        child.on("error", (error) => {
+          for (const l of errorListeners) l({ message: error.message });
+          resolveExit(127);
+        });
+        child.on("close", (code, signal) => {
+          children.delete(child);
+          probe();
+          resolveExit(code ?? (signal === "SIGKILL" ? 137 : 143));
+        });
+      });
+      const output = new ReadableStream<string>({
+        start(controller) {
+          if (spawnOptions.output === false) {
+            child.stdout!.resume();
+            child.stderr!.resume();
+          } else {
+            child.stdout!.setEncoding("utf8").on("data", (d: string) => controller.enqueue(d));
+            child.stderr!.setEncoding("utf8").on("data", (d: string) => controller.enqueue(d));
+          }
+          void exit.then(() => controller.close());
+        },
+      });
+      return { exit, output, kill: () => void child.kill("SIGKILL") };
+    },
+    on(event: "port" | "error", listener: PortListener | ErrorListener): () => void {
+      const set = (event === "port" ? portListeners : errorListeners) as Set<typeof listener>;
+      set.add(listener);
+      return () => void set.delete(listener);
+    },
+    fs: {
+      async mkdir(path, mkdirOptions) {
+        await mkdir(inWorkdir(path), mkdirOptions);
+        return path;
+      },
+      async rm(path, rmOptions) {
+        await rm(inWorkdir(path), rmOptions);
+      },
+      async writeFile(path, data) {
+        await mkdir(dirname(inWorkdir(path)), { recursive: true });
+        await writeFile(inWorkdir(path), data);
+      },
+    },
+    async teardown() {
+      clearInterval(timer);
+      const exits = [...children].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("close", r))));
+      for (const c of children) c.kill("SIGKILL");
+      await Promise.all(exits);
+      await rm(workdir, { recursive: true, force: true });
+    },
+  } as NodeContainer;
+}
