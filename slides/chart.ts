@@ -1,0 +1,154 @@
+/**
+ * The "misc" slide's picture: the talk showed a screenshot of Tornado's GitHub activity
+ * (lost); this draws the real history instead, from assets/tornado-commits-2009-2011.json
+ * (git history of tornadoweb/tornado, Sep 2009 – Oct 2011), with its release tags.
+ *
+ * Loaded on demand (dynamic import) when the slide is near, so chart.js never weighs on the
+ * first slide. It draws without animation in print mode so the PDF gets the finished chart.
+ */
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+  type Plugin,
+} from "chart.js";
+import history from "../assets/tornado-commits-2009-2011.json";
+
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip, Legend);
+
+export interface CommitHistory {
+  months: { month: string; commits: number; non_merge_commits: number; authors: number }[];
+  tags: { tag: string; date: string; commit: string }[];
+  total_commits: number;
+}
+
+/** Month ("2010-07") of a tag's date, taken in UTC like the monthly buckets. */
+export function tagMonth(date: string): string {
+  return new Date(date).toISOString().slice(0, 7);
+}
+
+/** Tags grouped by month: a month with several releases gets one marker, labelled with all. */
+export function releasesByMonth(data: CommitHistory): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const t of data.tags) {
+    const month = tagMonth(t.date);
+    out.set(month, [...(out.get(month) ?? []), t.tag]);
+  }
+  return out;
+}
+
+const ink = "#2b2b2b";
+const accent = "#d9480f";
+const calm = "#1f6f8b";
+
+function releaseMarkers(labels: string[], releases: Map<string, string[]>): Plugin<"bar"> {
+  return {
+    id: "releaseMarkers",
+    afterDatasetsDraw(chart) {
+      const { ctx, chartArea, scales } = chart;
+      const x = scales.x!;
+      ctx.save();
+      ctx.font = "600 13px system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
+      ctx.fillStyle = ink;
+      ctx.strokeStyle = accent;
+      ctx.setLineDash([5, 4]);
+      ctx.lineWidth = 1.5;
+      let row = 0;
+      for (const [month, tags] of releases) {
+        const index = labels.indexOf(month);
+        if (index < 0) continue;
+        const px = x.getPixelForValue(index);
+        ctx.beginPath();
+        ctx.moveTo(px, chartArea.top + 18);
+        ctx.lineTo(px, chartArea.bottom);
+        ctx.stroke();
+        const label = tags.join(" ");
+        const width = ctx.measureText(label).width;
+        const left = Math.min(Math.max(px - width / 2, chartArea.left), chartArea.right - width);
+        // Alternate rows so neighbouring releases do not overwrite each other's labels.
+        ctx.fillText(label, left, chartArea.top + 12 + (row++ % 2) * 16 - 14);
+      }
+      ctx.restore();
+    },
+  };
+}
+
+/** Draw the chart named by `figure.dataset.chart` into the figure's canvas. */
+export async function drawChart(figure: HTMLElement, options: { animate: boolean }): Promise<Chart> {
+  if (figure.dataset.chart !== "commits") throw new Error(`unknown chart ${JSON.stringify(figure.dataset.chart)}`);
+  const canvas = figure.querySelector("canvas");
+  if (!canvas) throw new Error("chart figure has no canvas");
+  const data = history as CommitHistory;
+  const labels = data.months.map((m) => m.month);
+  const releases = releasesByMonth(data);
+  const chart = new Chart(canvas, {
+    type: "bar",
+    data: {
+      labels,
+      datasets: [
+        {
+          type: "bar",
+          label: "commits per month",
+          data: data.months.map((m) => m.commits),
+          backgroundColor: calm,
+          yAxisID: "y",
+          order: 2,
+        },
+        {
+          type: "line",
+          label: "authors per month",
+          data: data.months.map((m) => m.authors),
+          borderColor: accent,
+          backgroundColor: accent,
+          pointRadius: 2,
+          borderWidth: 2,
+          yAxisID: "authors",
+          order: 1,
+        } as never,
+      ],
+    },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      devicePixelRatio: Math.max(2, globalThis.devicePixelRatio || 1),
+      animation: options.animate ? { duration: 600 } : false,
+      layout: { padding: { top: 30 } },
+      plugins: {
+        legend: { position: "bottom", labels: { color: ink, font: { size: 14 } } },
+        tooltip: { enabled: true },
+      },
+      scales: {
+        x: {
+          ticks: {
+            color: ink,
+            autoSkip: false,
+            maxRotation: 0,
+            font: { size: 12 },
+            callback: (_value, index) => {
+              const month = labels[index] ?? "";
+              return month.endsWith("-01") || index === 0 ? month.slice(0, 4) : month.endsWith("-07") ? "·" : "";
+            },
+          },
+          grid: { display: false },
+        },
+        y: { beginAtZero: true, title: { display: true, text: "commits", color: ink }, ticks: { color: ink } },
+        authors: {
+          position: "right",
+          beginAtZero: true,
+          title: { display: true, text: "authors", color: ink },
+          ticks: { color: ink },
+          grid: { display: false },
+        },
+      },
+    },
+    plugins: [releaseMarkers(labels, releases) as Plugin],
+  });
+  return chart;
+}

@@ -1,0 +1,267 @@
+/**
+ * Turns parsed Showoff slides into reveal.js `<section>`s (HTML text, no DOM needed).
+ *
+ * The talk's words are rendered as written. What the deck adds is bound to what runs: code
+ * slides pair the talk's Python with the TypeScript twin read from slides/examples (the same
+ * files the engines execute), and commandline slides get an empty live-output area that the
+ * playground fills; the 2011 output only travels in an inert <template>, labelled as such.
+ * The markup here is the contract with playground/ (see slides/README.md).
+ */
+import hljs from "highlight.js/lib/core";
+import bash from "highlight.js/lib/languages/bash";
+import python from "highlight.js/lib/languages/python";
+import typescript from "highlight.js/lib/languages/typescript";
+import xml from "highlight.js/lib/languages/xml";
+import { parseBlocks, slideTitle, type Block, type Slide } from "./showoff.js";
+import type { Example } from "./examples/catalog.js";
+
+hljs.registerLanguage("python", python);
+hljs.registerLanguage("typescript", typescript);
+hljs.registerLanguage("xml", xml);
+hljs.registerLanguage("bash", bash);
+
+/** Showoff language names → highlight.js names (only the languages the deck loads). */
+const languageAliases: Record<string, string> = {
+  python: "python",
+  py: "python",
+  typescript: "typescript",
+  ts: "typescript",
+  html: "xml",
+  xml: "xml",
+  sh: "bash",
+  bash: "bash",
+  shell: "bash",
+};
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Highlighted HTML for `code`, or escaped plain text for a language the deck does not load. */
+export function highlight(code: string, lang: string | null): { html: string; language: string | null } {
+  const language = lang ? (languageAliases[lang.toLowerCase()] ?? null) : null;
+  if (!language) return { html: escapeHtml(code), language: null };
+  return { html: hljs.highlight(code, { language, ignoreIllegals: true }).value, language };
+}
+
+export function languageOfFile(path: string): string | null {
+  if (path.endsWith(".ts")) return "typescript";
+  if (/\.html?$/.test(path)) return "html";
+  if (path.endsWith(".py")) return "python";
+  return null;
+}
+
+/**
+ * Inline markdown as the 2011 Showoff rendered it: `**strong**`, `*em*`/`_em_`, `` `code` ``,
+ * links and images; HTML entities written in the source (`&nbsp;`) are kept, other markup
+ * characters escaped.
+ */
+export function renderInline(text: string): string {
+  const codeSpans: string[] = [];
+  let out = text.replace(/`([^`]+)`/g, (_, code: string) => {
+    codeSpans.push(`<code>${escapeHtml(code)}</code>`);
+    return `\u0000${codeSpans.length - 1}\u0000`;
+  });
+  out = out
+    .replace(/&(?!#?[a-zA-Z0-9]+;)/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;");
+  out = out
+    .replace(/!\[([^\]]*)\]\(([^)\s]+)\)/g, (_, alt: string, src: string) => `<img alt="${alt}" src="${src}">`)
+    .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_, label: string, href: string) => `<a href="${href}">${label}</a>`)
+    .replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>")
+    .replace(/__(.+?)__/g, "<strong>$1</strong>")
+    .replace(/(^|[^\w*])\*(?!\s)(.+?)\*(?!\w)/g, "$1<em>$2</em>")
+    .replace(/(^|[^\w])_(?!\s)(.+?)_(?!\w)/g, "$1<em>$2</em>")
+    .replace(/\n/g, "<br>");
+  return out.replace(/\u0000(\d+)\u0000/g, (_, n: string) => codeSpans[Number(n)]!);
+}
+
+/** What stands in for one of the talk's lost pictures. */
+export type Picture = { kind: "image"; src: string; caption?: string } | { kind: "chart"; chart: string; caption?: string };
+
+/** The code slides of the talk and the TypeScript twin each one shows. */
+export interface CodeTwin {
+  /** Catalog name of the runnable example, or null for illustrative code (the basics). */
+  example: string | null;
+  /** Files to show, path relative to slides/examples → source; the first is the main file. */
+  files: Record<string, string>;
+}
+
+export interface RenderOptions {
+  /** The runnable examples (slides/examples/catalog.ts). */
+  examples: Record<string, Example>;
+  /** Source of slides/examples/basics.ts, the illustrative event loop, if present. */
+  basics?: string;
+  /** Replacements for the talk's image files, by file name (`async_1.png`). */
+  pictures?: Record<string, Picture>;
+  /** Speaker notes as markdown, by slide number. */
+  notes?: Map<number, string>;
+}
+
+/**
+ * Which TypeScript twin a slide of the talk shows. Code slides are recognised by their heading
+ * (or, for the untitled hello world slide, by its code), which keeps the talk's text untouched.
+ */
+export function twinFor(slide: Slide, options: RenderOptions): CodeTwin | null {
+  const code = slide.blocks.find((b) => b.kind === "code");
+  if (!code || code.kind !== "code" || code.lang !== "python") return null;
+  const title = slideTitle(slide).toLowerCase();
+  const pick = (name: string): CodeTwin | null => {
+    const example = options.examples[name];
+    if (!example) return null;
+    const files: Record<string, string> = { [example.main]: example.files[example.main]! };
+    for (const [path, text] of Object.entries(example.files)) if (path !== example.main) files[path] = text;
+    return { example: name, files };
+  };
+  if (title === "the basics") return options.basics ? { example: null, files: { "basics.ts": options.basics } } : null;
+  if (title === "templates") {
+    const twin = pick("templates");
+    if (!twin) return null;
+    // The template the handler renders is shown beside it; other templates stay in the catalog.
+    const files = Object.fromEntries(Object.entries(twin.files).filter(([p]) => p === "templates.ts" || p === "templates/index.html"));
+    return { ...twin, files };
+  }
+  if (title === "json") return pick("json");
+  if (title === "" && /Hello, world/.test(code.code)) {
+    const twin = pick("hello");
+    return twin && { ...twin, files: { "hello.ts": twin.files["hello.ts"]! } };
+  }
+  return null;
+}
+
+function renderBlock(block: Block, options: RenderOptions): string {
+  switch (block.kind) {
+    case "heading":
+      return `<h${block.level}>${renderInline(block.text)}</h${block.level}>`;
+    case "paragraph":
+      return `<p>${renderInline(block.text)}</p>`;
+    case "list": {
+      const tag = block.ordered ? "ol" : "ul";
+      return `<${tag}>${block.items.map((i) => `<li>${renderInline(i)}</li>`).join("")}</${tag}>`;
+    }
+    case "image": {
+      const picture = options.pictures?.[block.src];
+      if (picture?.kind === "chart") {
+        const caption = picture.caption ? `<figcaption>${escapeHtml(picture.caption)}</figcaption>` : "";
+        return `<figure class="picture chart" data-chart="${escapeHtml(picture.chart)}" data-original="${escapeHtml(block.src)}"><div class="chart-box"><canvas role="img" aria-label="${escapeHtml(block.alt)}"></canvas></div>${caption}</figure>`;
+      }
+      const src = picture?.src ?? block.src;
+      const caption = picture?.caption ? `<figcaption>${escapeHtml(picture.caption)}</figcaption>` : "";
+      return `<figure class="picture" data-original="${escapeHtml(block.src)}"><img data-src="${escapeHtml(src)}" alt="${escapeHtml(block.alt)}">${caption}</figure>`;
+    }
+    case "code": {
+      const { html, language } = highlight(block.code, block.lang);
+      const cls = language ? ` class="hljs language-${language}"` : "";
+      return `<pre class="code"><code${cls}>${html}</code></pre>`;
+    }
+    case "commandline":
+      return `<pre class="commandline">${block.commands
+        .map((c) => `<code class="command">${escapeHtml(`${c.prompt} ${c.input}`)}</code>\n<code class="result">${escapeHtml(c.output)}</code>`)
+        .join("\n")}</pre>`;
+  }
+}
+
+function codeFile(example: string | null, path: string, source: string): string {
+  const { html, language } = highlight(source.replace(/\s+$/, ""), languageOfFile(path));
+  const data = example ? ` data-example="${escapeHtml(example)}"` : "";
+  const cls = language ? ` class="hljs language-${language}"` : "";
+  return `<div class="code-ts"${data} data-file="${escapeHtml(path)}"><pre><code${cls}>${html}</code></pre></div>`;
+}
+
+function flipButton(): string {
+  return `<button type="button" class="flip" aria-pressed="false" title="Flip between the TypeScript and the talk's Python (key: p)"><span class="flip-to-py">show the 2011 Python</span><span class="flip-to-ts">show the TypeScript</span> <kbd>p</kbd></button>`;
+}
+
+function renderCodeSlide(slide: Slide, twin: CodeTwin, options: RenderOptions): string {
+  const parts: string[] = [];
+  for (const block of slide.blocks) {
+    if (block.kind !== "code") {
+      parts.push(renderBlock(block, options));
+      continue;
+    }
+    const files = Object.entries(twin.files);
+    const ts = files.map(([path, source]) => codeFile(twin.example, path, source)).join("");
+    const { html } = highlight(block.code, block.lang);
+    const py = `<div class="code-py" data-file="2011 slide · ${escapeHtml(block.lang ?? "code")}"><pre><code class="hljs language-python">${html}</code></pre></div>`;
+    parts.push(`<div class="code-pair${files.length > 1 ? " files-2" : ""}">${ts}${py}</div>`);
+  }
+  parts.push(flipButton());
+  return parts.join("\n");
+}
+
+function renderCommandline(slide: Slide, example: string | null, options: RenderOptions): string {
+  return slide.blocks
+    .map((block) => {
+      if (block.kind !== "commandline") return renderBlock(block, options);
+      return block.commands
+        .map((c) => {
+          const data = example ? ` data-example="${escapeHtml(example)}"` : "";
+          return (
+            `<div class="live-command" data-command="${escapeHtml(c.input)}"${data}>` +
+            `<pre class="command">${escapeHtml(`${c.prompt} ${c.input}`)}</pre>` +
+            `<div class="live-output" aria-live="polite"></div>` +
+            `<template class="talk-output">${escapeHtml(c.output)}</template>` +
+            `</div>`
+          );
+        })
+        .join("\n");
+    })
+    .join("\n");
+}
+
+/** Speaker notes markdown → HTML (paragraphs, lists, inline markup). */
+export function renderNotes(markdown: string): string {
+  return parseBlocks(markdown.split("\n"), false)
+    .map((b) => renderBlock(b, {} as RenderOptions))
+    .join("\n");
+}
+
+export interface RenderedSlide {
+  slide: Slide;
+  html: string;
+  /** The catalog example this slide shows or runs, if any. */
+  example: string | null;
+}
+
+/** Render every slide to a `<section>`; returns them in order. */
+export function renderSlides(slides: Slide[], options: RenderOptions): RenderedSlide[] {
+  let lastExample: string | null = null;
+  return slides.map((slide) => {
+    const attrs: string[] = [];
+    const classes = [...slide.classes];
+    let body: string;
+    let example: string | null = null;
+    const twin = twinFor(slide, options);
+    const isCommandline = slide.blocks.some((b) => b.kind === "commandline");
+    if (twin) {
+      example = twin.example;
+      if (example) lastExample = example;
+      classes.push("code-slide");
+      if (example) attrs.push(`data-example="${escapeHtml(example)}"`);
+      else attrs.push(`data-code="basics"`);
+      body = renderCodeSlide(slide, twin, options);
+    } else if (isCommandline) {
+      example = lastExample;
+      attrs.push("data-live-command");
+      body = renderCommandline(slide, example, options);
+    } else {
+      body = slide.blocks.map((b) => renderBlock(b, options)).join("\n");
+      if (slideTitle(slide).toLowerCase() === "templates" && options.examples["templates-features"]) {
+        // The templates features bullets, with the runnable tour of them when it exists.
+        const features = options.examples["templates-features"];
+        example = features.name;
+        attrs.push(`data-example="${escapeHtml(features.name)}"`);
+        body += `\n<details class="more-code"><summary>${escapeHtml(features.main)}</summary>${codeFile(features.name, features.main, features.files[features.main]!)}</details>`;
+      }
+    }
+    if (slide.id) attrs.push(`id="${escapeHtml(slide.id)}"`);
+    if (slide.transition) attrs.push(`data-showoff-transition="${escapeHtml(slide.transition)}"`);
+    attrs.push(`data-slide="${slide.number}"`);
+    const notes = options.notes?.get(slide.number);
+    const aside = notes ? `\n<aside class="notes">${renderNotes(notes)}</aside>` : "";
+    const classAttr = classes.length ? ` class="${escapeHtml(classes.join(" "))}"` : "";
+    return { slide, example, html: `<section${classAttr} ${attrs.join(" ")}>\n${body}${aside}\n</section>` };
+  });
+}
