@@ -11,7 +11,7 @@ import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startCannedServer } from "./server.ts";
+import { startCannedServer } from "./server.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const U = "http://localhost:{PORT}";

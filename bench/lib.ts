@@ -1,0 +1,244 @@
+/**
+ * Benchmark plumbing shared by bench/run.ts and bench/cases/*.ts: fresh server processes
+ * pinned to CPU 0, wrk pinned to CPU 1, peak RSS from /proc, and table printing.
+ *
+ * Why a fresh process per measured run: a Node server that idles after a few requests can
+ * stay 25-40% slower for the rest of its life (V8's memory reducer); see
+ * /work/shared/reference/performance-notes.md. Responses are checked after the measured run
+ * for the same reason.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, existsSync } from "node:fs";
+import * as net from "node:net";
+import { fileURLToPath } from "node:url";
+import { dirname, resolve } from "node:path";
+
+export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+export const ROOT = resolve(BENCH_DIR, "..");
+
+/** What a bench case is given. */
+export interface BenchContext {
+  /** Seconds of each measured wrk run. */
+  seconds: number;
+  /** Seconds of warm-up before each measured run. */
+  warmupSeconds: number;
+  /** Interleaved rounds (each server fresh every round). */
+  rounds: number;
+  quick: boolean;
+  /** Whether CPU pinning is available (taskset on a machine with at least 2 CPUs). */
+  pinned: boolean;
+}
+
+/** One printed table. */
+export interface BenchTable {
+  title: string;
+  columns: string[];
+  rows: Array<Array<string | number>>;
+  /** Lines printed under the table (target checks, caveats). */
+  notes?: string[];
+}
+
+/**
+ * A benchmark case: bench/run.ts imports every bench/cases/*.ts and runs its default export
+ * after the built-in HTTP comparison. This is the hook for template engines and the like.
+ */
+export interface BenchCase {
+  name: string;
+  run(ctx: BenchContext): Promise<BenchTable[]>;
+}
+
+export interface ServerSpec {
+  name: string;
+  /** A script printing "listening <port>" once bound; bundled to plain JS, run with port 0. */
+  script: string;
+  /** Extra node flags. */
+  nodeArgs?: string[];
+}
+
+export interface RunningServer {
+  name: string;
+  port: number;
+  pid: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export function canPin(): boolean {
+  if (!existsSync("/usr/bin/taskset")) return false;
+  try {
+    const cpus = readFileSync("/proc/cpuinfo", "utf8").match(/^processor\s*:/gm)?.length ?? 1;
+    return cpus >= 2;
+  } catch {
+    return false;
+  }
+}
+
+function pinned(cpu: number, command: string, args: string[], pin: boolean): [string, string[]] {
+  return pin ? ["taskset", ["-c", String(cpu), command, ...args]] : [command, args];
+}
+
+const bundles = new Map<string, string>();
+
+/**
+ * Compile a server script (TypeScript, importing `tornado/*`) into one plain ESM file, so the
+ * measured process runs what a deployment would: no tsx loader, no esbuild service in it
+ * (both cost memory and would inflate every RSS figure). Packages from node_modules (fastify)
+ * stay external and load as usual.
+ */
+export async function bundleServer(script: string): Promise<string> {
+  const cached = bundles.get(script);
+  if (cached) return cached;
+  const esbuild = await import("esbuild");
+  const outfile = resolve(ROOT, "node_modules/.cache/tornado-bench", script.replace(/[/\\]/g, "_").replace(/\.ts$/, ".mjs"));
+  await esbuild.build({
+    entryPoints: [resolve(ROOT, script)],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "error",
+    // Bundle our own runtime (the "tornado" workspace package is .ts); leave real packages to Node.
+    plugins: [
+      {
+        name: "external-packages",
+        setup(build) {
+          build.onResolve({ filter: /^[^./#]/ }, (args) =>
+            args.path.startsWith("tornado/") || args.path.startsWith("node:") ? undefined : { path: args.path, external: true },
+          );
+        },
+      },
+    ],
+  });
+  bundles.set(script, outfile);
+  return outfile;
+}
+
+/** Start a server fresh, on CPU 0, and wait for its "listening <port>" line. */
+export async function startServer(spec: ServerSpec, pin: boolean, extraArgs: string[] = []): Promise<RunningServer> {
+  const file = await bundleServer(spec.script);
+  const [command, args] = pinned(0, process.execPath, [...(spec.nodeArgs ?? []), file, "0", ...extraArgs], pin);
+  const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (c: Buffer) => {
+    stderr += c.toString();
+    if (stderr.length > 10_000) stderr = stderr.slice(-10_000);
+  });
+  const port = await new Promise<number>((resolveP, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`${spec.name}: no "listening" line within 30 s\n${stderr}`)), 30_000);
+    child.stdout!.on("data", (c: Buffer) => {
+      out += c.toString();
+      const m = /listening (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolveP(Number(m[1]));
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${spec.name}: exited with ${code} before listening\n${stderr}`));
+    });
+  });
+  return {
+    name: spec.name,
+    port,
+    pid: child.pid!,
+    child,
+    stop: () =>
+      new Promise<void>((resolveP) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolveP();
+        child.once("exit", () => resolveP());
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), 3000).unref();
+      }),
+  };
+}
+
+/** VmRSS and VmHWM (peak) of a process, in MiB. */
+export function memoryOf(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+  return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 };
+}
+
+export interface WrkResult {
+  requestsPerSecond: number;
+  p99Ms: number;
+  requests: number;
+  errors: number;
+  raw: string;
+}
+
+/** Parse a wrk latency like "1.58ms", "850.00us", "1.20s". */
+function toMs(text: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text.trim());
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  return m[2] === "us" ? n / 1000 : m[2] === "ms" ? n : m[2] === "s" ? n * 1000 : n * 60_000;
+}
+
+export function parseWrk(raw: string): WrkResult {
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(raw)?.[1] ?? NaN);
+  const p99 = toMs(/^\s+99%\s+(\S+)/m.exec(raw)?.[1] ?? "");
+  const requests = Number(/(\d+) requests in/.exec(raw)?.[1] ?? NaN);
+  const m = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(raw);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(raw)?.[1] ?? 0);
+  const errors = (m ? m.slice(1).reduce((n, x) => n + Number(x), 0) : 0) + non2xx;
+  return { requestsPerSecond: rps, p99Ms: p99, requests, errors, raw };
+}
+
+/** Run wrk -t1 -c50 on CPU 1 against a loopback URL for a bounded time. */
+export function runWrk(url: string, seconds: number, pin: boolean, connections = 50): Promise<WrkResult> {
+  if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(url)) throw new Error(`wrk only ever targets 127.0.0.1, not ${url}`);
+  const [command, args] = pinned(1, "wrk", ["-t1", `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, "--latency", url], pin);
+  return new Promise((resolveP, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+    // wrk stops itself after -d; this only guards against a hang.
+    const guard = setTimeout(() => child.kill("SIGKILL"), (seconds + 30) * 1000);
+    child.once("exit", (code) => {
+      clearTimeout(guard);
+      if (code !== 0) reject(new Error(`wrk exited with ${code}: ${out}`));
+      else resolveP(parseWrk(out));
+    });
+  });
+}
+
+/** One raw HTTP/1.1 GET over a fresh loopback socket: status code and body. */
+export function fetchOnce(port: number, path = "/"): Promise<{ status: number; head: string; body: string }> {
+  return new Promise((resolveP, reject) => {
+    const socket = net.connect(port, "127.0.0.1");
+    let data = Buffer.alloc(0);
+    socket.setTimeout(5000, () => socket.destroy(new Error("timeout")));
+    socket.on("connect", () => socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`));
+    socket.on("data", (c) => (data = Buffer.concat([data, c])));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const text = data.toString("utf8");
+      const split = text.indexOf("\r\n\r\n");
+      const head = split < 0 ? text : text.slice(0, split);
+      resolveP({ status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0), head, body: split < 0 ? "" : text.slice(split + 4) });
+    });
+  });
+}
+
+export function median(values: number[]): number {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+}
+
+export function printTable(table: BenchTable): void {
+  const cells = [table.columns, ...table.rows.map((r) => r.map(String))];
+  const widths = table.columns.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? "").length)));
+  const line = (r: string[]) => "| " + r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(" | ") + " |";
+  console.log(`\n${table.title}\n`);
+  console.log(line(table.columns));
+  console.log("|" + widths.map((w, c) => (c === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|");
+  for (const r of cells.slice(1)) console.log(line(r));
+  for (const note of table.notes ?? []) console.log(note);
+}

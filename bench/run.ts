@@ -1,0 +1,228 @@
+/**
+ * npm run bench: hello world on our runtime (the talk's real hello example) vs node:http vs
+ * fastify, measured in the same run, then our runtime's memory with 1,000 idle keep-alive
+ * connections, then every case in bench/cases/*.ts.
+ *
+ * Method (see /work/shared/reference/performance-notes.md): loopback only; interleaved rounds;
+ * a fresh server process for every measured run, pinned to CPU 0; `wrk -t1 -c50 --latency`
+ * pinned to CPU 1; a warm-up run first, and the response checked only after the measured run.
+ * Reports medians across rounds. Targets are printed, never enforced by the exit code.
+ *
+ *   npm run bench                      # 3 rounds x (3 s warm-up + 10 s), about 2.5 minutes
+ *   npm run bench -- --quick           # 1 round x (1 s + 3 s), for a smoke run
+ *   BENCH_SECONDS=5 npm run bench      # measured seconds per run
+ *   BENCH_ROUNDS=5 npm run bench
+ *   npm run bench -- --only=http       # or --only=idle, --only=<case name>
+ */
+import { readdirSync } from "node:fs";
+import * as net from "node:net";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import {
+  BENCH_DIR,
+  canPin,
+  fetchOnce,
+  median,
+  memoryOf,
+  printTable,
+  runWrk,
+  startServer,
+  type BenchCase,
+  type BenchContext,
+  type BenchTable,
+  type ServerSpec,
+} from "./lib.js";
+
+const SERVERS: ServerSpec[] = [
+  { name: "tornado runtime (hello example)", script: "bench/servers/runtime-hello.ts" },
+  { name: "node:http (minimal)", script: "bench/servers/nodehttp.ts" },
+  { name: "fastify 5", script: "bench/servers/fastify.ts" },
+];
+const BASELINE = 1;
+
+function context(argv: string[]): BenchContext & { only: string | null } {
+  const quick = argv.includes("--quick");
+  const seconds = Number(process.env.BENCH_SECONDS ?? (quick ? 3 : 10));
+  const rounds = Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 3));
+  const only = argv.find((a) => a.startsWith("--only="))?.slice(7) ?? null;
+  return {
+    seconds: Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 60) : 10,
+    warmupSeconds: quick ? 1 : 3,
+    rounds: Number.isFinite(rounds) && rounds > 0 ? Math.min(rounds, 10) : 3,
+    quick,
+    pinned: canPin(),
+    only,
+  };
+}
+
+interface Sample {
+  rps: number;
+  p99: number;
+  hwm: number;
+  errors: number;
+  checked: string;
+}
+
+async function measureOnce(spec: ServerSpec, ctx: BenchContext): Promise<Sample> {
+  const server = await startServer(spec, ctx.pinned);
+  try {
+    const url = `http://127.0.0.1:${server.port}/`;
+    await runWrk(url, ctx.warmupSeconds, ctx.pinned);
+    const result = await runWrk(url, ctx.seconds, ctx.pinned);
+    const { hwm } = memoryOf(server.pid);
+    // Checked after the measured run, so the check itself cannot slow the server down.
+    const response = await fetchOnce(server.port);
+    const ok = response.status === 200 && response.body === "Hello, world";
+    return {
+      rps: result.requestsPerSecond,
+      p99: result.p99Ms,
+      hwm,
+      errors: result.errors,
+      checked: ok ? "200 Hello, world" : `BAD: ${response.status} ${JSON.stringify(response.body.slice(0, 40))}`,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function httpComparison(ctx: BenchContext): Promise<BenchTable> {
+  const samples: Sample[][] = SERVERS.map(() => []);
+  for (let round = 0; round < ctx.rounds; round++) {
+    // Rotate the order each round so no server always runs first or last.
+    for (let k = 0; k < SERVERS.length; k++) {
+      const index = (k + round) % SERVERS.length;
+      const spec = SERVERS[index]!;
+      process.stderr.write(`round ${round + 1}/${ctx.rounds}: ${spec.name}... `);
+      let sample: Sample;
+      try {
+        sample = await measureOnce(spec, ctx);
+      } catch (err) {
+        // One broken server must not hide the others' numbers.
+        const message = err instanceof Error ? err.message.split("\n")[0]! : String(err);
+        sample = { rps: NaN, p99: NaN, hwm: NaN, errors: 0, checked: `FAILED: ${message}` };
+      }
+      samples[index]!.push(sample);
+      process.stderr.write(`${Math.round(sample.rps)} req/s\n`);
+    }
+  }
+  const base = median(samples[BASELINE]!.map((s) => s.rps));
+  const rows = SERVERS.map((spec, i) => {
+    const s = samples[i]!;
+    const rps = median(s.map((x) => x.rps));
+    return [
+      spec.name,
+      Math.round(rps).toLocaleString("en-US"),
+      (rps / base).toFixed(2) + "x",
+      median(s.map((x) => x.p99)).toFixed(2) + " ms",
+      Math.max(...s.map((x) => x.hwm)).toFixed(0) + " MiB",
+      String(s.reduce((n, x) => n + x.errors, 0)),
+      s.every((x) => x.checked === s[0]!.checked) ? s[0]!.checked : s.map((x) => x.checked).join("; "),
+    ];
+  });
+  const ours = median(samples[0]!.map((s) => s.rps)) / base;
+  return {
+    title: `Hello world, ${ctx.rounds} interleaved round(s) of ${ctx.warmupSeconds} s warm-up + ${ctx.seconds} s measured; wrk -t1 -c50${ctx.pinned ? "; server on CPU 0, wrk on CPU 1" : "; NOT pinned (taskset or a second CPU missing)"}; medians`,
+    columns: ["server", "req/s", "x node:http", "p99", "peak RSS", "errors", "response after run"],
+    rows,
+    notes: [
+      `target: runtime >= 1.00x node:http ... ${ours >= 1 ? "MET" : "MISSED"} (${ours.toFixed(2)}x)`,
+      "Differences under about 10% between Node servers are within noise on these machines.",
+    ],
+  };
+}
+
+/** Open `count` keep-alive connections, one request each, hold them; report the server's memory. */
+async function idleConnections(ctx: BenchContext, count = 1000): Promise<BenchTable> {
+  const server = await startServer(SERVERS[0]!, ctx.pinned);
+  const sockets: net.Socket[] = [];
+  try {
+    const before = memoryOf(server.pid);
+    let answered = 0;
+    let failures = 0;
+    const openOne = () =>
+      new Promise<void>((resolve) => {
+        const socket = net.connect(server.port, "127.0.0.1");
+        sockets.push(socket);
+        let seen = "";
+        const timer = setTimeout(() => {
+          failures++;
+          resolve();
+        }, 10_000);
+        socket.on("error", () => {
+          clearTimeout(timer);
+          failures++;
+          resolve();
+        });
+        socket.on("connect", () => socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`));
+        socket.on("data", (c) => {
+          seen += c.toString("latin1");
+          if (seen.endsWith("Hello, world") && seen.startsWith("HTTP/1.1 200")) {
+            clearTimeout(timer);
+            answered++;
+            resolve();
+          }
+        });
+      });
+    for (let opened = 0; opened < count; opened += 100) {
+      await Promise.all(Array.from({ length: Math.min(100, count - opened) }, openOne));
+    }
+    // Let the server settle (GC, buffers) with every connection idle but open.
+    await new Promise((r) => setTimeout(r, 2000));
+    const open = sockets.filter((s) => !s.destroyed).length;
+    const after = memoryOf(server.pid);
+    const ok = after.rss < 80;
+    return {
+      title: `Our runtime (hello example) holding ${count} idle keep-alive connections`,
+      columns: ["measure", "value"],
+      rows: [
+        ["answered / failed", `${answered} / ${failures}`],
+        ["still open after 2 s idle", String(open)],
+        ["VmRSS before connections", before.rss.toFixed(1) + " MiB"],
+        ["VmRSS with connections idle", after.rss.toFixed(1) + " MiB"],
+        ["VmHWM (peak RSS)", after.hwm.toFixed(1) + " MiB"],
+        ["per connection (RSS delta)", (((after.rss - before.rss) * 1024) / count).toFixed(1) + " KiB"],
+      ],
+      notes: [`target: idle RSS < 80 MB ... ${ok ? "MET" : "MISSED"} (${after.rss.toFixed(1)} MiB)`],
+    };
+  } finally {
+    for (const s of sockets) s.destroy();
+    await server.stop();
+  }
+}
+
+async function loadCases(): Promise<BenchCase[]> {
+  const dir = join(BENCH_DIR, "cases");
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort();
+  } catch {
+    return [];
+  }
+  const cases: BenchCase[] = [];
+  for (const file of files) {
+    const mod = (await import(pathToFileURL(join(dir, file)).href)) as { default?: BenchCase };
+    if (mod.default && typeof mod.default.run === "function") cases.push(mod.default);
+    else console.error(`bench/cases/${file}: no default export { name, run(ctx) }; skipped`);
+  }
+  return cases;
+}
+
+async function main(): Promise<void> {
+  const ctx = context(process.argv.slice(2));
+  console.log(
+    `npm run bench: node ${process.version}, ${ctx.quick ? "quick" : "full"} run, ${ctx.rounds} round(s), ${ctx.seconds} s per measured run`,
+  );
+  const want = (name: string) => ctx.only === null || ctx.only === name;
+  if (want("http")) printTable(await httpComparison(ctx));
+  if (want("idle")) printTable(await idleConnections(ctx));
+  for (const c of await loadCases()) {
+    if (!want(c.name)) continue;
+    try {
+      for (const table of await c.run(ctx)) printTable(table);
+    } catch (err) {
+      console.error(`bench case ${c.name} failed: ${err instanceof Error ? err.stack : String(err)}`);
+    }
+  }
+}
+
+await main();
