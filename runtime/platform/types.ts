@@ -20,8 +20,12 @@ export interface PlatformSocket {
    * high-water mark; `onDrain` then fires once it has emptied (back-pressure, as Node's net).
    */
   write(data: Uint8Array): boolean;
-  /** Half-close: no more writes; the peer sees end-of-stream after the queued bytes. */
-  end(): void;
+  /**
+   * Half-close: no more writes; the peer sees end-of-stream after the queued bytes.
+   * `onFlushed` runs once every queued byte has been handed over (a server closing a
+   * connection then calls `destroy()`, as Node's `destroySoon`).
+   */
+  end(onFlushed?: () => void): void;
   /** Close both directions now; queued bytes may be dropped. Idempotent. */
   destroy(): void;
   /** Stop / restart delivering `onData` (used to bound read buffers). */

@@ -1,0 +1,170 @@
+/**
+ * The platform on Node: real TCP sockets (`node:net`), OpenSSL hashes (`node:crypto`), the real
+ * file system (`node:fs`) and stderr for logs.
+ *
+ * This is the only runtime module allowed to import `node:`. It adapts Node's event-emitter
+ * sockets to the small callback contract in `types.ts`, so the core stays platform-free.
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import { performance } from "node:perf_hooks";
+import type { ListenOptions, Platform, PlatformListener, PlatformSocket, LogLevel } from "./types.js";
+
+/** `crypto.hash` (Node >= 20.12) hashes in one call: about half the cost of createHash().update().digest(). */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: "hex") => string }).hash;
+
+/** Wraps a `net.Socket` in the platform contract. Handlers are read at event time, so they may be set late. */
+class NodeSocket implements PlatformSocket {
+  onData: ((chunk: Uint8Array) => void) | null = null;
+  onEnd: (() => void) | null = null;
+  onClose: ((error?: Error) => void) | null = null;
+  onDrain: (() => void) | null = null;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  private error: Error | undefined;
+
+  constructor(private readonly socket: net.Socket) {
+    // "::ffff:127.0.0.1" is how a dual-stack listener reports an IPv4 peer; Tornado shows "127.0.0.1".
+    const address = socket.remoteAddress ?? "0.0.0.0";
+    this.remoteAddress = address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+    this.remotePort = socket.remotePort ?? 0;
+    socket.on("data", (chunk: Buffer) => this.onData?.(chunk));
+    socket.on("end", () => this.onEnd?.());
+    socket.on("drain", () => this.onDrain?.());
+    socket.on("error", (err) => {
+      this.error = err;
+    });
+    socket.on("close", () => this.onClose?.(this.error));
+  }
+
+  write(data: Uint8Array): boolean {
+    if (this.socket.destroyed || !this.socket.writable) return false;
+    return this.socket.write(data);
+  }
+
+  end(onFlushed?: () => void): void {
+    if (this.socket.destroyed) {
+      onFlushed?.();
+      return;
+    }
+    if (this.socket.writableFinished) onFlushed?.();
+    else if (onFlushed) this.socket.once("finish", onFlushed);
+    if (!this.socket.writableEnded) this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  setNoDelay(noDelay: boolean): void {
+    this.socket.setNoDelay(noDelay);
+  }
+}
+
+class NodeListener implements PlatformListener {
+  constructor(
+    private readonly server: net.Server,
+    readonly port: number,
+    readonly host: string,
+  ) {}
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.server.listening) return resolve();
+      // net.Server.close waits for every open connection; we only want to stop accepting.
+      this.server.close(() => resolve());
+      // Resolve as soon as the listening socket is gone, not when the last connection ends.
+      queueMicrotask(resolve);
+    });
+  }
+}
+
+function listen(options: ListenOptions): Promise<PlatformListener> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      options.onConnection(new NodeSocket(socket));
+    });
+    const onError = (err: Error) => reject(err);
+    server.once("error", onError);
+    const host = options.host || undefined;
+    server.listen({ port: options.port, host, backlog: 1024 }, () => {
+      server.off("error", onError);
+      server.on("error", (err) => process.stderr.write(`listener error: ${err.message}\n`));
+      const address = server.address() as net.AddressInfo;
+      resolve(new NodeListener(server, address.port, address.address));
+    });
+  });
+}
+
+function connect(host: string, port: number): Promise<PlatformSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true });
+    const onError = (err: Error) => {
+      socket.destroy();
+      reject(err);
+    };
+    socket.once("error", onError);
+    socket.once("connect", () => {
+      socket.off("error", onError);
+      resolve(new NodeSocket(socket));
+    });
+  });
+}
+
+export function createNodePlatform(): Platform {
+  return {
+    name: "node",
+    listen,
+    connect,
+    sha1Hex(data) {
+      return oneShotHash ? oneShotHash("sha1", data, "hex") : crypto.createHash("sha1").update(data).digest("hex");
+    },
+    hmacHex(algorithm, key, data) {
+      return crypto.createHmac(algorithm, key).update(data).digest("hex");
+    },
+    randomBytes(length) {
+      return new Uint8Array(crypto.randomBytes(length));
+    },
+    now: () => Date.now(),
+    monotonic: () => performance.now(),
+    fs: {
+      readFile(path) {
+        try {
+          const stat = fs.statSync(path);
+          if (!stat.isFile()) return null;
+          return fs.readFileSync(path);
+        } catch {
+          return null;
+        }
+      },
+      mtime(path) {
+        try {
+          return fs.statSync(path).mtimeMs;
+        } catch {
+          return null;
+        }
+      },
+      isDirectory(path) {
+        try {
+          return fs.statSync(path).isDirectory();
+        } catch {
+          return false;
+        }
+      },
+    },
+    log(_level: LogLevel, message: string) {
+      process.stderr.write(message + "\n");
+    },
+  };
+}
+
+export const defaultPlatform: Platform = createNodePlatform();
