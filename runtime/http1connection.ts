@@ -44,6 +44,11 @@ export interface HTTP1ConnectionParameters {
   bodyTimeout?: number;
   /** Decode `Content-Encoding: gzip` bodies. */
   decompress?: boolean;
+  /**
+   * Client: frame a POST/PUT/PATCH that has no Content-Length as chunked (default true, as
+   * Tornado). false sends such a request with no body framing at all, as curl -X POST does.
+   */
+  chunkRequests?: boolean;
 }
 
 /** Header pairs in wire order with their original casing (client requests), or `HTTPHeaders`. */
@@ -221,6 +226,7 @@ export class HTTP1Connection implements HTTPConnection {
       maxBodySize: params.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
       bodyTimeout: params.bodyTimeout,
       decompress: params.decompress ?? false,
+      chunkRequests: params.chunkRequests ?? true,
     };
     this.context = context;
     this.bodyTimeout = this.params.bodyTimeout;
@@ -445,9 +451,11 @@ export class HTTP1Connection implements HTTPConnection {
     if (this.isClient) {
       const req = startLine as RequestStartLine;
       this.requestStartLine = req;
-      first = `${req.method} ${req.path} HTTP/1.1`;
+      first = `${req.method} ${req.path} ${req.version === "HTTP/1.0" ? "HTTP/1.0" : "HTTP/1.1"}`;
       const te = headerLookup(headers, "Transfer-Encoding");
       this.chunkingOutput =
+        this.params.chunkRequests &&
+        req.version !== "HTTP/1.0" &&
         (req.method === "POST" || req.method === "PUT" || req.method === "PATCH") &&
         headerLookup(headers, "Content-Length") === undefined &&
         (te === undefined || te === "chunked");

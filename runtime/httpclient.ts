@@ -22,7 +22,7 @@ import {
   type RequestStartLine,
   type ResponseStartLine,
 } from "./httputil.js";
-import { platform } from "./platform/index.js";
+import { platform, type Platform } from "./platform/index.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -52,6 +52,10 @@ export interface HTTPRequestOptions {
   streamingCallback?: (chunk: Uint8Array) => void;
   /** Called with the exact request head bytes once written. */
   onRequestSent?: (head: Uint8Array) => void;
+  /** "HTTP/1.0" sends an HTTP/1.0 request line (curl -0); default "HTTP/1.1". */
+  version?: "HTTP/1.0" | "HTTP/1.1";
+  /** The platform whose sockets and clock to use; default the current `platform()`. */
+  platform?: Platform;
 }
 
 export class HTTPRequest {
@@ -70,6 +74,8 @@ export class HTTPRequest {
   headerCallback: ((line: string) => void) | undefined;
   streamingCallback: ((chunk: Uint8Array) => void) | undefined;
   onRequestSent: ((head: Uint8Array) => void) | undefined;
+  version: "HTTP/1.0" | "HTTP/1.1";
+  platform: Platform | undefined;
   /** Monotonic ms when the request was created. */
   readonly startTime: number;
 
@@ -89,7 +95,9 @@ export class HTTPRequest {
     this.headerCallback = options.headerCallback;
     this.streamingCallback = options.streamingCallback;
     this.onRequestSent = options.onRequestSent;
-    this.startTime = platform().monotonic();
+    this.version = options.version ?? "HTTP/1.1";
+    this.platform = options.platform;
+    this.startTime = (options.platform ?? platform()).monotonic();
   }
 
   /** Header pairs in the order given, original casing kept. */
@@ -327,7 +335,7 @@ export class AsyncHTTPClient {
     };
     timeoutHandle = loop.callLater(req.connectTimeout, failTimeout, "Timeout while connecting");
     try {
-      const socket = await Promise.race([platform().connect(host, port), timeout]);
+      const socket = await Promise.race([(req.platform ?? platform()).connect(host, port), timeout]);
       stream = new IOStream(socket);
       if (timedOut) {
         stream.close();
@@ -338,9 +346,13 @@ export class AsyncHTTPClient {
       const remaining = req.requestTimeout - (platform().monotonic() - req.startTime) / 1000;
       timeoutHandle = loop.callLater(Math.max(0, remaining), failTimeout, "Timeout during request");
 
-      const conn = new HTTP1Connection(stream, true, { decompress: req.decompressResponse, noKeepAlive: true });
+      const conn = new HTTP1Connection(stream, true, {
+        decompress: req.decompressResponse,
+        noKeepAlive: true,
+        chunkRequests: req.defaultHeaders,
+      });
       const pairs = this.requestHeaders(req, url, method);
-      const startLine: RequestStartLine = { kind: "request", method, path: (url.pathname || "/") + url.search, version: "HTTP/1.1" };
+      const startLine: RequestStartLine = { kind: "request", method, path: (url.pathname || "/") + url.search, version: req.version };
       const collector = new ResponseCollector(conn, req);
       const sending = conn.writeHeaders(startLine, pairs as HeaderInput);
       req.onRequestSent?.(conn.requestHead!);
@@ -405,7 +417,7 @@ export class AsyncHTTPClient {
     }
     if (req.body !== undefined && !has("Content-Length") && !has("Transfer-Encoding")) {
       pairs.push(["Content-Length", String(req.body.length)]);
-    } else if (req.body === undefined && (method === "POST" || method === "PUT" || method === "PATCH") && !has("Content-Length")) {
+    } else if (req.defaultHeaders && req.body === undefined && (method === "POST" || method === "PUT" || method === "PATCH") && !has("Content-Length")) {
       pairs.push(["Content-Length", "0"]);
     }
     return pairs;
