@@ -524,7 +524,9 @@ class CodeWriter {
         return;
       }
       case "extends":
-        return; // handled by Template.ancestors
+        // Only the top level of the rendered template's file is read for extends (Template.ancestors);
+        // Tornado fails on any other (NotImplementedError): an included file or a block that extends.
+        throw new ParseError("{% extends %} only works at the top level of the template being rendered, not in an included file or a block", node.file, node.line);
       case "control":
         this.control(node);
         return;

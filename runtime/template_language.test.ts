@@ -161,6 +161,7 @@ describe("bad templates: ParseError with file and line, at load time", () => {
     ["JavaScript syntax error in an expression", { "a.html": "ok\n{{ 1 + }}" }, "Unexpected token ')' in '(1 +\\n);' at a.html:2"],
     ["JavaScript syntax error in a condition", { "a.html": "\n\n{% if a b %}{% end %}" }, "at a.html:3"],
     ["syntax error inside an included file", { "a.html": "{% include 'b.html' %}", "b.html": "\n{% set = 1 %}" }, "at b.html:2"],
+    ["including a template that extends", { "a.html": "{% include 'b.html' %}", "b.html": "\n{% extends 'c.html' %}", "c.html": "c" }, "{% extends %} only works at the top level of the template being rendered, not in an included file or a block at b.html:2"],
     ["break in a block whose loop is not rendered", { "base.html": "{% block b %}{% end %}", "a.html": "{% extends 'base.html' %}{% for x of [] %}{% block b %}\n{% break %}{% end %}{% end %}" }, "break outside {'for', 'while'} block at a.html:2"],
   ];
   test.each(cases)("%s", (_, files, message) => {
