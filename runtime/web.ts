@@ -40,6 +40,7 @@ import {
 } from "./httputil.js";
 import { HTTPServer, type HTTPServerOptions } from "./httpserver.js";
 import { accessLog, appLog, genLog } from "./log.js";
+import { Loader, type LoaderOptions } from "./template.js";
 import { platform } from "./platform/index.js";
 
 /** This runtime's version, from runtime/package.json: the one place it is kept. */
@@ -358,6 +359,12 @@ export class Application implements HTTPServerConnectionDelegate {
   readonly settings: Settings;
   readonly uiModules: Record<string, UIModuleClass>;
   readonly uiMethods: Record<string, (handler: RequestHandler, ...args: any[]) => unknown>;
+  /**
+   * Template loaders by template path, shared by this application's handlers. Tornado keeps one
+   * process-wide cache (`RequestHandler._template_loaders`); ours is per application, so two
+   * apps in one page (the playground) never see each other's templates. `clear()` it to re-read.
+   */
+  readonly templateLoaders = new Map<string, TemplateLoaderLike>();
   /** Host-specific route lists (from `addHandlers`) first, the wildcard list last. */
   private readonly hosts: HostRules[];
 
@@ -542,7 +549,7 @@ function executeHandler(
   pathKwargs: Record<string, string | undefined> | null,
 ): RequestHandler | null {
   if (application.settings.compiledTemplateCache === false) {
-    for (const loader of templateLoaders.values()) loader.reset?.();
+    for (const loader of application.templateLoaders.values()) loader.reset?.();
   }
   if (application.settings.staticHashCache === false) StaticFileHandler.reset();
   let handler: RequestHandler;
@@ -1434,20 +1441,21 @@ export class RequestHandler {
   createTemplateLoader(templatePath: string): TemplateLoaderLike {
     const settings = this.settings;
     if (settings.templateLoader) return settings.templateLoader;
-    if (!templateModule) throw new Error("Templates are not available: import \"tornado/template\" (or call setTemplateModule) before rendering");
-    const options: Record<string, unknown> = {};
-    if ("autoescape" in settings) options["autoescape"] = settings.autoescape;
-    if (settings.templateWhitespace) options["whitespace"] = settings.templateWhitespace;
-    return new templateModule.Loader(templatePath, options);
+    const options: LoaderOptions = {};
+    // autoescape: null means "no escaping", so it is passed only when the setting exists.
+    if ("autoescape" in settings) options.autoescape = settings.autoescape ?? null;
+    if (settings.templateWhitespace) options.whitespace = settings.templateWhitespace;
+    return new Loader(templatePath, options);
   }
 
   /** Renders template `templateName` with the handler's namespace plus `kwargs`, as a string. */
   renderString(templateName: string, kwargs: Record<string, unknown> = {}): string {
     const templatePath = this.getTemplatePath() ?? ".";
-    let loader = templateLoaders.get(templatePath);
+    const loaders = this.application.templateLoaders;
+    let loader = loaders.get(templatePath);
     if (!loader) {
       loader = this.createTemplateLoader(templatePath);
-      templateLoaders.set(templatePath, loader);
+      loaders.set(templatePath, loader);
     }
     const template = loader.load(templateName);
     const namespace = this.getTemplateNamespace();
@@ -1530,36 +1538,14 @@ function isAbsolute(path: string): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Templates: the web layer talks to template.ts through this small interface, registered by
-// template.ts importers via `setTemplateModule` or loaded lazily below.
+// Templates
 
-/** What `render` needs from a compiled template. */
-export interface TemplateLike {
-  generate(namespace: Record<string, unknown>): string;
-}
-/** What `render` needs from a loader (`Loader`, `DictLoader`, or your own). */
+/** What `render` needs from a loader: a template.ts `Loader`/`DictLoader`, or your own (`templateLoader` setting). */
 export interface TemplateLoaderLike {
-  load(name: string, parentPath?: string): TemplateLike;
+  load(name: string, parentPath?: string): { generate(namespace: Record<string, unknown>): string };
   reset?(): void;
 }
-interface TemplateModuleLike {
-  Loader: new (root: string, options?: Record<string, unknown>) => TemplateLoaderLike;
-  Template: new (source: string, options?: Record<string, unknown>) => TemplateLike;
-}
 
-let templateModule: TemplateModuleLike | null = null;
-/** Loaders by template path, shared by all handlers (Tornado's class-level `_template_loaders`). */
-const templateLoaders = new Map<string, TemplateLoaderLike>();
-
-/** Registers the template engine (`tornado/template`) that `render` uses. */
-export function setTemplateModule(module: TemplateModuleLike): void {
-  templateModule = module;
-}
-
-/** Drops every cached template loader (the next render re-reads templates). */
-export function resetTemplateLoaders(): void {
-  templateLoaders.clear();
-}
 
 // ---------------------------------------------------------------------------------------------
 // UI modules
