@@ -705,7 +705,12 @@ const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u;
 const declarable = (key: string) =>
   IDENTIFIER.test(key) && !RESERVED.has(key) && (!key.startsWith("_tt_") || key === "_tt_modules");
 
-type RenderFunction = (toText: (value: unknown) => string, namespace: Record<string, unknown>) => string;
+type RenderFunction = (
+  toText: (value: unknown) => string,
+  kwargs: Record<string, unknown>,
+  loaderNamespace: Record<string, unknown>,
+  defaults: Readonly<Record<string, unknown>>,
+) => string;
 
 let templateIds = 0;
 /** Lines `new Function` puts before the body (measured once: engines differ). */
@@ -714,7 +719,7 @@ function functionHeaderLines(): number {
   if (headerLines === null) {
     headerLines = 2;
     try {
-      new Function("a", "b", "\nthrow new Error()\n//# sourceURL=tornado-template-probe.js")();
+      new Function("a", "b", "c", "d", "\nthrow new Error()\n//# sourceURL=tornado-template-probe.js")();
     } catch (error) {
       const m = /tornado-template-probe\.js:(\d+)/.exec(String((error as Error).stack));
       if (m) headerLines = Number(m[1]) - 2;
@@ -748,7 +753,9 @@ export class Template {
   private readonly locations: string[];
   private readonly setNames: string[];
   private readonly sourceUrl: string;
+  /** Render functions by the names of generate()'s argument (see `generate`). */
   private readonly compiled = new Map<string, RenderFunction>();
+  private last: { keys: string[]; render: RenderFunction } | null = null;
 
   constructor(source: string | Uint8Array, options: TemplateOptions = {}) {
     const { name = "<string>", loader = null } = options;
@@ -791,10 +798,42 @@ export class Template {
     this.compile([]);
   }
 
-  /** Renders the template. `namespace` adds to (and overrides) the default and loader namespaces. */
+  /**
+   * Renders the template. `namespace` adds to (and overrides) the loader's namespace, which adds
+   * to (and overrides) the default one.
+   *
+   * Namespace names become local variables of the render function, so there is one compiled
+   * function per set of argument names (a handler passes the same names every time; the last one
+   * is found without allocating). The loader namespace's names are read when that function is
+   * built; its values on every render.
+   */
   generate(namespace: Record<string, unknown> = {}): string {
-    const ns = { ...DEFAULT_NAMESPACE, ...this.namespace, ...namespace };
-    const keys = Object.keys(ns).filter(declarable);
+    let render: RenderFunction | undefined;
+    const last = this.last;
+    if (last !== null) {
+      const keys = last.keys;
+      let i = 0;
+      for (const key in namespace) {
+        if (keys[i] !== key) {
+          i = -1;
+          break;
+        }
+        i++;
+      }
+      if (i === keys.length) render = last.render;
+    }
+    if (render === undefined) render = this.renderFor(namespace);
+    try {
+      return render(toText, namespace, this.namespace, DEFAULT_NAMESPACE);
+    } catch (error) {
+      this.annotate(error);
+      throw error;
+    }
+  }
+
+  private renderFor(namespace: Record<string, unknown>): RenderFunction {
+    const keys: string[] = [];
+    for (const key in namespace) keys.push(key);
     const signature = keys.join(",");
     let render = this.compiled.get(signature);
     if (!render) {
@@ -802,12 +841,8 @@ export class Template {
       render = this.compile(keys);
       this.compiled.set(signature, render);
     }
-    try {
-      return render(toText, ns);
-    } catch (error) {
-      this.annotate(error);
-      throw error;
-    }
+    this.last = { keys, render };
+    return render;
   }
 
   /** The chain of `{% extends %}` files, this one first (Tornado's `_get_ancestors`). */
@@ -819,16 +854,29 @@ export class Template {
     return ancestors;
   }
 
-  /** Builds the render function for a set of namespace names, declared as its local variables. */
-  private compile(keys: string[]): RenderFunction {
-    const declared = new Set(keys);
+  /** Builds the render function for generate()'s argument names: every namespace name becomes a local variable. */
+  private compile(argumentNames: string[]): RenderFunction {
+    const declared = new Set<string>();
+    const take = (names: string[]) => {
+      const fresh = names.filter((n) => declarable(n) && !declared.has(n));
+      for (const n of fresh) declared.add(n);
+      return fresh;
+    };
+    const fromArguments = take(argumentNames);
+    const fromLoader = take(Object.keys(this.namespace));
+    const fromDefaults = take(Object.keys(DEFAULT_NAMESPACE));
     const locals = this.setNames.filter((n) => !declared.has(n));
+    const destructure = (names: string[], from: string) => (names.length ? ` let {${names.join(", ")}} = ${from};` : "");
     // One prologue line, so generated line N is always body line N + 1.
     const prologue =
-      `"use strict";` + (keys.length ? ` let {${keys.join(", ")}} = _tt_ns;` : "") + (locals.length ? ` let ${locals.join(", ")};` : "");
+      `"use strict";` +
+      destructure(fromArguments, "_tt_kw") +
+      destructure(fromLoader, "_tt_lns") +
+      destructure(fromDefaults, "_tt_def") +
+      (locals.length ? ` let ${locals.join(", ")};` : "");
     const source = `${prologue}\n${this.code}\n//# sourceURL=${this.sourceUrl}`;
     try {
-      return new Function("_tt_str", "_tt_ns", source) as RenderFunction;
+      return new Function("_tt_str", "_tt_kw", "_tt_lns", "_tt_def", source) as RenderFunction;
     } catch (error) {
       if (error instanceof SyntaxError) throw this.locateSyntaxError(error);
       throw error;
