@@ -55,7 +55,7 @@ function releaseMarkers(labels: string[], releases: Map<string, string[]>): Plug
       const { ctx, chartArea, scales } = chart;
       const x = scales.x!;
       ctx.save();
-      ctx.font = "600 13px system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
+      ctx.font = "600 16px system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
       ctx.fillStyle = ink;
       ctx.strokeStyle = accent;
       ctx.setLineDash([5, 4]);
@@ -66,14 +66,14 @@ function releaseMarkers(labels: string[], releases: Map<string, string[]>): Plug
         if (index < 0) continue;
         const px = x.getPixelForValue(index);
         ctx.beginPath();
-        ctx.moveTo(px, chartArea.top + 18);
+        ctx.moveTo(px, chartArea.top - 4);
         ctx.lineTo(px, chartArea.bottom);
         ctx.stroke();
         const label = tags.join(" ");
         const width = ctx.measureText(label).width;
         const left = Math.min(Math.max(px - width / 2, chartArea.left), chartArea.right - width);
-        // Alternate rows so neighbouring releases do not overwrite each other's labels.
-        ctx.fillText(label, left, chartArea.top + 12 + (row++ % 2) * 16 - 14);
+        // Three rows of labels above the bars, so neighbouring releases never overwrite each other.
+        ctx.fillText(label, left, chartArea.top - 52 + (row++ % 3) * 18);
       }
       ctx.restore();
     },
@@ -119,9 +119,9 @@ export async function drawChart(figure: HTMLElement, options: { animate: boolean
       maintainAspectRatio: false,
       devicePixelRatio: Math.max(2, globalThis.devicePixelRatio || 1),
       animation: options.animate ? { duration: 600 } : false,
-      layout: { padding: { top: 30 } },
+      layout: { padding: { top: 62 } },
       plugins: {
-        legend: { position: "bottom", labels: { color: ink, font: { size: 14 } } },
+        legend: { position: "bottom", labels: { color: ink, font: { size: 17 } } },
         tooltip: { enabled: true },
       },
       scales: {
@@ -130,7 +130,7 @@ export async function drawChart(figure: HTMLElement, options: { animate: boolean
             color: ink,
             autoSkip: false,
             maxRotation: 0,
-            font: { size: 12 },
+            font: { size: 16 },
             callback: (_value, index) => {
               const month = labels[index] ?? "";
               return month.endsWith("-01") || index === 0 ? month.slice(0, 4) : month.endsWith("-07") ? "·" : "";
@@ -138,12 +138,16 @@ export async function drawChart(figure: HTMLElement, options: { animate: boolean
           },
           grid: { display: false },
         },
-        y: { beginAtZero: true, title: { display: true, text: "commits", color: ink }, ticks: { color: ink } },
+        y: {
+          beginAtZero: true,
+          title: { display: true, text: "commits", color: ink, font: { size: 16 } },
+          ticks: { color: ink, font: { size: 15 } },
+        },
         authors: {
           position: "right",
           beginAtZero: true,
-          title: { display: true, text: "authors", color: ink },
-          ticks: { color: ink },
+          title: { display: true, text: "authors", color: ink, font: { size: 16 } },
+          ticks: { color: ink, font: { size: 15 } },
           grid: { display: false },
         },
       },

@@ -47,11 +47,12 @@ slidesElement.innerHTML = rendered.map((r) => r.html).join("\n");
 const typingTargets = ".monaco-editor, .xterm, input, textarea, select, [contenteditable]";
 
 /**
- * Slide size: landscape 1024x640, or a tall 560x960 on portrait screens (phones), so text and
- * code stay readable instead of shrinking to a third. Printing always uses the landscape size.
+ * Slide size: landscape 1280x720 (scale ~1 on a 720p projector, which the live editors like),
+ * or a tall 540x960 on portrait screens (phones), so text and code stay readable instead of
+ * shrinking to a third. Printing always uses the landscape size.
  */
-const landscape = { width: 1024, height: 640 };
-const portrait = { width: 560, height: 960 };
+const landscape = { width: 1280, height: 720 };
+const portrait = { width: 540, height: 960 };
 function isPortrait(): boolean {
   return mode !== "print" && window.innerHeight > window.innerWidth * 1.1;
 }

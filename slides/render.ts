@@ -123,7 +123,10 @@ export function twinFor(slide: Slide, options: RenderOptions): CodeTwin | null {
     const files = Object.fromEntries(Object.entries(twin.files).filter(([p]) => p === "templates.ts" || p === "templates/index.html"));
     return { ...twin, files };
   }
-  if (title === "json") return pick("json");
+  if (title === "json") {
+    const twin = pick("json");
+    return twin && { ...twin, files: { "json.ts": twin.files["json.ts"]! } };
+  }
   if (title === "" && /Hello, world/.test(code.code)) {
     const twin = pick("hello");
     return twin && { ...twin, files: { "hello.ts": twin.files["hello.ts"]! } };
@@ -185,7 +188,13 @@ function renderCodeSlide(slide: Slide, twin: CodeTwin, options: RenderOptions): 
     const ts = files.map(([path, source]) => codeFile(twin.example, path, source)).join("");
     const { html } = highlight(block.code, block.lang);
     const py = `<div class="code-py" data-file="2011 slide · ${escapeHtml(block.lang ?? "code")}"><pre><code class="hljs language-python">${html}</code></pre></div>`;
-    parts.push(`<div class="code-pair${files.length > 1 ? " files-2" : ""}">${ts}${py}</div>`);
+    // Sizes for the CSS that fits code to the slide (theme.css, "code fitting").
+    const tsLines = files.reduce((n, [, src]) => n + src.replace(/\s+$/, "").split("\n").length + 2, 0);
+    const tsCols = Math.max(...files.flatMap(([, src]) => src.split("\n").map((l) => l.length)));
+    const pyLines = block.code.split("\n").length + 2;
+    const pyCols = Math.max(...block.code.split("\n").map((l) => l.length));
+    const fit = `--ts-lines:${tsLines};--ts-cols:${Math.max(tsCols, 20)};--py-lines:${pyLines};--py-cols:${Math.max(pyCols, 20)}`;
+    parts.push(`<div class="code-pair${files.length > 1 ? " files-2" : ""}" style="${fit}">${ts}${py}</div>`);
   }
   parts.push(flipButton());
   return parts.join("\n");
