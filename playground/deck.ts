@@ -1,0 +1,420 @@
+/**
+ * The playground in the deck: Monaco on code slides, live terminals on commandline slides, one
+ * engine (with its badge) for the whole page.
+ *
+ * Everything here is defensive: a failure shows up in the playground's own UI (a status line,
+ * the terminal, the badge) and the deck keeps working as a plain slideshow.
+ */
+import { compareWithTalk, describeComparison } from "./compare.js";
+import type { CommandResult, OutputListener, Program, StartResult } from "./engine.js";
+import { EngineManager } from "./engines.js";
+import { Sources } from "./sources.js";
+import { TerminalView } from "./terminal.js";
+import type { EditorHandle } from "./editor.js";
+import { loadRuntimeSources } from "./webcontainer/runtime-sources.js";
+
+/** The part of reveal's API the playground uses. */
+export interface DeckLike {
+  on(type: string, listener: (event: Event & { currentSlide?: HTMLElement }) => void): void;
+  getCurrentSlide(): HTMLElement | undefined;
+  getSlides(): HTMLElement[];
+}
+
+const DEFAULT_COMMAND = "curl -i http://localhost:8888";
+
+type RunOutcome = { start: StartResult; result?: CommandResult };
+
+export class Playground {
+  readonly manager = new EngineManager();
+  private runningKey: string | null = null;
+  private serverLog = "";
+  private readonly logListeners = new Set<(log: string) => void>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly codeViews = new Map<HTMLElement, CodeView>();
+  private readonly commandViews = new Map<HTMLElement, CommandView>();
+  private editorModule: Promise<typeof import("./editor.js")> | null = null;
+  /** When the current slide was entered (performance.now()), for the output timing. */
+  enteredAt = 0;
+
+  constructor(
+    readonly deck: DeckLike,
+    readonly sources: Sources,
+  ) {
+    this.manager.onChange(() => (this.runningKey = null));
+  }
+
+  /** Monaco and the runtime's types, loaded once, after the first slide is up. */
+  editor(): Promise<typeof import("./editor.js")> {
+    this.editorModule ??= import("./editor.js").then(async (m) => {
+      m.setupTypes(await loadRuntimeSources());
+      m.remeasureFontsWhenReady();
+      return m;
+    });
+    return this.editorModule;
+  }
+
+  /** Engine operations one at a time: there is one program running per page. */
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  get log(): string {
+    return this.serverLog;
+  }
+
+  onLog(listener: (log: string) => void): () => void {
+    this.logListeners.add(listener);
+    return () => void this.logListeners.delete(listener);
+  }
+
+  private appendLog: OutputListener = (text) => {
+    this.serverLog += text;
+    if (this.serverLog.length > 20000) this.serverLog = this.serverLog.slice(-16000);
+    for (const l of this.logListeners) l(this.serverLog);
+  };
+
+  /** Start the example's current code unless exactly that is already running. */
+  private async ensureRunning(name: string, force: boolean): Promise<StartResult> {
+    const program: Program = this.sources.program(name);
+    const key = `${this.manager.generation}:${JSON.stringify(program.files)}`;
+    if (!force && key === this.runningKey) return { ok: true, ports: [], ms: 0 };
+    this.runningKey = null;
+    this.serverLog = "";
+    for (const l of this.logListeners) l("");
+    const started = await this.manager.engine.start(program, this.appendLog);
+    if (started.ok) this.runningKey = key;
+    for (const view of this.codeViews.values()) if (view.name === name) view.showStart(started);
+    return started;
+  }
+
+  prestart(name: string): void {
+    void this.serialize(() => this.ensureRunning(name, false)).catch(() => {});
+  }
+
+  run(name: string, command: string, onOutput: OutputListener, force = false): Promise<RunOutcome> {
+    return this.serialize(async () => {
+      const start = await this.ensureRunning(name, force);
+      if (!start.ok) return { start };
+      const result = await this.manager.engine.run(command, onOutput);
+      if (result.timedOut) this.runningKey = null;
+      return { start, result };
+    });
+  }
+
+  /** The first command shown for an example (what Ctrl+Enter on its code slide runs). */
+  commandFor(name: string): string {
+    const el = document.querySelector<HTMLElement>(`.live-command[data-example="${CSS.escape(name)}"]`);
+    return el?.dataset.command ?? DEFAULT_COMMAND;
+  }
+
+  private mountSlide(slide: HTMLElement): void {
+    for (const el of slide.querySelectorAll<HTMLElement>(".code-ts[data-example]")) {
+      if (this.codeViews.has(el) || !this.sources.has(el.dataset.example!)) continue;
+      const view = new CodeView(this, el);
+      this.codeViews.set(el, view);
+      view.mount().catch((error: unknown) => view.fail(error));
+    }
+    for (const el of slide.querySelectorAll<HTMLElement>(".live-command")) {
+      if (this.commandViews.has(el)) continue;
+      const view = new CommandView(this, el);
+      this.commandViews.set(el, view);
+      view.mount();
+    }
+  }
+
+  /** The slide was shown: mount it and its neighbours, run its commands, warm the next. */
+  show(slide: HTMLElement | undefined): void {
+    if (!slide) return;
+    this.enteredAt = performance.now();
+    const slides = this.deck.getSlides();
+    const i = slides.indexOf(slide);
+    this.mountSlide(slide);
+    for (const view of this.codeViews.values()) view.layout();
+    for (const view of this.commandViews.values()) view.layout();
+    if (slide.hasAttribute("data-live-command")) {
+      for (const el of slide.querySelectorAll<HTMLElement>(".live-command")) void this.commandViews.get(el)?.run();
+    }
+    // Neighbours: mount early (Monaco and xterm take a moment) and start the program the next
+    // commandline slide will query, so entering it only runs the command.
+    for (const n of [slides[i + 1], slides[i - 1]]) if (n) this.mountSlide(n);
+    const next = slides[i + 1];
+    const upcoming = next?.hasAttribute("data-live-command") ? next.querySelector<HTMLElement>(".live-command")?.dataset.example : undefined;
+    if (upcoming && this.sources.has(upcoming) && !slide.hasAttribute("data-live-command")) this.prestart(upcoming);
+  }
+
+  layout(): void {
+    for (const view of this.codeViews.values()) view.layout();
+    for (const view of this.commandViews.values()) view.layout();
+  }
+}
+
+/** A code slide's editor, toolbar and result line. */
+class CodeView {
+  readonly name: string;
+  readonly file: string;
+  private handle: EditorHandle | null = null;
+  private readonly status: HTMLElement;
+  private readonly output: HTMLPreElement;
+  private readonly host: HTMLElement;
+
+  constructor(
+    private readonly playground: Playground,
+    private readonly el: HTMLElement,
+  ) {
+    this.name = el.dataset.example!;
+    this.file = el.dataset.file ?? playground.sources.program(this.name).main;
+    this.host = document.createElement("div");
+    this.host.className = "playground-editor";
+    this.status = document.createElement("span");
+    this.status.className = "playground-status";
+    this.output = document.createElement("pre");
+    this.output.className = "playground-run-output";
+    this.output.hidden = true;
+  }
+
+  async mount(): Promise<void> {
+    const text = this.playground.sources.text(this.name, this.file);
+    const lines = text.split("\n").length;
+    this.host.style.height = `${Math.min(22, Math.max(8, lines + 1)) * 21 + 12}px`;
+    const bar = document.createElement("div");
+    bar.className = "playground-toolbar";
+    const run = button("Run ▶", "Run (Ctrl/Cmd+Enter)", () => void this.run());
+    run.classList.add("playground-run");
+    const reset = button("Reset", "Back to the talk's code", () => this.reset());
+    reset.classList.add("playground-reset");
+    bar.append(run, reset, this.status);
+    this.el.classList.add("playground-mounted");
+    this.el.append(this.host, bar, this.output);
+    this.el.dataset.editor = "loading";
+    const m = await this.playground.editor();
+    this.handle = m.createEditor(this.host, {
+      path: `examples/${this.file}`,
+      value: text,
+      onRun: () => void this.run(),
+      onChange: (value) => {
+        this.playground.sources.set(this.name, this.file, value);
+        this.handle?.setError(null);
+        this.el.dataset.edited = String(this.playground.sources.edited(this.name, this.file));
+      },
+    });
+    this.el.dataset.editor = "ready";
+    this.el.dataset.edited = String(this.playground.sources.edited(this.name, this.file));
+  }
+
+  fail(error: unknown): void {
+    // Monaco could not load: the highlighted code stays; Run still works on the stored text.
+    this.el.dataset.editor = "failed";
+    this.host.remove();
+    this.el.classList.remove("playground-mounted");
+    this.status.textContent = `editor unavailable: ${(error as Error)?.message ?? String(error)}`;
+  }
+
+  layout(): void {
+    this.handle?.layout();
+  }
+
+  showStart(started: StartResult): void {
+    if (started.ok) {
+      this.handle?.setError(null);
+      return;
+    }
+    if (started.kind === "compile" && started.file === this.file) this.handle?.setError(started);
+  }
+
+  private reset(): void {
+    const text = this.playground.sources.reset(this.name, this.file);
+    if (this.handle) this.handle.model.setValue(text);
+    this.el.dataset.edited = "false";
+    this.status.textContent = "back to the talk's code";
+  }
+
+  async run(): Promise<void> {
+    const command = this.playground.commandFor(this.name);
+    const t0 = performance.now();
+    this.el.dataset.run = "running";
+    this.status.textContent = `running: ${command}`;
+    let text = "";
+    const render = () => {
+      this.output.hidden = false;
+      this.output.textContent = text;
+    };
+    try {
+      const { start, result } = await this.playground.run(this.name, command, (chunk) => {
+        text += chunk;
+        render();
+      }, true);
+      if (!start.ok) {
+        text = start.message;
+        render();
+        this.status.textContent = start.kind === "compile" ? `compile error, line ${start.line}` : `the program failed (${start.kind})`;
+        this.el.dataset.run = "error";
+        return;
+      }
+      if (result && result.stderr) {
+        text += (text.endsWith("\n") || text === "" ? "" : "\n") + result.stderr;
+        render();
+      }
+      const ms = performance.now() - t0;
+      this.output.dataset.ms = ms.toFixed(1);
+      this.status.textContent = result?.timedOut ? "stopped: the server did not answer" : `$ ${command} (${ms.toFixed(0)} ms)`;
+      this.el.dataset.run = result?.timedOut ? "timeout" : "done";
+    } catch (error) {
+      this.status.textContent = `could not run: ${(error as Error).message}`;
+      this.el.dataset.run = "error";
+    }
+  }
+}
+
+/** A commandline slide's terminal: editable command, live output, server log, 2011 comparison. */
+class CommandView {
+  private terminal: TerminalView | null = null;
+  private readonly input: HTMLInputElement;
+  private readonly log: HTMLPreElement;
+  private readonly comparison: HTMLElement;
+  private readonly talk: string;
+  private readonly name: string;
+  private runs = 0;
+
+  constructor(
+    private readonly playground: Playground,
+    private readonly el: HTMLElement,
+  ) {
+    this.name = el.dataset.example ?? "";
+    const template = el.querySelector<HTMLTemplateElement>("template.talk-output");
+    this.talk = template?.content.textContent ?? "";
+    this.input = document.createElement("input");
+    this.input.className = "playground-command-input";
+    this.input.value = el.dataset.command ?? DEFAULT_COMMAND;
+    this.input.spellcheck = false;
+    this.input.setAttribute("aria-label", "command");
+    this.log = document.createElement("pre");
+    this.log.className = "playground-server-log";
+    this.comparison = document.createElement("div");
+    this.comparison.className = "playground-comparison";
+  }
+
+  mount(): void {
+    const out = this.el.querySelector<HTMLElement>(".live-output") ?? this.el;
+    const line = document.createElement("div");
+    line.className = "playground-commandline";
+    const prompt = document.createElement("span");
+    prompt.textContent = "$";
+    this.input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        void this.run();
+      }
+    });
+    line.append(prompt, this.input, button("Run ▶", "Run the command", () => void this.run()));
+    const panes = document.createElement("div");
+    panes.className = "playground-panes";
+    const termPane = document.createElement("div");
+    termPane.className = "playground-term-pane";
+    const logPane = document.createElement("div");
+    logPane.className = "playground-log-pane";
+    const label = document.createElement("div");
+    label.className = "playground-label";
+    label.textContent = "server log";
+    logPane.append(label, this.log);
+    panes.append(termPane, logPane);
+    out.append(line, panes, this.comparison);
+    this.el.classList.add("playground-mounted");
+    this.terminal = new TerminalView(termPane, 11);
+    this.terminal.open();
+    this.playground.onLog((log) => {
+      if (this.el.dataset.state === "running") this.log.textContent = log;
+    });
+  }
+
+  layout(): void {
+    this.terminal?.layout();
+  }
+
+  async run(): Promise<void> {
+    const terminal = this.terminal;
+    if (!terminal) return;
+    const run = ++this.runs;
+    const enteredAt = this.playground.enteredAt;
+    const command = this.input.value;
+    this.el.dataset.state = "running";
+    terminal.clear();
+    terminal.write(`$ ${command}\n`, "command");
+    this.comparison.textContent = "";
+    let stdout = "";
+    try {
+      if (!this.name || !this.playground.sources.has(this.name)) throw new Error(`no program for this command (${this.name || "none"})`);
+      const { start, result } = await this.playground.run(this.name, command, (chunk) => {
+        if (run !== this.runs) return;
+        stdout += chunk;
+        terminal.write(chunk);
+      });
+      if (run !== this.runs) return;
+      this.log.textContent = this.playground.log;
+      if (!start.ok) {
+        terminal.write(`${start.message}\n`, "error");
+        this.el.dataset.state = "error";
+        this.comparison.textContent = start.kind === "compile" ? "the code on the previous slide does not compile" : "the program did not start";
+        return;
+      }
+      if (result!.stderr) terminal.write((stdout.endsWith("\n") || stdout === "" ? "" : "\n") + result!.stderr, result!.timedOut ? "note" : "error");
+      this.el.dataset.state = result!.timedOut ? "timeout" : "done";
+      this.el.dataset.exitCode = String(result!.exitCode);
+      this.el.dataset.outputMs = (performance.now() - enteredAt).toFixed(1);
+      if (this.talk.trim() && !result!.timedOut) this.showComparison(result!.stdout);
+    } catch (error) {
+      terminal.write(`${(error as Error).message ?? String(error)}\n`, "error");
+      this.el.dataset.state = "error";
+    }
+  }
+
+  private showComparison(live: string): void {
+    const c = compareWithTalk(live, this.talk);
+    this.comparison.dataset.matches = String(c.matches);
+    const title = document.createElement("div");
+    title.className = "playground-label";
+    title.textContent = c.matches ? "✓ matches the 2011 slide" : "compared with the 2011 slide:";
+    const list = document.createElement("ul");
+    if (!c.matches) {
+      for (const line of describeComparison(c)) {
+        const li = document.createElement("li");
+        li.textContent = line;
+        list.append(li);
+      }
+    }
+    this.comparison.replaceChildren(title, list);
+  }
+}
+
+function button(label: string, title: string, onClick: () => void): HTMLButtonElement {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.title = title;
+  b.addEventListener("click", (e) => {
+    e.stopPropagation();
+    onClick();
+  });
+  return b;
+}
+
+/** The badge: which engine runs and why; a click switches when both are available. */
+export function mountBadge(manager: EngineManager): HTMLElement {
+  const badge = document.createElement("button");
+  badge.type = "button";
+  badge.className = "playground-badge";
+  const render = () => {
+    const s = manager.status();
+    badge.dataset.engine = s.kind;
+    badge.textContent = `${s.kind === "webcontainer" ? "WebContainer" : "in-page"} · ${s.reason}`;
+    badge.title = s.canSwitch ? "Click to switch engines" : "The other engine is not available";
+  };
+  badge.addEventListener("click", () => {
+    if (manager.status().canSwitch) void manager.toggle().catch(() => {});
+  });
+  manager.onChange(render);
+  render();
+  document.body.append(badge);
+  return badge;
+}

@@ -1,0 +1,34 @@
+/**
+ * Entry point the deck loads after its first slide is shown (slides/main.ts): the playground's
+ * reveal plugins. Never loaded in print mode or in the speaker view's receiver frames.
+ */
+import { examples } from "../slides/examples/catalog.js";
+import { mountBadge, Playground, type DeckLike } from "./deck.js";
+import { Sources } from "./sources.js";
+import "./playground.css";
+
+export interface RevealPlugin {
+  id: string;
+  init(deck: DeckLike): void | Promise<void>;
+}
+
+export function playgroundPlugins(): RevealPlugin[] {
+  return [
+    {
+      id: "tornado-playground",
+      init(deck) {
+        try {
+          const playground = new Playground(deck, new Sources(examples));
+          mountBadge(playground.manager);
+          deck.on("slidechanged", (event) => playground.show(event.currentSlide ?? deck.getCurrentSlide()));
+          deck.on("resize", () => playground.layout());
+          window.addEventListener("resize", () => playground.layout());
+          playground.show(deck.getCurrentSlide());
+          (globalThis as unknown as { __playground?: Playground }).__playground = playground;
+        } catch (error) {
+          console.warn("playground failed to start", error);
+        }
+      },
+    },
+  ];
+}

@@ -1,0 +1,208 @@
+/**
+ * The in-page engine: the runtime in a Web Worker over the in-memory network.
+ *
+ * One worker per program start is the reset: nothing of a previous program (listeners,
+ * IOLoop, module state, a wedged handler) can leak into the next. A spare worker is kept
+ * loaded so a start costs a message round trip plus the program's own work, not a worker
+ * boot. The main thread keeps a watchdog on every request: a worker that does not answer
+ * (`while (true) {}` in a handler) is terminated, and the next command starts the program
+ * again in a fresh worker.
+ */
+import {
+  COMMAND_TIMEOUT_MS,
+  START_TIMEOUT_MS,
+  type CommandResult,
+  type Engine,
+  type OutputListener,
+  type Program,
+  type StartResult,
+} from "../engine.js";
+import { parseCommand } from "../command.js";
+import { now } from "../output.js";
+import type { FromWorker, ToWorker } from "./protocol.js";
+
+export interface InPageEngineOptions {
+  startTimeoutMs?: number;
+  commandTimeoutMs?: number;
+  /** Keep a loaded spare worker for the next start (default true). */
+  spare?: boolean;
+}
+
+type Reply = Extract<FromWorker, { id: number }>;
+type Request = ToWorker extends infer T ? (T extends ToWorker ? Omit<T, "id"> : never) : never;
+
+/** A worker plus request bookkeeping. */
+class WorkerHandle {
+  readonly ready: Promise<void>;
+  private pending = new Map<number, (reply: Reply | { type: "dead"; message: string }) => void>();
+  private nextId = 1;
+  listener: OutputListener | null = null;
+  /** Output of the current command (per run). */
+  commandListener: ((text: string, stream: "stdout" | "stderr") => void) | null = null;
+  dead: string | null = null;
+
+  constructor(readonly worker: Worker) {
+    let readyResolve!: () => void;
+    let readyReject!: (e: Error) => void;
+    this.ready = new Promise<void>((resolve, reject) => {
+      readyResolve = resolve;
+      readyReject = reject;
+    });
+    this.ready.catch(() => {});
+    worker.onmessage = (event: MessageEvent<FromWorker>) => {
+      const m = event.data;
+      if (m.type === "ready") readyResolve();
+      else if (m.type === "output") {
+        if (m.source === "command") this.commandListener?.(m.text, m.stream === "stderr" ? "stderr" : "stdout");
+        else this.listener?.(m.text, m.source);
+      } else {
+        const settle = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        settle?.(m);
+      }
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      const message = `the engine's worker failed to load: ${event.message || "unknown error"}`;
+      this.kill(message);
+      readyReject(new Error(message));
+    };
+  }
+
+  request(message: Request, timeoutMs: number): Promise<Reply | { type: "dead"; message: string } | { type: "timeout" }> {
+    if (this.dead) return Promise.resolve({ type: "dead", message: this.dead });
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve({ type: "timeout" });
+      }, timeoutMs);
+      this.pending.set(id, (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
+      this.worker.postMessage({ ...message, id } as ToWorker);
+    });
+  }
+
+  kill(reason: string): void {
+    if (this.dead) return;
+    this.dead = reason;
+    this.worker.terminate();
+    for (const settle of this.pending.values()) settle({ type: "dead", message: reason });
+    this.pending.clear();
+  }
+}
+
+export class InPageEngine implements Engine {
+  readonly kind = "inpage" as const;
+  private spare: WorkerHandle | null = null;
+  private current: WorkerHandle | null = null;
+  private lastProgram: { program: Program; onOutput?: OutputListener } | null = null;
+  private readonly startTimeoutMs: number;
+  private readonly commandTimeoutMs: number;
+  private readonly keepSpare: boolean;
+
+  constructor(
+    private readonly createWorker: () => Worker,
+    options: InPageEngineOptions = {},
+  ) {
+    this.startTimeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
+    this.commandTimeoutMs = options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
+    this.keepSpare = options.spare ?? true;
+  }
+
+  /** Load a worker ahead of time (the deck calls this early so the first start is quick). */
+  warm(): Promise<void> {
+    this.spare ??= new WorkerHandle(this.createWorker());
+    return this.spare.ready;
+  }
+
+  private take(): WorkerHandle {
+    const handle = this.spare ?? new WorkerHandle(this.createWorker());
+    this.spare = null;
+    return handle;
+  }
+
+  async start(program: Program, onOutput?: OutputListener): Promise<StartResult> {
+    const t0 = now();
+    await this.stop();
+    this.lastProgram = { program, ...(onOutput ? { onOutput } : {}) };
+    const handle = this.take();
+    handle.listener = onOutput ?? null;
+    this.current = handle;
+    try {
+      await handle.ready;
+    } catch (error) {
+      this.current = null;
+      return { ok: false, ms: now() - t0, kind: "engine", message: (error as Error).message };
+    }
+    // The worker has its own start timeout; ours is the watchdog for a worker stuck in a loop.
+    const reply = await handle.request({ type: "start", program }, this.startTimeoutMs + 500);
+    if (this.keepSpare) setTimeout(() => void this.warm().catch(() => {}), 0);
+    const ms = now() - t0;
+    if (reply.type === "started") return { ok: true, ports: reply.ports, ms };
+    this.current = null;
+    if (reply.type === "start-failed") {
+      handle.kill("start failed");
+      const { type: _t, id: _id, ...failure } = reply;
+      return { ok: false, ms, ...failure };
+    }
+    if (reply.type === "timeout") {
+      handle.kill("start timed out");
+      return { ok: false, ms, kind: "timeout", message: `the program did not start within ${this.startTimeoutMs / 1000} s and was stopped (an endless loop?)` };
+    }
+    return { ok: false, ms, kind: "engine", message: reply.type === "dead" ? reply.message : "unexpected reply" };
+  }
+
+  async run(command: string, onOutput?: OutputListener): Promise<CommandResult> {
+    const t0 = now();
+    const parsed = parseCommand(command);
+    if (!parsed.ok) return { exitCode: 127, stdout: "", stderr: parsed.error + "\n", timedOut: false, ms: now() - t0 };
+    if (!this.current && this.lastProgram) {
+      const restarted = await this.start(this.lastProgram.program, this.lastProgram.onOutput);
+      if (!restarted.ok) {
+        return { exitCode: 7, stdout: "", stderr: `the program could not be restarted: ${restarted.message}\n`, timedOut: false, ms: now() - t0 };
+      }
+    }
+    // With no program at all, curl still runs (and finds nothing listening), as in a terminal.
+    const handle = this.current ?? this.take();
+    if (!this.current) this.current = handle;
+    await handle.ready;
+    let stdout = "";
+    let stderr = "";
+    handle.commandListener = (text, stream) => {
+      if (stream === "stderr") stderr += text;
+      else stdout += text;
+      onOutput?.(text, "command");
+    };
+    const reply = await handle.request({ type: "run", argv: parsed.argv }, this.commandTimeoutMs);
+    handle.commandListener = null;
+    if (reply.type === "ran") return { exitCode: reply.exitCode, stdout, stderr, timedOut: false, ms: now() - t0 };
+    handle.kill("watchdog");
+    if (this.current === handle) this.current = null;
+    if (reply.type === "timeout") {
+      const note = `\nstopped after ${this.commandTimeoutMs / 1000} s: the server did not answer (an endless loop?); the program was stopped\n`;
+      onOutput?.(note, "command");
+      return { exitCode: 28, stdout, stderr: stderr + note, timedOut: true, ms: now() - t0 };
+    }
+    return { exitCode: 1, stdout, stderr: stderr + `${reply.type === "dead" ? reply.message : "unexpected reply"}\n`, timedOut: false, ms: now() - t0 };
+  }
+
+  async stop(): Promise<void> {
+    this.current?.kill("stopped");
+    this.current = null;
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    this.spare?.kill("disposed");
+    this.spare = null;
+    this.lastProgram = null;
+  }
+}
+
+/** The deck's worker: Vite bundles worker.ts (and the runtime it imports) as a module worker. */
+export function createInPageWorker(): Worker {
+  return new Worker(new URL("./worker.ts", import.meta.url), { type: "module", name: "tornado-inpage" });
+}

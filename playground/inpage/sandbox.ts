@@ -1,0 +1,148 @@
+/**
+ * What runs inside the in-page engine's worker: the user's program and our curl, on the
+ * runtime over the in-memory network.
+ *
+ * The program is transpiled to CommonJS and evaluated with a `require` that maps
+ * `tornado/<module>` to the runtime modules this bundle already holds, so it runs against
+ * exactly the code the WebContainer would load from node_modules. Its files (templates...)
+ * live in the memory platform's virtual file system, with the program's directory as cwd, as
+ * Node would have it. Kept free of worker globals so Node tests can drive it directly.
+ */
+import type { OutputSource, Program, StartFailure } from "../engine.js";
+import { formatCompileError, transpile } from "../transpile.js";
+import { curl } from "tornado/curl";
+import { IOLoop } from "tornado/ioloop";
+import { formatLogRecord, setLogSink } from "tornado/log";
+import { setPlatform, type Platform } from "tornado/platform/index";
+import { createMemoryPlatform, type MemoryPlatform } from "tornado/platform/memory";
+
+/** Where the program's files live in the virtual file system (its cwd). */
+export const PROGRAM_DIR = "/app";
+
+export interface SandboxHost {
+  /** Modules `require("tornado/<name>")` may load, by name ("web", "ioloop", "platform/index"). */
+  modules: Record<string, unknown>;
+  output(source: OutputSource, stream: "stdout" | "stderr" | "log", text: string): void;
+}
+
+export type SandboxStart = { ok: true; ports: number[] } | ({ ok: false } & StartFailure);
+
+export class Sandbox {
+  private platform: MemoryPlatform | null = null;
+  private previousPlatform: Platform | null = null;
+  private listening: Array<(port: number) => void> = [];
+  private ports: number[] = [];
+  private readonly decoder = new TextDecoder();
+
+  constructor(private readonly host: SandboxHost) {}
+
+  /** A console for the program: its output joins the server log, as a terminal would show it. */
+  private programConsole(): Console {
+    const out = (stream: "stdout" | "stderr") => (...args: unknown[]) =>
+      this.host.output("server", stream, args.map((a) => (typeof a === "string" ? a : formatValue(a))).join(" ") + "\n");
+    return { ...console, log: out("stdout"), info: out("stdout"), debug: out("stdout"), warn: out("stderr"), error: out("stderr") };
+  }
+
+  /** Start `program`; resolves when it listens, or with why it could not. */
+  async start(program: Program, timeoutMs: number): Promise<SandboxStart> {
+    this.reset();
+    const source = program.files[program.main];
+    if (source === undefined) return { ok: false, kind: "engine", message: `${program.main} is not among the program's files` };
+    const compiled = transpile(source, program.main, "cjs");
+    if (!compiled.ok) return { ok: false, kind: "compile", message: formatCompileError(compiled), file: compiled.file, line: compiled.line, column: compiled.column };
+
+    const files: Record<string, string> = {};
+    for (const [path, text] of Object.entries(program.files)) files[`${PROGRAM_DIR}/${path}`] = text;
+    const memory = createMemoryPlatform({
+      files,
+      cwd: PROGRAM_DIR,
+      log: (_level, message) => this.host.output("server", "log", message + "\n"),
+    });
+    const listen = memory.listen;
+    memory.listen = async (options) => {
+      const listener = await listen(options);
+      this.ports.push(listener.port);
+      for (const l of this.listening.splice(0)) l(listener.port);
+      return listener;
+    };
+    this.platform = memory;
+    this.previousPlatform = setPlatform(memory);
+    IOLoop.setInstance(null);
+    setLogSink((record) => this.host.output("server", "log", formatLogRecord(record) + "\n"));
+
+    const listened = new Promise<number>((resolve) => this.listening.push(resolve));
+    let failed: (error: unknown) => void;
+    const failure = new Promise<never>((_, reject) => (failed = reject));
+    try {
+      const module = { exports: {} as Record<string, unknown> };
+      const require = (id: string): unknown => {
+        const m = /^tornado\/(.+?)(\.js|\.ts)?$/.exec(id);
+        const found = m ? this.host.modules[m[1]!] : undefined;
+        if (found === undefined) {
+          const error = new Error(`Cannot find module '${id}'`) as Error & { code?: string };
+          error.code = "MODULE_NOT_FOUND";
+          throw error;
+        }
+        return found;
+      };
+      // Everything on the first line, so the program's line numbers are the editor's.
+      const wrapped = `(async function (require, module, exports, console) {${compiled.code}\n})\n//# sourceURL=${program.main}`;
+      const fn = (0, eval)(wrapped) as (...args: unknown[]) => Promise<void>;
+      fn(require, module, module.exports, this.programConsole()).catch((e: unknown) => failed(e));
+    } catch (error) {
+      // A SyntaxError sucrase let through (e.g. `await` misuse) or a synchronous throw.
+      return { ok: false, kind: "crash", message: describeError(error) };
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+    try {
+      const outcome = await Promise.race([listened, failure, timeout]);
+      if (outcome === "timeout") return { ok: false, kind: "timeout", message: `the program did not listen within ${timeoutMs / 1000} s` };
+      // Let any other listen() in the same turn register too.
+      await Promise.resolve();
+      return { ok: true, ports: [...this.ports] };
+    } catch (error) {
+      return { ok: false, kind: "crash", message: describeError(error) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Run our curl with `argv` in this sandbox's network; resolves to curl's exit code. */
+  async run(argv: string[]): Promise<number> {
+    const plat = this.platform ?? createMemoryPlatform({ cwd: PROGRAM_DIR });
+    return curl(argv, {
+      platform: plat,
+      stdout: (chunk) =>
+        this.host.output("command", "stdout", typeof chunk === "string" ? chunk : this.decoder.decode(chunk, { stream: true })),
+      stderr: (text) => this.host.output("command", "stderr", text),
+    });
+  }
+
+  /** Close the program's listeners and forget its state (the worker is normally discarded instead). */
+  reset(): void {
+    this.platform?.reset();
+    this.platform = null;
+    this.ports = [];
+    this.listening = [];
+    IOLoop.instance().stop();
+    IOLoop.setInstance(null);
+    setLogSink(null);
+    if (this.previousPlatform) setPlatform(this.previousPlatform);
+    this.previousPlatform = null;
+  }
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  return `Uncaught ${formatValue(error)}`;
+}
+
+function formatValue(value: unknown): string {
+  if (value instanceof Error) return value.stack ?? String(value);
+  try {
+    return typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
+  } catch {
+    return String(value);
+  }
+}
