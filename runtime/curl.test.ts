@@ -1,0 +1,363 @@
+/**
+ * Our curl against real curl (/usr/bin/curl, 7.88.1):
+ *  1. replaying every transcript recorded from real curl against the canned server
+ *     (tools/curl-fixtures), byte for byte;
+ *  2. live, side by side, against a runtime Application on an ephemeral port;
+ *  3. over the in-memory network (the browser's platform), against the same live output.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import * as net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startCannedServer, type CannedServer } from "../tools/curl-fixtures/server.js";
+import { curl, CURL_VERSION, parseCurlArgs, parseCurlURL, planRequest, CurlError } from "./curl.js";
+import { HTTPServer } from "./httpserver.js";
+import { setLogSink } from "./log.js";
+import { createMemoryPlatform } from "./platform/memory.js";
+import { platform, setPlatform, type Platform } from "./platform/index.js";
+import { Application, RequestHandler } from "./web.js";
+
+const REAL_CURL = "/usr/bin/curl";
+const haveCurl = existsSync(REAL_CURL);
+
+interface Transcript {
+  argv: string[];
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  stderrVaries: boolean;
+}
+const fixtures = JSON.parse(readFileSync(new URL("../tools/curl-fixtures/transcripts.json", import.meta.url), "utf8")) as {
+  curlVersion: string;
+  transcripts: Transcript[];
+};
+
+/** Run our curl in-process; stdout as bytes decoded UTF-8, stderr as text. */
+async function ours(argv: string[], plat?: Platform): Promise<{ stdout: string; stderr: string; code: number }> {
+  const out: Uint8Array[] = [];
+  let err = "";
+  const code = await curl(argv, {
+    stdout: (c) => out.push(typeof c === "string" ? new TextEncoder().encode(c) : c.slice()),
+    stderr: (t) => (err += t),
+    // Real curl runs with stdout on a pipe in these tests.
+    isTTY: false,
+    platform: plat,
+  });
+  return { stdout: Buffer.concat(out).toString("utf8"), stderr: err, code };
+}
+
+/** Run real curl as a child process (asynchronously: the servers live in this process). */
+function real(argv: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(REAL_CURL, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    const so: Buffer[] = [];
+    const se: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => so.push(c));
+    child.stderr.on("data", (c: Buffer) => se.push(c));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ stdout: Buffer.concat(so).toString("utf8"), stderr: Buffer.concat(se).toString("utf8"), code: code ?? -1 }));
+  });
+}
+
+/**
+ * curl's progress meter (stderr, when stdout is not a terminal and no -s): its header and the
+ * position of every row must match; the numbers in a row are timings, so they are masked.
+ */
+function maskMeterRows(stderr: string): string {
+  const row = String.raw`\r *\d+ +[\d.kMG]+ +\d+ +[\d.kMG]+ +\d+ +[\d.kMG]+ +[\d.kMG]+ +[\d.kMG]+ +[-:\d]{8} +[-:\d]{8} +[-:\d]{8} +[\d.kMG]+`;
+  return stderr.replace(new RegExp(row, "g"), "\r{ROW}");
+}
+
+/**
+ * Where ours differs from real curl, on purpose or by a limit of the runtime's client; each
+ * is asserted as it is, so a change in either direction shows up here.
+ */
+const KNOWN: Record<string, { why: string; check: (r: { stdout: string; stderr: string; code: number }, t: Transcript) => void }> = {
+  '["-sv","http://localhost:{PORT}/chunked"]': {
+    why: "-v's `{ [N bytes data]` lines report decoded chunks, not curl's raw socket reads",
+    check: (r, t) => {
+      expect(r.stdout).toBe(t.stdout);
+      expect(r.stderr).toBe(t.stderr.replace("{ [27 bytes data]\n", "{ [5 bytes data]\n{ [7 bytes data]\n"));
+    },
+  },
+  '["-s","-H","Accept:","-H","Host:","http://localhost:{PORT}/echo"]': {
+    why: "the runtime's client always sends a Host header (HTTP/1.1 requires one); curl can be told to drop it",
+    check: (r, t) => expect(r.stdout).toBe(t.stdout.replace("GET /echo HTTP/1.1\r\n", "GET /echo HTTP/1.1\r\nHost: 127.0.0.1:{PORT}\r\n")),
+  },
+  '["-s","-H","X-Empty;","http://localhost:{PORT}/echo"]': {
+    why: "the runtime writes every header as `Name: value`, so an empty value keeps its space",
+    check: (r, t) => expect(r.stdout).toBe(t.stdout.replace("X-Empty:\r\n", "X-Empty: \r\n")),
+  },
+  '["-Q","http://localhost:{PORT}/"]': {
+    why: "-Q (FTP quote) is refused by name instead of eating the URL as its parameter",
+    check: (r, t) => {
+      expect(r.code).toBe(t.exitCode);
+      expect(r.stderr).toBe("curl: option -Q: is not supported by this curl (it does -i -I -v -s -S -f -X -H -d -A -m -0)\n" + t.stderr.split("\n")[1] + "\n");
+    },
+  },
+};
+
+describe("replaying real curl's recorded transcripts", () => {
+  let server: CannedServer;
+  let dir: string;
+  beforeAll(async () => {
+    server = await startCannedServer();
+    dir = mkdtempSync(join(tmpdir(), "curltest-"));
+    writeFileSync(join(dir, "form.txt"), "from=file\nline2\r\n");
+  });
+  afterAll(() => server.close());
+
+  it("was recorded from the curl version we imitate", () => {
+    expect(fixtures.curlVersion).toBe(CURL_VERSION);
+    expect(fixtures.transcripts.length).toBeGreaterThan(50);
+  });
+
+  for (const t of fixtures.transcripts) {
+    const key = JSON.stringify(t.argv);
+    it(`curl ${t.argv.join(" ")}${KNOWN[key] ? ` (known difference: ${KNOWN[key]!.why})` : ""}`, async () => {
+      const port = String(server.port);
+      const file = join(dir, "form.txt");
+      const argv = t.argv.map((a) => a.replaceAll("{PORT}", port).replaceAll("{FILE}", file));
+      const r = await ours(argv);
+      const mask = (s: string) => s.replaceAll(port, "{PORT}").replaceAll(file, "{FILE}").replace(/after \d+ ms/g, "after {MS} ms");
+      const masked = { stdout: mask(r.stdout), stderr: mask(r.stderr), code: r.code };
+      if (KNOWN[key]) return KNOWN[key]!.check(masked, t);
+      expect(masked.code).toBe(t.exitCode);
+      expect(masked.stdout).toBe(t.stdout);
+      expect(maskMeterRows(masked.stderr)).toBe(maskMeterRows(t.stderr));
+    });
+  }
+});
+
+class Hello extends RequestHandler {
+  get() {
+    this.write("Hello, world");
+  }
+}
+class Json extends RequestHandler {
+  get() {
+    this.write({ msg: "hello!" });
+  }
+}
+/** Writes back the request as the server parsed it: proves both curls sent the same thing. */
+class Echo extends RequestHandler {
+  get() {
+    this.echo();
+  }
+  post() {
+    this.echo();
+  }
+  put() {
+    this.echo();
+  }
+  delete() {
+    this.echo();
+  }
+  private echo() {
+    const lines = [`${this.request.method} ${this.request.uri} ${this.request.version}`];
+    for (const [name, value] of this.request.headers.getAll()) lines.push(`${name}: ${value}`);
+    lines.push("", new TextDecoder().decode(this.request.body));
+    this.setHeader("Content-Type", "text/plain; charset=UTF-8");
+    this.write(lines.join("\n"));
+  }
+}
+class Form extends RequestHandler {
+  post() {
+    this.write(`x=${this.getArgument("x")} y=${this.getArgument("y", "none")}`);
+  }
+}
+class Gone extends RequestHandler {
+  get() {
+    this.redirect("/");
+  }
+}
+class Unicode extends RequestHandler {
+  get() {
+    this.write("caf\u00e9 \u2603\n");
+  }
+}
+
+function app(): Application {
+  return new Application([
+    ["/", Hello],
+    ["/json", Json],
+    ["/echo", Echo],
+    ["/form", Form],
+    ["/gone", Gone],
+    ["/unicode", Unicode],
+  ]);
+}
+
+/** Both outputs with Date values masked, only when they differ (a run straddling a second). */
+function maskDates(a: string, b: string): [string, string] {
+  const dates = (s: string) => s.match(/Date: [^\r\n]+/g) ?? [];
+  if (JSON.stringify(dates(a)) === JSON.stringify(dates(b))) return [a, b];
+  const m = (s: string) => s.replace(/Date: [^\r\n]+/g, "Date: {DATE}");
+  return [m(a), m(b)];
+}
+
+const LIVE_CASES: string[][] = [
+  ["-i", "{U}/"],
+  ["-s", "{U}/"],
+  ["-si", "{U}/json"],
+  ["-I", "{U}/"],
+  ["-sI", "{U}/json"],
+  ["-sv", "{U}/"],
+  ["-svi", "{U}/json"],
+  ["-sv", "-I", "{U}/"],
+  ["-si", "{U}/nope"],
+  ["-si", "-X", "POST", "{U}/"],
+  ["-si", "-X", "DELETE", "{U}/echo"],
+  ["-s", "-XPUT", "{U}/echo"],
+  ["-si", "-H", 'If-None-Match: "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8"', "{U}/"],
+  ["-si", "-H", "X-Foo: bar", "-H", "User-Agent:", "-H", "Accept: text/plain", "{U}/echo"],
+  ["-s", "-H", "Host: example.com", "{U}/echo"],
+  ["-si", "-d", "x=1", "{U}/form"],
+  ["-si", "-d", "x=1", "-d", "y=caf\u00e9", "{U}/form"],
+  ["-s", "-d", "a=1", "{U}/echo"],
+  ["-sv", "-d", "x=2", "{U}/form"],
+  ["-si", "-d", "x=1", "{U}/"],
+  ["-si", "-0", "{U}/"],
+  ["-sv", "-0", "{U}/json"],
+  ["-si", "{U}/gone"],
+  ["-si", "{U}/unicode"],
+  ["-s", "-A", "talk/2011", "{U}/echo"],
+  ["-sS", "-f", "{U}/nope"],
+  ["-s", "--", "{U}/json"],
+  ["-v", "{U}/json"],
+  ["-d", "x=3", "{U}/form"],
+];
+
+describe("side by side with real curl against a runtime server", () => {
+  let server: HTTPServer;
+  let port: number;
+  let closedPort: number;
+  let previousSink: ReturnType<typeof setLogSink>;
+  beforeAll(async () => {
+    previousSink = setLogSink(() => {});
+    server = new HTTPServer(app());
+    port = await server.listen(0);
+    // A port nothing listens on: bind one, then let it go.
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    closedPort = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+  });
+  afterAll(async () => {
+    await server.stop();
+    await server.closeAllConnections();
+    setLogSink(previousSink);
+  });
+
+  it.skipIf(!haveCurl)("real curl is the version we imitate", async () => {
+    const r = await real(["--version"]);
+    expect(r.stdout.split(" ")[1]).toBe(CURL_VERSION);
+  });
+
+  for (const template of LIVE_CASES) {
+    it.skipIf(!haveCurl)(`curl ${template.join(" ")}`, async () => {
+      const argv = template.map((a) => a.replace("{U}", `http://localhost:${port}`));
+      const [theirs, mine] = [await real(argv), await ours(argv)];
+      const [a, b] = maskDates(theirs.stdout, mine.stdout);
+      expect(b).toBe(a);
+      const [c, d] = maskDates(maskMeterRows(theirs.stderr), maskMeterRows(mine.stderr));
+      expect(d).toBe(c);
+      expect(mine.code).toBe(theirs.code);
+    });
+  }
+
+  it.skipIf(!haveCurl)("connection refused, with -sS and with -v", async () => {
+    for (const argv of [["-sS", `http://localhost:${closedPort}/`], ["-sv", `http://localhost:${closedPort}/`], ["-s", `http://127.0.0.1:${closedPort}/`]]) {
+      const [theirs, mine] = [await real(argv), await ours(argv)];
+      const ms = (s: string) => maskMeterRows(s.replace(/after \d+ ms/g, "after N ms"));
+      expect(ms(mine.stderr)).toBe(ms(theirs.stderr));
+      expect(mine.code).toBe(7);
+      expect(theirs.code).toBe(7);
+    }
+  });
+
+  it("bad usage: unknown, unsupported and incomplete options, no URL, bad URLs", async () => {
+    expect(await ours(["--bogus", "http://localhost/"])).toEqual({
+      stdout: "",
+      stderr: "curl: option --bogus: is unknown\ncurl: try 'curl --help' or 'curl --manual' for more information\n",
+      code: 2,
+    });
+    const unsupported = await ours(["-o", "out.html", "http://localhost/"]);
+    expect(unsupported.code).toBe(2);
+    expect(unsupported.stderr).toMatch(/^curl: option -o: is not supported by this curl/);
+    expect((await ours(["--location", "http://localhost/"])).stderr).toMatch(/^curl: option --location: is not supported by this curl/);
+    expect((await ours(["-H"])).stderr).toBe("curl: option -H: requires parameter\ncurl: try 'curl --help' or 'curl --manual' for more information\n");
+    expect((await ours(["-s", "http://a/", "http://b/"])).stderr).toMatch(/one URL at a time/);
+    expect(await ours(["-sS", "https://localhost/"])).toMatchObject({ code: 1, stderr: 'curl: (1) Protocol "https" not supported or disabled in libcurl\n' });
+    expect(await ours(["-sS", "http://local host/"])).toMatchObject({ code: 3, stderr: "curl: (3) URL using bad/illegal format or missing URL\n" });
+    expect(await ours(["-sS", "http://localhost:99999/"])).toMatchObject({ code: 3 });
+    expect((await ours(["-m", "soon", "http://localhost/"])).stderr).toMatch(/^curl: option -m: expected a proper numerical parameter/);
+  });
+});
+
+describe("over the in-memory network (the browser's platform)", () => {
+  it.skipIf(!haveCurl)("prints what real curl prints against the same app on TCP", async () => {
+    const previousSink = setLogSink(() => {});
+    const tcp = new HTTPServer(app());
+    const tcpPort = await tcp.listen(0);
+    const memory = createMemoryPlatform({ log: () => {} });
+    const previous = setPlatform(memory);
+    let memoryServer: HTTPServer;
+    try {
+      memoryServer = new HTTPServer(app());
+      await memoryServer.listen(8888);
+    } finally {
+      setPlatform(previous);
+    }
+    try {
+      expect(platform()).toBe(previous);
+      for (const template of [["-i", "{U}/"], ["-sv", "{U}/json"], ["-sI", "{U}/"], ["-si", "-d", "x=1", "{U}/form"], ["-s", "-H", "X-A: 1", "{U}/echo"]]) {
+        const theirs = await real(template.map((a) => a.replace("{U}", `http://localhost:${tcpPort}`)));
+        const mine = await ours(template.map((a) => a.replace("{U}", "http://localhost:8888")), memory);
+        const [a, b] = maskDates(theirs.stdout.replaceAll(String(tcpPort), "8888"), mine.stdout);
+        expect(b).toBe(a);
+        const [c, d] = maskDates(maskMeterRows(theirs.stderr.replaceAll(String(tcpPort), "8888")), maskMeterRows(mine.stderr));
+        expect(d).toBe(c);
+        expect(mine.code).toBe(0);
+      }
+      // Nothing listens on 8889 of the memory network: curl's own refusal, not a real socket's.
+      const refused = await ours(["-sS", "http://localhost:8889/"], memory);
+      expect(refused.code).toBe(7);
+      expect(refused.stderr).toMatch(/^curl: \(7\) Failed to connect to localhost port 8889 after \d+ ms: Couldn't connect to server\n$/);
+    } finally {
+      await tcp.stop();
+      await tcp.closeAllConnections();
+      const restore = setPlatform(memory);
+      await memoryServer!.stop();
+      await memoryServer!.closeAllConnections();
+      setPlatform(restore);
+      setLogSink(previousSink);
+    }
+  });
+});
+
+describe("the request curl plans", () => {
+  const plan = (argv: string[]) => planRequest(parseCurlArgs(argv), () => null);
+  it("defaults, -H replacement and removal, -d framing", () => {
+    expect(plan(["http://localhost:8888"]).headers).toEqual(["Host: localhost:8888", `User-Agent: curl/${CURL_VERSION}`, "Accept: */*"]);
+    expect(plan(["-H", "x-two: 2", "-H", "Accept: text/plain", "-H", "User-Agent: me", "-H", "Host: h", "http://localhost/"]).headers).toEqual([
+      "Host: h",
+      "x-two: 2",
+      "Accept: text/plain",
+      "User-Agent: me",
+    ]);
+    const post = plan(["-d", "a=1", "-d", "b=2", "http://localhost/x"]);
+    expect([post.method, new TextDecoder().decode(post.body!)]).toEqual(["POST", "a=1&b=2"]);
+    expect(post.headers.slice(3)).toEqual(["Content-Length: 7", "Content-Type: application/x-www-form-urlencoded"]);
+    expect(plan(["-I", "http://localhost/"]).method).toBe("HEAD");
+    expect(plan(["-XPATCH", "http://localhost/"]).method).toBe("PATCH");
+  });
+  it("URLs as curl normalises them", () => {
+    expect(parseCurlURL("localhost:8888")).toMatchObject({ host: "localhost", port: 8888, target: "/", hostHeader: "localhost:8888" });
+    expect(parseCurlURL("http://LOCALHOST/a/./b/../c?q=1#frag")).toMatchObject({ host: "localhost", port: 80, target: "/a/c?q=1", hostHeader: "localhost" });
+    expect(parseCurlURL("http://[::1]:8888/")).toMatchObject({ host: "::1", hostHeader: "[::1]:8888" });
+    expect(() => parseCurlURL("http://")).toThrow(CurlError);
+  });
+});
