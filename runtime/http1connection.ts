@@ -70,13 +70,10 @@ class QuietError extends Error {
   override name = "QuietError";
 }
 
-function callDelegate<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    logUncaught(err);
-    throw new QuietError(String(err));
-  }
+/** Logs an exception thrown by the application's delegate and turns it into a QuietError. */
+function quietly(err: unknown): QuietError {
+  logUncaught(err);
+  return new QuietError(String(err));
 }
 
 function logUncaught(err: unknown): void {
@@ -312,7 +309,12 @@ export class HTTP1Connection implements HTTPConnection {
         this.disconnectOnFinish = !this.canKeepAlive(req, headers);
       }
       needDelegateClose = true;
-      const headerRecv = callDelegate(() => delegate.headersReceived(startLine, headers));
+      let headerRecv: unknown;
+      try {
+        headerRecv = delegate.headersReceived(startLine, headers);
+      } catch (err) {
+        throw quietly(err);
+      }
       if (isPromise(headerRecv)) await awaitDelegate(headerRecv);
       if (this.stream === null) {
         // Detached (websocket upgrade).
@@ -353,13 +355,18 @@ export class HTTP1Connection implements HTTPConnection {
       this.readFinished = true;
       if (!this.writeFinished || this.isClient) {
         needDelegateClose = false;
-        const fin = callDelegate(() => delegate.finish() as unknown);
+        let fin: unknown;
+        try {
+          fin = delegate.finish();
+        } catch (err) {
+          throw quietly(err);
+        }
         if (isPromise(fin)) await awaitDelegate(fin);
       }
       // The application answers asynchronously: notice the client going away meanwhile.
       if (!this.finishDone && this.stream !== null && !this.stream.closed()) {
         const finished = new Promise<void>((resolve) => (this.finishResolve = resolve));
-        this.stream.setCloseCallback(this.onConnectionClose);
+        this.stream.setCloseCallback(() => this.onConnectionClose());
         await finished;
       }
       if (this.isClient && this.disconnectOnFinish) this.close();
@@ -403,7 +410,7 @@ export class HTTP1Connection implements HTTPConnection {
     this.closeCallback = callback;
   }
 
-  private readonly onConnectionClose = (): void => {
+  private onConnectionClose(): void {
     const callback = this.closeCallback;
     this.closeCallback = null;
     if (callback) {
@@ -415,7 +422,7 @@ export class HTTP1Connection implements HTTPConnection {
     }
     this.resolveFinish();
     this.clearCallbacks();
-  };
+  }
 
   private resolveFinish(): void {
     if (this.finishDone) return;
@@ -563,17 +570,20 @@ export class HTTP1Connection implements HTTPConnection {
     // the input is to close once the response is out.
     if (!this.readFinished) this.disconnectOnFinish = true;
     if (this.pendingWrite === null) this.finishRequest();
-    else this.pendingWrite.then(this.finishRequest, this.finishRequest);
+    else {
+      const done = () => this.finishRequest();
+      this.pendingWrite.then(done, done);
+    }
   }
 
-  private readonly finishRequest = (): void => {
+  private finishRequest(): void {
     this.clearCallbacks();
     if (!this.isClient && this.disconnectOnFinish) {
       this.close();
       return;
     }
     this.resolveFinish();
-  };
+  }
 
   private canKeepAlive(startLine: RequestStartLine, headers: HTTPHeaders): boolean {
     if (this.params.noKeepAlive) return false;
@@ -648,7 +658,12 @@ export class HTTP1Connection implements HTTPConnection {
       const body = await stream.readBytes(Math.min(chunkSize, contentLength), true);
       contentLength -= body.length;
       if (!this.writeFinished || this.isClient) {
-        const ret = callDelegate(() => delegate.dataReceived(body));
+        let ret: unknown;
+        try {
+          ret = delegate.dataReceived(body);
+        } catch (err) {
+          throw quietly(err);
+        }
         if (isPromise(ret)) await awaitDelegate(ret);
       }
     }
@@ -685,7 +700,12 @@ export class HTTP1Connection implements HTTPConnection {
         const chunk = await stream.readBytes(Math.min(remaining, chunkSize), true);
         remaining -= chunk.length;
         if (!this.writeFinished || this.isClient) {
-          const ret = callDelegate(() => delegate.dataReceived(chunk));
+          let ret: unknown;
+          try {
+            ret = delegate.dataReceived(chunk);
+          } catch (err) {
+            throw quietly(err);
+          }
           if (isPromise(ret)) await awaitDelegate(ret);
         }
       }
@@ -697,7 +717,12 @@ export class HTTP1Connection implements HTTPConnection {
   private async readBodyUntilClose(delegate: HTTPMessageDelegate): Promise<void> {
     const body = await this.stream!.readUntilClose();
     if (!this.writeFinished || this.isClient) {
-      const ret = callDelegate(() => delegate.dataReceived(body));
+      let ret: unknown;
+      try {
+        ret = delegate.dataReceived(body);
+      } catch (err) {
+        throw quietly(err);
+      }
       if (isPromise(ret)) await awaitDelegate(ret);
     }
   }
