@@ -5,6 +5,7 @@
 import { examples } from "../slides/examples/catalog.js";
 import { mountBadge, Playground, type DeckLike } from "./deck.js";
 import { Sources } from "./sources.js";
+import { createInPageWorker, InPageEngine } from "./inpage/engine.js";
 import "./playground.css";
 
 export interface RevealPlugin {
@@ -24,7 +25,12 @@ export function playgroundPlugins(): RevealPlugin[] {
           deck.on("resize", () => playground.layout());
           window.addEventListener("resize", () => playground.layout());
           playground.show(deck.getCurrentSlide());
-          (globalThis as unknown as { __playground?: Playground }).__playground = playground;
+          // For the browser tests and the bench: the live controller, and fresh engines to drive
+          // the engine contract without touching the deck's own.
+          Object.assign(globalThis, {
+            __playground: playground,
+            __playgroundEngines: { inPage: () => new InPageEngine(createInPageWorker) },
+          });
         } catch (error) {
           console.warn("playground failed to start", error);
         }
