@@ -8,12 +8,24 @@ import { platform, setPlatform, type Platform, type PlatformListener } from "tor
 
 export const TALK_PORT = 8888;
 
-export function redirectTalkPort(port: number, onListen: (listener: PlatformListener) => void): void {
+export function redirectTalkPort(
+  port: number,
+  onListen: (listener: PlatformListener) => void,
+  /** A bind failure (EADDRINUSE...): `Application.listen` only logs it, so a runner learns it here. */
+  onListenError?: (error: unknown, port: number) => void,
+): void {
   const base: Platform = platform();
   const mapped: Platform = Object.create(base) as Platform;
   Object.defineProperty(mapped, "listen", {
     value: async (options: Parameters<Platform["listen"]>[0]) => {
-      const listener = await base.listen({ ...options, port: options.port === TALK_PORT ? port : options.port });
+      const target = options.port === TALK_PORT ? port : options.port;
+      let listener: PlatformListener;
+      try {
+        listener = await base.listen({ ...options, port: target });
+      } catch (error) {
+        onListenError?.(error, target);
+        throw error;
+      }
       onListen(listener);
       return listener;
     },
