@@ -525,11 +525,8 @@ export class HTTP1Connection implements HTTPConnection {
       return failed;
     }
     const p = stream.write(data);
-    if (p === RESOLVED) {
-      this.pendingWrite = null;
-      return p;
-    }
-    this.pendingWrite = p;
+    // Only a write still waiting for the socket to drain delays finishing the request.
+    this.pendingWrite = stream.writing() ? p : null;
     return p;
   }
 

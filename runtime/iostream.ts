@@ -136,7 +136,7 @@ export class IOStream {
   setCloseCallback(cb: (() => void) | null): void {
     this.closeCallback = cb;
     // Tornado notices a peer's FIN while the application works; that is when the callback matters.
-    if (cb && this.eof && !this._closed && this.readKind === ReadKind.None) this.close();
+    if (cb && this.eof && !this._closed && this.readKind === ReadKind.None && this.end === this.start) this.close();
   }
 
   setNodelay(value: boolean): void {
@@ -411,8 +411,9 @@ export class IOStream {
       this.close();
       return;
     }
-    // Waiting on the application (close callback set): the peer going away closes us, as Tornado.
-    if (this.closeCallback) this.close();
+    // Waiting on the application (close callback set): the peer going away closes us, as
+    // Tornado. Pipelined requests still buffered are served first.
+    if (this.closeCallback && this.end === this.start) this.close();
   }
 
   private handleClose(err?: Error): void {
