@@ -104,12 +104,29 @@ function drawNearbyCharts(): void {
     figure.dataset.chartState = "loading";
     import("./chart.js")
       .then(({ drawChart }) => drawChart(figure, { animate: mode === "normal" }))
+      .then(() => (mode === "print" ? freezeChart(figure) : undefined))
       .then(() => (figure.dataset.chartState = "ready"))
       .catch((error: unknown) => {
         figure.dataset.chartState = "failed";
         console.warn("chart failed to draw", error);
       });
   }
+}
+
+/**
+ * For printing, swap the chart's canvas for a PNG of it: Chromium skips canvases that were
+ * never on screen when it paints off-screen pages, while images always print.
+ */
+async function freezeChart(figure: HTMLElement): Promise<void> {
+  await new Promise((done) => requestAnimationFrame(done));
+  const canvas = figure.querySelector("canvas");
+  if (!canvas) return;
+  const img = document.createElement("img");
+  img.className = "chart-print";
+  img.alt = canvas.getAttribute("aria-label") ?? "";
+  img.src = canvas.toDataURL("image/png");
+  await img.decode();
+  canvas.replaceWith(img);
 }
 
 /** Copy the 2011 output into print pages, clearly labelled as the slide's recorded text. */

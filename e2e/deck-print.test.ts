@@ -1,0 +1,74 @@
+/**
+ * `?print-pdf`: reveal lays out every slide as a page; Chromium prints one PDF page per slide.
+ * The PDF is written to e2e/screenshots/deck.pdf for people to look at.
+ */
+import { writeFileSync } from "node:fs";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { collectConsoleErrors, ensureScreenshotsDir, launchBrowser, openDeck } from "./support.js";
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Page objects in a PDF (`/Type /Page`, not `/Pages`), and the page tree's /Count. */
+export function countPdfPages(pdf: Buffer): { pages: number; count: number | null } {
+  const text = pdf.toString("latin1");
+  const pages = text.match(/\/Type\s*\/Page(?![a-zA-Z])/g)?.length ?? 0;
+  const counts = [...text.matchAll(/\/Type\s*\/Pages\b[^>]*?\/Count\s+(\d+)|\/Count\s+(\d+)[^>]*?\/Type\s*\/Pages\b/g)].map((m) => Number(m[1] ?? m[2]));
+  return { pages, count: counts.length ? Math.max(...counts) : null };
+}
+
+describe("print view (?print-pdf)", () => {
+  it("lays out every slide on its own page, pictures and chart drawn, and prints one PDF page per slide", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    const errors = collectConsoleErrors(page);
+    await openDeck(page, `${inject("deckUrl")}?print-pdf`);
+    const slides = await page.$$eval(".reveal .slides > section, .reveal .pdf-page > section", (s) => s.length);
+    await page.waitForFunction(() => document.querySelectorAll(".pdf-page").length >= 26);
+    const pages = await page.$$eval(".pdf-page", (all) => all.map((p) => ({ sections: p.querySelectorAll(":scope > section").length, number: p.querySelector("section")?.getAttribute("data-slide") })));
+    expect(pages).toHaveLength(26);
+    expect(pages.map((p) => p.sections)).toEqual(Array(26).fill(1));
+    expect(pages.map((p) => Number(p.number))).toEqual(Array.from({ length: 26 }, (_, i) => i + 1));
+    expect(slides).toBe(26);
+    // Everything static is ready for the printer: pictures loaded, the chart drawn.
+    await page.waitForFunction(() => [...document.querySelectorAll("img")].every((i) => i.complete && i.naturalWidth > 0));
+    await page.waitForFunction(() => document.querySelector<HTMLElement>("figure.chart")?.dataset.chartState === "ready");
+    // Commandline pages carry the 2011 output, labelled as recorded; nothing live starts.
+    const printed = await page.$$eval("pre.talk-output-print", (p) => p.map((e) => `${(e as HTMLElement).dataset.label}|${e.textContent}`));
+    expect(printed).toHaveLength(3);
+    for (const p of printed) expect(p).toMatch(/^output on the 2011 slide \(recorded, not live\)\|HTTP\/1\.1 200 OK/);
+    expect(await page.evaluate(() => document.documentElement.dataset.playground)).toBe("off");
+    // No slide content spills out of its page.
+    const spills = await page.$$eval(".pdf-page", (all) =>
+      all.flatMap((p, i) => {
+        const box = p.getBoundingClientRect();
+        return [...p.querySelectorAll<HTMLElement>("section h1, section h2, section li, section pre, section figure, section p")]
+          .filter((e) => e.getClientRects().length > 0)
+          .map((e) => e.getBoundingClientRect())
+          .filter((r) => r.bottom > box.bottom + 1 || r.right > box.right + 1 || r.top < box.top - 1)
+          .map(() => `page ${i + 1}`);
+      }),
+    );
+    expect(spills).toEqual([]);
+    const pdf = await page.pdf({ preferCSSPageSize: true, printBackground: true });
+    writeFileSync(`${ensureScreenshotsDir()}/deck.pdf`, pdf);
+    // The chart is printed as an image (the pictures are vector SVG).
+    const images = [...pdf.toString("latin1").matchAll(/\/Subtype\s*\/Image\s*\/Width\s+(\d+)\s*\/Height\s+(\d+)/g)].map((m) => Number(m[1]) / Number(m[2]));
+    expect(images.some((ratio) => Math.abs(ratio - 1100 / 360) < 0.02), `image ratios ${images.join(", ")}`).toBe(true);
+    const { pages: pdfPages, count } = countPdfPages(pdf);
+    expect(pdfPages).toBe(26);
+    if (count !== null) expect(count).toBe(26);
+    const print = ensureScreenshotsDir("print");
+    for (const n of [1, 5, 16, 18, 19]) {
+      await page.locator(".pdf-page").nth(n - 1).screenshot({ path: `${print}/${String(n).padStart(2, "0")}.png` });
+    }
+    expect(errors.messages).toEqual([]);
+    await context.close();
+  });
+});
