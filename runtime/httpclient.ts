@@ -278,6 +278,8 @@ export class AsyncHTTPClient {
         headerCallback: req.headerCallback,
         streamingCallback: req.streamingCallback,
         onRequestSent: req.onRequestSent,
+        version: req.version,
+        platform: req.platform,
       });
       // 302/303 (and 301 after POST) become a GET without a body, as browsers and Tornado do.
       if (code === 302 || code === 303 || (code === 301 && req.method === "POST")) {
@@ -293,7 +295,7 @@ export class AsyncHTTPClient {
   }
 
   private errorResponse(req: HTTPRequest, error: HTTPClientError): HTTPResponse {
-    const seconds = (platform().monotonic() - req.startTime) / 1000;
+    const seconds = ((req.platform ?? platform()).monotonic() - req.startTime) / 1000;
     return new HTTPResponse(req, error.code, messageOf(error), new HTTPHeaders(), new Uint8Array(0), req.url, error, seconds);
   }
 
@@ -343,7 +345,7 @@ export class AsyncHTTPClient {
       }
       this.streams.add(stream);
       loop.removeTimeout(timeoutHandle);
-      const remaining = req.requestTimeout - (platform().monotonic() - req.startTime) / 1000;
+      const remaining = req.requestTimeout - ((req.platform ?? platform()).monotonic() - req.startTime) / 1000;
       timeoutHandle = loop.callLater(Math.max(0, remaining), failTimeout, "Timeout during request");
 
       const conn = new HTTP1Connection(stream, true, {
@@ -366,7 +368,7 @@ export class AsyncHTTPClient {
         throw new HTTPClientError(599, reason);
       }
       const start = collector.startLine;
-      const seconds = (platform().monotonic() - req.startTime) / 1000;
+      const seconds = ((req.platform ?? platform()).monotonic() - req.startTime) / 1000;
       const isError = start.code < 200 || start.code >= 300;
       const body = collector.body();
       const response = new HTTPResponse(

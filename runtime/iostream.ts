@@ -469,7 +469,8 @@ export class IOStream {
   // ---- closing ----------------------------------------------------------------------------
 
   /**
-   * Closes the stream: pending reads reject with `StreamClosedError` (carrying `error`), queued
+   * Closes the stream: pending reads that the buffer cannot satisfy reject with
+   * `StreamClosedError` (carrying `error`), `readUntilClose` resolves with the buffer, queued
    * output is still flushed (then the socket is destroyed), and the close callback runs on the
    * next loop iteration.
    */
@@ -489,8 +490,8 @@ export class IOStream {
         reject?.(this.failedRead ?? this.readError());
       }
     }
-    this.buf = EMPTY;
-    this.start = this.end = 0;
+    // Buffered bytes stay readable after the close, as in Tornado: a response that arrived
+    // just before the peer hung up is still delivered.
     const socket = this.socket;
     if (this.needDrain) {
       // A peer that never reads must not pin the socket forever.
