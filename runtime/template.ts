@@ -120,6 +120,12 @@ type Node =
 class Reader {
   line = 1;
   pos = 0;
+  /**
+   * The first problem Tornado leaves to Python's compiler (a misplaced `else`, a `try` without
+   * `except`...): reported after the whole file has parsed, so that parse errors further on
+   * win, exactly as in Tornado.
+   */
+  deferred: ParseError | null = null;
   constructor(
     readonly name: string,
     readonly text: string,
@@ -150,7 +156,18 @@ class Reader {
 /** Python's `repr()` of a str, for error messages that quote template text. */
 function pyRepr(s: string): string {
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  return quote + s.replace(/\\/g, "\\\\").replace(new RegExp(quote, "g"), "\\" + quote).replace(/\n/g, "\\n") + quote;
+  const escaped = s.replace(/[\\'"\t\n\r]|(?! )[\p{C}\p{Z}]/gu, (c) => {
+    if (c === "\\") return "\\\\";
+    if (c === "'" || c === '"') return c === quote ? "\\" + c : c;
+    if (c === "\t") return "\\t";
+    if (c === "\n") return "\\n";
+    if (c === "\r") return "\\r";
+    const code = c.codePointAt(0)!;
+    if (code <= 0xff) return "\\x" + code.toString(16).padStart(2, "0");
+    if (code <= 0xffff) return "\\u" + code.toString(16).padStart(4, "0");
+    return "\\U" + code.toString(16).padStart(8, "0");
+  });
+  return quote + escaped + quote;
 }
 const pySet = (items: string[]) => `{${items.map((i) => pyRepr(i)).join(", ")}}`;
 
@@ -288,7 +305,7 @@ function parse(reader: Reader, template: Template, inBlock: string | null = null
           if (!suffix) reader.error("block missing name");
           body.push({ kind: "block", name: suffix, body: blockBody, template, ...at(line) });
         } else {
-          body.push(controlBlock(operator, suffix, line, blockBody, loop, reader));
+          body.push(controlBlock(operator, suffix, line, blockBody, loop, inLoop, reader));
         }
         continue;
       }
@@ -322,10 +339,11 @@ function controlBlock(
   line: number,
   body: Node[],
   loop: LoopInfo | null,
+  outerLoop: LoopInfo | null,
   reader: Reader,
 ): Node {
-  const fail = (reason: string, at: number): never => {
-    throw new ParseError(reason, reader.name, at);
+  const fail = (reason: string, at: number): void => {
+    reader.deferred ??= new ParseError(reason, reader.name, at);
   };
   if (!suffix && operator !== "try") fail(`${operator} missing ${operator === "for" ? "loop head" : "condition"}`, line);
   if (operator === "try" && suffix) fail(`try takes no argument, got ${pyRepr(suffix)}`, line);
@@ -358,6 +376,22 @@ function controlBlock(
   }
   if (operator === "try" && !seen.includes("except") && !seen.includes("finally")) {
     fail("try block needs an except or finally block", line);
+  }
+  // A loop's else clause runs after the loop: a break or continue there belongs to the enclosing loop.
+  if (loop && clauses.length > 1) {
+    const retarget = (nodes: Node[]) => {
+      for (const node of nodes) {
+        if ((node.kind === "break" || node.kind === "continue") && node.loop === loop) {
+          if (outerLoop) node.loop = outerLoop;
+          else fail(`${node.kind} outside ${pySet(["for", "while"])} block`, node.line);
+        } else if (node.kind === "control") {
+          for (const clause of node.clauses) retarget(clause.body);
+        } else if (node.kind === "block") {
+          retarget(node.body);
+        }
+      }
+    };
+    for (const clause of clauses.slice(1)) retarget(clause.body);
   }
   return { kind: "control", operator, clauses, loop, file: reader.name, line };
 }
@@ -779,7 +813,9 @@ export class Template {
     } catch {
       throw new ParseError("template is not valid UTF-8", name, 0);
     }
-    this.file = parse(new Reader(name, text, whitespace), this);
+    const reader = new Reader(name, text, whitespace);
+    this.file = parse(reader, this);
+    if (reader.deferred) throw reader.deferred;
 
     // Generate from the root ancestor, with every ancestor's (and included file's) blocks.
     const ancestors = this.ancestors().reverse();

@@ -267,3 +267,160 @@ describe.skipIf(!hasTornado)("differential: our templates vs Tornado 6.2", () =>
     expect(Buffer.from(python[0]!.ok!, "base64").equals(Buffer.from(body))).toBe(true);
   });
 });
+
+/**
+ * Random templates built from pieces that mean the same in both languages (a seeded generator, so
+ * a failure is reproducible): text with whitespace, newlines and <pre>, expressions, raw,
+ * if/elif/else, for (`in` / `of`) with break/continue/else, set, apply, try, comments, whitespace
+ * directives, under `.html` (single) and `.txt` (all) names and with autoescape on or off.
+ */
+function randomTemplates(count: number, seed: number, bad = 0): { py: string; js: string; name: string; autoescape: boolean }[] {
+  let state = seed >>> 0;
+  const rand = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const texts = ["a", "b c", " ", "  ", "\n", "\n\n", "\t", " \t\n  ", "<p>", "</p>", "&amp;", "\u00e9\u4a39", "x\n  y", "<pre>  p\n\n  q</pre>", "{{!", "{%!", "{#!", "}", "%", "#"];
+  type Pair = [string, string];
+  const same = (s: string): Pair => [s, s];
+  const seq = (parts: Pair[]): Pair => [parts.map((p) => p[0]).join(""), parts.map((p) => p[1]).join("")];
+  const node = (depth: number, inLoop: boolean): Pair => {
+    if (rand() < bad) return same(pick(["{% end %}", "{% else %}", "{% elif 1 %}", "{% except %}", "{{ }}", "{% %}", "{% bogus %}", "{{", "{%", "{#", "{% break %}", "{% block %}", "{% if x %}", "{% extends %}"]));
+    const r = rand();
+    if (r < 0.35 || depth > 2) return same(pick(texts));
+    if (r < 0.5) return same(pick(["{{ x }}", "{{ s }}", "{{ x * 2 }}", "{% raw s %}", '{{ s + "!" }}', "{{ len }}", "{# c {{ x }} #}", "{% comment z %}", "{{ 'q' }}"]));
+    if (r < 0.6) return seq([same(`{% if x > ${Math.floor(rand() * 4)} %}`), body(depth, inLoop), same("{% elif x == 1 %}"), body(depth, inLoop), same("{% else %}"), body(depth, inLoop), same("{% end %}")]);
+    if (r < 0.72) {
+      const head: Pair = ["{% for i in xs %}", "{% for i of xs %}"];
+      const brk = same(rand() < 0.5 ? `{% if i == ${Math.floor(rand() * 4)} %}{% ${pick(["break", "continue"])} %}{% end %}` : "");
+      const orElse: Pair = rand() < 0.4 ? seq([same("{% else %}"), body(depth, false)]) : same("");
+      return seq([head, brk, same("{{ i }}"), body(depth, true), orElse, same("{% end %}")]);
+    }
+    if (r < 0.78) return same(`{% set n${depth} = x * ${depth + 2} %}{{ n${depth} }}`);
+    if (r < 0.84) return seq([same("{% apply upper %}"), body(depth, false), same("{% end %}")]);
+    if (r < 0.9) return seq([same("{% try %}"), body(depth, inLoop), same(rand() < 0.5 ? "{{ boom() }}" : ""), same("{% except %}E"), body(depth, inLoop), same("{% end %}")]);
+    if (r < 0.95) return same(`{% whitespace ${pick(["all", "single", "oneline"])} %}`);
+    return inLoop ? same(pick(["{% break %}", "{% continue %}"])) : same(pick(texts));
+  };
+  const body = (depth: number, inLoop: boolean): Pair => seq(Array.from({ length: 1 + Math.floor(rand() * 4) }, () => node(depth + 1, inLoop)));
+  return Array.from({ length: count }, () => {
+    const [py, js] = body(0, false);
+    return { py, js, name: rand() < 0.5 ? "r.html" : "r.txt", autoescape: rand() < 0.7 };
+  });
+}
+
+describe.skipIf(!hasTornado)("differential: random templates vs Tornado 6.2", () => {
+  // TEMPLATE_FUZZ_SEED / TEMPLATE_FUZZ_COUNT explore further (the default run is fixed and quick).
+  const templates = randomTemplates(Number(process.env.TEMPLATE_FUZZ_COUNT ?? 400), Number(process.env.TEMPLATE_FUZZ_SEED ?? 20111125));
+  const script = String.raw`
+import base64, json, sys
+from tornado.template import Template
+def boom():
+    raise ValueError("boom")
+out = []
+for t in json.load(sys.stdin):
+    ns = dict(x=2, s='<a href="u">&</a>', xs=[0, 1, 2, 3], len=3, upper=lambda b: b.decode("utf-8").upper(), boom=boom)
+    try:
+        tmpl = Template(t["py"], name=t["name"], autoescape="xhtml_escape" if t["autoescape"] else None)
+        out.append({"ok": base64.b64encode(tmpl.generate(**ns)).decode()})
+    except Exception as e:
+        out.append({"error": "%s: %s" % (type(e).__name__, e)})
+json.dump(out, sys.stdout)
+`;
+  const python: { ok?: string; error?: string }[] = hasTornado
+    ? JSON.parse(spawnSync(PYTHON, ["-c", script], { input: JSON.stringify(templates), encoding: "utf-8", timeout: 30_000 }).stdout)
+    : [];
+
+  test("every random template renders to Tornado's bytes", async () => {
+    const { Template } = await import("./template.js");
+    const ns = {
+      x: 2,
+      s: '<a href="u">&</a>',
+      xs: [0, 1, 2, 3],
+      len: 3,
+      upper: (s: string) => s.toUpperCase(),
+      boom: () => {
+        throw new Error("boom");
+      },
+    };
+    expect(python).toHaveLength(templates.length);
+    let compared = 0;
+    templates.forEach((t, i) => {
+      const expected = python[i]!;
+      let actual: string;
+      try {
+        actual = new Template(t.js, { name: t.name, autoescape: t.autoescape ? "xhtml_escape" : null }).generate(ns);
+      } catch (error) {
+        actual = `error: ${String(error)}`;
+      }
+      const context = `template #${i} (${t.name}, autoescape ${t.autoescape}):\n${t.py}`;
+      expect(expected.error, context).toBeUndefined();
+      expect(actual, context).toBe(Buffer.from(expected.ok!, "base64").toString("utf-8"));
+      compared++;
+    });
+    expect(compared).toBe(templates.length);
+  });
+});
+
+describe.skipIf(!hasTornado)("differential: random broken templates vs Tornado 6.2", () => {
+  const templates = randomTemplates(Number(process.env.TEMPLATE_FUZZ_COUNT ?? 400), Number(process.env.TEMPLATE_FUZZ_SEED ?? 1125) + 1, 0.08);
+  const script = String.raw`
+import base64, json, sys
+from tornado.template import Template, ParseError
+def boom():
+    raise ValueError("boom")
+out = []
+for t in json.load(sys.stdin):
+    ns = dict(x=2, s='<a href="u">&</a>', xs=[0, 1, 2, 3], len=3, upper=lambda b: b.decode("utf-8").upper(), boom=boom)
+    try:
+        tmpl = Template(t["py"], name=t["name"], autoescape="xhtml_escape" if t["autoescape"] else None)
+    except ParseError as e:
+        out.append({"parseError": str(e)})
+        continue
+    except Exception as e:
+        out.append({"compileError": "%s: %s" % (type(e).__name__, e)})
+        continue
+    out.append({"ok": base64.b64encode(tmpl.generate(**ns)).decode()})
+json.dump(out, sys.stdout)
+`;
+  const python: { ok?: string; parseError?: string; compileError?: string }[] = hasTornado
+    ? JSON.parse(spawnSync(PYTHON, ["-c", script], { input: JSON.stringify(templates), encoding: "utf-8", timeout: 30_000 }).stdout)
+    : [];
+
+  test("each fails like Tornado (same ParseError text), or renders the same bytes", async () => {
+    const { Template } = await import("./template.js");
+    const ns = { x: 2, s: '<a href="u">&</a>', xs: [0, 1, 2, 3], len: 3, upper: (s: string) => s.toUpperCase(), boom: () => { throw new Error("boom"); } };
+    const counts = { parseError: 0, compileError: 0, ok: 0 };
+    templates.forEach((t, i) => {
+      const expected = python[i]!;
+      const context = `template #${i} (${t.name}):\n${t.py}\nTornado: ${JSON.stringify(expected).slice(0, 300)}`;
+      let template: InstanceType<typeof Template> | null = null;
+      let error: unknown = null;
+      try {
+        template = new Template(t.js, { name: t.name, autoescape: t.autoescape ? "xhtml_escape" : null });
+      } catch (e) {
+        error = e;
+      }
+      if (expected.parseError !== undefined) {
+        counts.parseError++;
+        expect(error, context).toBeInstanceOf(ParseError);
+        expect(sortSets((error as ParseError).message), context).toBe(sortSets(expected.parseError));
+      } else if (expected.compileError !== undefined) {
+        // Tornado lets Python's compiler find these (a SyntaxError); we report a ParseError.
+        counts.compileError++;
+        expect(error, context).toBeInstanceOf(ParseError);
+      } else {
+        counts.ok++;
+        expect(error, context).toBeNull();
+        expect(template!.generate(ns), context).toBe(Buffer.from(expected.ok!, "base64").toString("utf-8"));
+      }
+    });
+    // The generator must actually exercise all three outcomes.
+    expect(counts.parseError).toBeGreaterThan(templates.length / 10);
+    expect(counts.ok).toBeGreaterThan(10);
+  });
+});

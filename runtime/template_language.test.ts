@@ -37,6 +37,14 @@ describe("JavaScript expressions and statements", () => {
     expect(w.generate({ n: 5 })).toBe("3");
   });
 
+  test("break/continue in a loop's else clause belong to the enclosing loop (Python's rule)", () => {
+    const t = new Template("{% for a of [1, 2, 3] %}{{ a }}{% for b of [] %}{% else %}{% if a == 2 %}{% break %}{% end %}{% end %}{% else %}!{% end %}");
+    expect(t.generate()).toBe("12");
+    expect(parseError(() => new Template("{% for b of [] %}{% else %}\n{% break %}{% end %}")).message).toBe(
+      "break outside {'for', 'while'} block at <string>:2",
+    );
+  });
+
   test("continue and nested loops with else", () => {
     const t = new Template(
       "{% for a of [1, 2] %}{% for b of [1, 2, 3] %}{% if b == 2 %}{% continue %}{% end %}{% if a == 2 %}{% break %}{% end %}{{ a }}{{ b }} {% else %}(inner done) {% end %}{% else %}(outer done){% end %}",
