@@ -94,6 +94,34 @@ class HeadHandler(tornado.web.RequestHandler):
         self.write("with head")
 
 
+class CookieHandler(tornado.web.RequestHandler):
+    def get(self):
+        self.set_cookie("name", "value")
+        self.set_cookie("other", "x y", path="/sub")
+        self.write("cookies")
+
+
+class MultiHeaderHandler(tornado.web.RequestHandler):
+    def get(self):
+        self.add_header("X-Multi", "1")
+        self.add_header("X-Multi", "2")
+        self.set_header("X-Gone", "soon")
+        self.clear_header("X-Gone")
+        self.write("multi")
+
+
+class FlushHandler(tornado.web.RequestHandler):
+    async def get(self):
+        self.write("alpha ")
+        await self.flush()
+        self.write("beta")
+
+
+class ListHandler(tornado.web.RequestHandler):
+    def get(self):
+        self.write([1, 2])
+
+
 async def main():
     logging_off()
     app = tornado.web.Application(
@@ -110,6 +138,10 @@ async def main():
             (r"/forbidden", ForbiddenHandler),
             (r"/header", HeaderHandler),
             (r"/head", HeadHandler),
+            (r"/cookie", CookieHandler),
+            (r"/multi", MultiHeaderHandler),
+            (r"/flush", FlushHandler),
+            (r"/list", ListHandler),
         ]
     )
     sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")

@@ -97,6 +97,39 @@ class HeadHandler extends RequestHandler {
   }
 }
 
+class CookieHandler extends RequestHandler {
+  get() {
+    this.setCookie("name", "value");
+    this.setCookie("other", "x y", { path: "/sub" });
+    this.write("cookies");
+  }
+}
+
+class MultiHeaderHandler extends RequestHandler {
+  get() {
+    this.addHeader("X-Multi", "1");
+    this.addHeader("X-Multi", "2");
+    this.setHeader("X-Gone", "soon");
+    this.clearHeader("X-Gone");
+    this.write("multi");
+  }
+}
+
+class FlushHandler extends RequestHandler {
+  async get() {
+    this.write("alpha ");
+    await this.flush();
+    this.write("beta");
+  }
+}
+
+class ListHandler extends RequestHandler {
+  get() {
+    // Tornado refuses lists (TypeError -> 500); TypeScript would too, so go around the types.
+    (this.write as (chunk: unknown) => void)([1, 2]);
+  }
+}
+
 export function difftestApp(): Application {
   return new Application([
     ["/", HelloHandler],
@@ -111,5 +144,9 @@ export function difftestApp(): Application {
     ["/forbidden", ForbiddenHandler],
     ["/header", HeaderHandler],
     ["/head", HeadHandler],
+    ["/cookie", CookieHandler],
+    ["/multi", MultiHeaderHandler],
+    ["/flush", FlushHandler],
+    ["/list", ListHandler],
   ]);
 }

@@ -153,6 +153,10 @@ const CASES: Array<[string, string]> = [
   ["HTTP/1.1 Connection: close", get("/", ["Connection: close"])],
   ["Accept-Encoding: gzip without the gzip setting", get("/json", ["Accept-Encoding: gzip"])],
   ["malformed request line", "GARBAGE\r\n\r\n"],
+  ["set_cookie, with and without a path", get("/cookie")],
+  ["add_header twice, clear_header", get("/multi")],
+  ["flush before finish: chunked", get("/flush")],
+  ["write(list): 500", get("/list")],
 ];
 
 function compare(name: string, theirs: RawResponse, ours: RawResponse): void {
