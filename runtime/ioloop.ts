@@ -162,8 +162,9 @@ export class IOLoop {
     handle.timer = setTimeout(() => {
       handle.timer = null;
       if (handle.cancelled) return;
-      // setTimeout may fire a hair early relative to performance.now(); never run before the deadline.
-      if (this.time() < handle.deadline - 0.0005) {
+      // setTimeout may fire a hair early relative to performance.now(); never run before the
+      // deadline, so a callback that reschedules itself from time() cannot run twice.
+      if (this.time() < handle.deadline) {
         this.arm(handle);
         return;
       }

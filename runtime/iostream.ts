@@ -401,12 +401,12 @@ export class IOStream {
     this.eof = true;
     if (this.readKind !== ReadKind.None) {
       // A read that the buffer cannot satisfy never will be; readUntilClose completes now.
+      // (Only readUntilClose can complete here: others were tried as each byte arrived.)
       const result = this.tryRead();
       if (result !== null) {
         const resolve = this.readResolve!;
         this.clearPending();
         resolve(result);
-        return;
       }
       this.close();
       return;

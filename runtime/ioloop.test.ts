@@ -1,0 +1,153 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { IOLoop, PeriodicCallback } from "./ioloop.js";
+import { captureLogs, sleep } from "./platform/testkit.js";
+
+describe("IOLoop", () => {
+  let logs: ReturnType<typeof captureLogs>;
+  beforeEach(() => {
+    logs = captureLogs();
+  });
+  afterEach(() => logs.restore());
+
+  it("has one instance, which is also current()", () => {
+    expect(IOLoop.instance()).toBe(IOLoop.current());
+    expect(IOLoop.instance()).toBe(IOLoop.instance());
+  });
+
+  it("runs callbacks on a later turn, in order, with their arguments", async () => {
+    const loop = IOLoop.current();
+    const seen: string[] = [];
+    loop.addCallback((a: string, b: number) => seen.push(`${a}${b}`), "x", 1);
+    loop.addCallback(() => seen.push("second"));
+    expect(seen).toEqual([]);
+    await sleep(5);
+    expect(seen).toEqual(["x1", "second"]);
+  });
+
+  it("runs callbacks added by a callback on the next iteration, not the same batch", async () => {
+    const loop = IOLoop.current();
+    const seen: string[] = [];
+    loop.addCallback(() => {
+      seen.push("a");
+      loop.addCallback(() => seen.push("c"));
+    });
+    loop.addCallback(() => seen.push("b"));
+    await sleep(10);
+    expect(seen).toEqual(["a", "b", "c"]);
+  });
+
+  it("logs exceptions from callbacks and keeps running", async () => {
+    const loop = IOLoop.current();
+    const seen: string[] = [];
+    loop.addCallback(function exploding() {
+      throw new Error("boom");
+    });
+    loop.addCallback(async () => {
+      throw new Error("async boom");
+    });
+    loop.addCallback(() => seen.push("after"));
+    await sleep(10);
+    expect(seen).toEqual(["after"]);
+    const errors = logs.records.filter((r) => r.logger === "tornado.application" && r.level === "error");
+    expect(errors.map((r) => r.message.split("\n")[0])).toEqual(["Exception in callback <function exploding>", "Exception in callback <function>"]);
+    expect(logs.text()).toContain("Error: boom");
+    expect(logs.text()).toContain("async boom");
+  });
+
+  it("callLater waits at least the delay; removeTimeout cancels", async () => {
+    const loop = IOLoop.current();
+    const t0 = loop.time();
+    const fired: number[] = [];
+    loop.callLater(0.05, (v: number) => fired.push(v), 1);
+    const cancelled = loop.callLater(0.02, () => fired.push(2));
+    loop.removeTimeout(cancelled);
+    loop.removeTimeout(cancelled); // harmless twice
+    await sleep(120);
+    expect(fired).toEqual([1]);
+    expect(loop.time() - t0).toBeGreaterThanOrEqual(0.05);
+  });
+
+  it("addTimeout takes a monotonic deadline or a relative {seconds}", async () => {
+    const loop = IOLoop.current();
+    const order: string[] = [];
+    const start = loop.time();
+    loop.addTimeout(start + 0.04, () => order.push("absolute"));
+    loop.addTimeout({ seconds: 0.01 }, () => order.push("relative"));
+    const h = loop.addTimeout(start + 0.02, () => order.push("removed"));
+    expect(h.deadline).toBeCloseTo(start + 0.02, 6);
+    loop.removeTimeout(h);
+    await sleep(100);
+    expect(order).toEqual(["relative", "absolute"]);
+  });
+
+  it("time() is monotonic seconds", async () => {
+    const loop = IOLoop.current();
+    const a = loop.time();
+    await sleep(20);
+    const b = loop.time();
+    expect(b - a).toBeGreaterThanOrEqual(0.015);
+    expect(b - a).toBeLessThan(5);
+  });
+
+  it("start() resolves when stop() is called", async () => {
+    const loop = IOLoop.current();
+    let done = false;
+    const running = loop.start().then(() => (done = true));
+    expect(loop.isRunning()).toBe(true);
+    loop.callLater(0.01, () => loop.stop());
+    await running;
+    expect(done).toBe(true);
+    expect(loop.isRunning()).toBe(false);
+  });
+});
+
+describe("PeriodicCallback", () => {
+  it("runs repeatedly until stopped, surviving exceptions", async () => {
+    const logs = captureLogs();
+    let n = 0;
+    const pc = new PeriodicCallback(() => {
+      n++;
+      if (n === 2) throw new Error("tick failed");
+    }, 10);
+    expect(pc.isRunning()).toBe(false);
+    const t0 = performance.now();
+    pc.start();
+    expect(pc.isRunning()).toBe(true);
+    await sleep(75);
+    pc.stop();
+    const elapsed = performance.now() - t0;
+    const count = n;
+    expect(count).toBeGreaterThanOrEqual(3);
+    // Never more runs than whole periods elapsed.
+    expect(count).toBeLessThanOrEqual(Math.floor(elapsed / 10));
+    await sleep(40);
+    expect(n).toBe(count);
+    expect(pc.isRunning()).toBe(false);
+    expect(logs.text()).toContain("tick failed");
+    logs.restore();
+  });
+
+  it("skips missed beats instead of bursting after a stall", async () => {
+    const times: number[] = [];
+    const pc = new PeriodicCallback(() => {
+      times.push(performance.now());
+      if (times.length === 1) {
+        const until = Date.now() + 60;
+        while (Date.now() < until) {
+          // block the loop for six periods
+        }
+      }
+    }, 10);
+    pc.start();
+    const deadline = Date.now() + 5000;
+    while (times.length < 4 && Date.now() < deadline) await sleep(5);
+    pc.stop();
+    expect(times.length).toBeGreaterThanOrEqual(4);
+    // Without skipping, the six missed beats would run back to back right after the stall.
+    for (let i = 2; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThan(5);
+  });
+
+  it("refuses a non-positive interval", () => {
+    expect(() => new PeriodicCallback(() => {}, 0)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+
+import { createNodePlatform, defaultPlatform } from "./node.js";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+describe("node platform", () => {
+  it("hashes with OpenSSL: Tornado's hello-world Etag and RFC 2202/4231 HMAC vectors", () => {
+    expect(defaultPlatform.sha1Hex(enc("Hello, world"))).toBe("e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8");
+    expect(defaultPlatform.sha1Hex(enc(""))).toBe("da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    expect(defaultPlatform.hmacHex("sha1", enc("Jefe"), enc("what do ya want for nothing?"))).toBe("effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+    expect(defaultPlatform.hmacHex("sha256", enc("Jefe"), enc("what do ya want for nothing?"))).toBe(
+      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+    );
+  });
+
+  it("reads real files", () => {
+    const here = decodeURIComponent(new URL(import.meta.url).pathname);
+    const data = defaultPlatform.fs.readFile(here)!;
+    expect(new TextDecoder().decode(data)).toContain("reads real files");
+    expect(defaultPlatform.fs.mtime(here)).toBeGreaterThan(0);
+    expect(defaultPlatform.fs.readFile(here + ".missing")).toBeNull();
+    expect(defaultPlatform.fs.isDirectory(here.replace(/\/[^/]*$/, ""))).toBe(true);
+    expect(defaultPlatform.fs.readFile(here.replace(/\/[^/]*$/, ""))).toBeNull(); // a directory is not a file
+  });
+
+  it("listens on an ephemeral port, connects, and reports EADDRINUSE and ECONNREFUSED like Node", async () => {
+    const p = createNodePlatform();
+    const received: string[] = [];
+    const listener = await p.listen({
+      port: 0,
+      host: "127.0.0.1",
+      onConnection: (s) => {
+        s.onData = (c) => {
+          received.push(new TextDecoder().decode(c));
+          s.write(enc("pong"));
+          s.end();
+        };
+      },
+    });
+    expect(listener.port).toBeGreaterThan(0);
+    await expect(p.listen({ port: listener.port, host: "127.0.0.1", onConnection: () => {} })).rejects.toMatchObject({ code: "EADDRINUSE" });
+    const client = await p.connect("127.0.0.1", listener.port);
+    expect(client.remotePort).toBe(listener.port);
+    const reply = await new Promise<string>((resolve) => {
+      let text = "";
+      client.onData = (c) => (text += new TextDecoder().decode(c));
+      client.onEnd = () => client.end();
+      client.onClose = () => resolve(text);
+      client.write(enc("ping"));
+    });
+    expect(reply).toBe("pong");
+    expect(received).toEqual(["ping"]);
+    await listener.close();
+    await expect(p.connect("127.0.0.1", listener.port)).rejects.toMatchObject({
+      code: "ECONNREFUSED",
+      message: `connect ECONNREFUSED 127.0.0.1:${listener.port}`,
+    });
+  });
+
+  it("has clocks and randomness", () => {
+    expect(defaultPlatform.randomBytes(32).length).toBe(32);
+    expect(Math.abs(defaultPlatform.now() - Date.now())).toBeLessThan(1000);
+    expect(defaultPlatform.monotonic()).toBeGreaterThan(0);
+    expect(defaultPlatform.name).toBe("node");
+  });
+});
