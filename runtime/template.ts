@@ -1112,13 +1112,14 @@ export abstract class BaseLoader {
   }
 }
 
-/** Relative names from a template resolve against its directory (unless it or the name is absolute). */
-function relativeTo(name: string, parentPath: string | undefined): string {
-  if (parentPath && !parentPath.startsWith("<") && !parentPath.startsWith("/") && !name.startsWith("/")) {
-    return posix.join(posix.dirname(parentPath), name);
-  }
-  return name;
+/** Whether `name` is resolved against the including template's directory (it and the name are relative). */
+function hasParent(name: string, parentPath: string | undefined): parentPath is string {
+  return Boolean(parentPath && !parentPath.startsWith("<") && !parentPath.startsWith("/") && !name.startsWith("/"));
 }
+function relativeTo(name: string, parentPath: string | undefined): string {
+  return hasParent(name, parentPath) ? posix.join(posix.dirname(parentPath), name) : name;
+}
+const climbsOut = (path: string) => path === ".." || path.startsWith("../");
 
 function outsideRoot(name: string): ParseError {
   return new ParseError(`Template name ${pyRepr(name)} is outside the template root`);
@@ -1143,7 +1144,7 @@ export class Loader extends BaseLoader {
       if (!this.root.startsWith("/") || !path.startsWith(prefix)) throw outsideRoot(name);
       path = path.slice(prefix.length);
     }
-    if (path === ".." || path.startsWith("../") || path === ".") throw outsideRoot(name);
+    if (climbsOut(path) || path === ".") throw outsideRoot(name);
     return path;
   }
 
@@ -1165,12 +1166,11 @@ export class DictLoader extends BaseLoader {
     super(options);
   }
 
+  /** As Tornado: names relative to a parent are normalised; top-level names are dictionary keys, used as given. */
   resolvePath(name: string, parentPath?: string): string {
-    const resolved = relativeTo(name, parentPath);
-    if (resolved === name && !name.includes("..")) return name; // keys are used as given, like Tornado
-    const path = posix.normpath(resolved);
-    if (path === ".." || path.startsWith("../")) throw outsideRoot(name);
-    return path;
+    const path = posix.normpath(relativeTo(name, parentPath));
+    if (climbsOut(path)) throw outsideRoot(name);
+    return hasParent(name, parentPath) ? path : name;
   }
 
   protected read(name: string): string | Uint8Array | null {

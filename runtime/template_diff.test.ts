@@ -274,7 +274,10 @@ describe.skipIf(!hasTornado)("differential: our templates vs Tornado 6.2", () =>
  * if/elif/else, for (`in` / `of`) with break/continue/else, set, apply, try, comments, whitespace
  * directives, under `.html` (single) and `.txt` (all) names and with autoescape on or off.
  */
-function randomTemplates(count: number, seed: number, bad = 0): { py: string; js: string; name: string; autoescape: boolean }[] {
+type Pair = [string, string];
+
+/** A seeded generator of template pieces that mean the same in Python and JavaScript ([python, javascript]). */
+function generator(seed: number, bad = 0) {
   let state = seed >>> 0;
   const rand = () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -285,7 +288,6 @@ function randomTemplates(count: number, seed: number, bad = 0): { py: string; js
   };
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const texts = ["a", "b c", " ", "  ", "\n", "\n\n", "\t", " \t\n  ", "<p>", "</p>", "&amp;", "\u00e9\u4a39", "x\n  y", "<pre>  p\n\n  q</pre>", "{{!", "{%!", "{#!", "}", "%", "#"];
-  type Pair = [string, string];
   const same = (s: string): Pair => [s, s];
   const seq = (parts: Pair[]): Pair => [parts.map((p) => p[0]).join(""), parts.map((p) => p[1]).join("")];
   const node = (depth: number, inLoop: boolean): Pair => {
@@ -307,6 +309,11 @@ function randomTemplates(count: number, seed: number, bad = 0): { py: string; js
     return inLoop ? same(pick(["{% break %}", "{% continue %}"])) : same(pick(texts));
   };
   const body = (depth: number, inLoop: boolean): Pair => seq(Array.from({ length: 1 + Math.floor(rand() * 4) }, () => node(depth + 1, inLoop)));
+  return { rand, pick, same, seq, body };
+}
+
+function randomTemplates(count: number, seed: number, bad = 0): { py: string; js: string; name: string; autoescape: boolean }[] {
+  const { rand, body } = generator(seed, bad);
   return Array.from({ length: count }, () => {
     const [py, js] = body(0, false);
     return { py, js, name: rand() < 0.5 ? "r.html" : "r.txt", autoescape: rand() < 0.7 };
@@ -422,5 +429,78 @@ json.dump(out, sys.stdout)
     // The generator must actually exercise all three outcomes.
     expect(counts.parseError).toBeGreaterThan(templates.length / 10);
     expect(counts.ok).toBeGreaterThan(10);
+  });
+});
+
+/**
+ * Random sets of files: a base with blocks (nested, in loops) and includes, a child that extends
+ * it and overrides some blocks (with text outside blocks, which must vanish), included files with
+ * their own whitespace mode (by extension) and autoescape directive.
+ */
+function randomFileSets(count: number, seed: number): { py: Record<string, string>; js: Record<string, string> }[] {
+  const { rand, pick, same, seq, body } = generator(seed);
+  const ext = () => pick([".html", ".txt"]);
+  return Array.from({ length: count }, () => {
+    const names = { base: "base" + ext(), child: "child" + ext(), inc: "parts/inc" + ext(), inc2: "parts/inc2" + ext() };
+    const autoescape = (): Pair => same(rand() < 0.3 ? "{% autoescape None %}" : "");
+    const block = (n: number, depth: number, inLoop: boolean): Pair => seq([same(`{% block b${n} %}`), body(depth, inLoop), same("{% end %}")]);
+    const baseParts: Pair[] = [autoescape()];
+    for (let i = 0; i < 3; i++) {
+      baseParts.push(body(1, false));
+      const r = rand();
+      if (r < 0.5) baseParts.push(block(i, 1, false));
+      else if (r < 0.7) baseParts.push(seq([["{% for i in xs %}", "{% for i of xs %}"], block(i, 2, true), same("{% end %}")]));
+      else baseParts.push(seq([same(`{% block b${i} %}`), body(2, false), block(i + 3, 2, false), same("{% end %}")]));
+      if (rand() < 0.5) baseParts.push(same(`{% include '${pick(["parts/inc", "./parts/inc"])}${names.inc.slice(9)}' %}`));
+    }
+    const childParts: Pair[] = [autoescape(), same("XX"), same(`{% extends "${names.base}" %}`), same("YY \n ")];
+    for (let i = 0; i < 6; i++) if (rand() < 0.5) childParts.push(block(i, 1, false), same(pick(["ZZ", "\n", ""])));
+    const inc = seq([autoescape(), body(1, false), same(rand() < 0.5 ? `{% include 'inc2${names.inc2.slice(10)}' %}` : ""), body(2, false)]);
+    const inc2 = seq([body(1, false), same(`{% set shared = x * 7 %}`)]);
+    const files: [string, Pair][] = [
+      [names.base, seq(baseParts)],
+      [names.child, seq(childParts)],
+      [names.inc, inc],
+      [names.inc2, inc2],
+    ];
+    return {
+      py: Object.fromEntries(files.map(([n, p]) => [n, p[0]])),
+      js: Object.fromEntries(files.map(([n, p]) => [n, p[1]])),
+    };
+  });
+}
+
+describe.skipIf(!hasTornado)("differential: random extends/block/include file sets vs Tornado 6.2", () => {
+  const sets = randomFileSets(Number(process.env.TEMPLATE_FUZZ_COUNT ?? 200), Number(process.env.TEMPLATE_FUZZ_SEED ?? 2011) + 2);
+  const script = String.raw`
+import base64, json, sys
+from tornado.template import DictLoader
+def boom():
+    raise ValueError("boom")
+out = []
+for files in json.load(sys.stdin):
+    ns = dict(x=2, s='<a href="u">&</a>', xs=[0, 1, 2, 3], len=3, upper=lambda b: b.decode("utf-8").upper(), boom=boom)
+    loader = DictLoader(files)
+    child = [n for n in files if n.startswith("child")][0]
+    try:
+        out.append({"ok": base64.b64encode(loader.load(child).generate(**ns)).decode()})
+    except Exception as e:
+        out.append({"error": "%s: %s" % (type(e).__name__, e)})
+json.dump(out, sys.stdout)
+`;
+  const python: { ok?: string; error?: string }[] = hasTornado
+    ? JSON.parse(spawnSync(PYTHON, ["-c", script], { input: JSON.stringify(sets.map((s) => s.py)), encoding: "utf-8", timeout: 30_000 }).stdout)
+    : [];
+
+  test("every file set renders the child to Tornado's bytes", () => {
+    const ns = { x: 2, s: '<a href="u">&</a>', xs: [0, 1, 2, 3], len: 3, upper: (s: string) => s.toUpperCase(), boom: () => { throw new Error("boom"); } };
+    expect(python).toHaveLength(sets.length);
+    sets.forEach((set, i) => {
+      const expected = python[i]!;
+      const child = Object.keys(set.js).find((n) => n.startsWith("child"))!;
+      const context = `set #${i}:\n${Object.entries(set.py).map(([n, t]) => `--- ${n}\n${t}`).join("\n")}\nTornado: ${JSON.stringify(expected).slice(0, 300)}`;
+      expect(expected.error, context).toBeUndefined();
+      expect(new DictLoader(set.js).load(child).generate(ns), context).toBe(Buffer.from(expected.ok!, "base64").toString("utf-8"));
+    });
   });
 });
