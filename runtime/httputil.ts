@@ -407,11 +407,11 @@ export function formatTimestamp(msSinceEpoch: number): string {
   return `${DAYS[d.getUTCDay()]}, ${p2(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} GMT`;
 }
 
-/** Splits `host:port` (IPv6 in brackets allowed) into its parts. */
+/** Splits `host:port` into its parts; an IPv6 host keeps its brackets, as Tornado's `split_host_and_port`. */
 export function splitHostAndPort(netloc: string): [string, number | null] {
   const m = /^(.+):(\d+)$/.exec(netloc);
-  if (m) return [m[1]!.replace(/^\[(.*)\]$/, "$1"), Number(m[2])];
-  return [netloc.replace(/^\[(.*)\]$/, "$1"), null];
+  if (m) return [m[1]!, Number(m[2])];
+  return [netloc, null];
 }
 
 /**
