@@ -14,7 +14,7 @@
  *   BENCH_ROUNDS=5 npm run bench
  *   npm run bench -- --only=http       # or --only=idle, --only=<case name>
  */
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import * as net from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -55,7 +55,17 @@ function context(argv: string[]): BenchContext & { only: string | null } {
   };
 }
 
+/** The 1-minute load average: other processes share these 2 CPUs and skew every number. */
+function loadAverage(): number {
+  try {
+    return Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
+  } catch {
+    return NaN;
+  }
+}
+
 interface Sample {
+  load: number;
   rps: number;
   p99: number;
   hwm: number;
@@ -70,10 +80,12 @@ async function measureOnce(spec: ServerSpec, ctx: BenchContext): Promise<Sample>
     await runWrk(url, ctx.warmupSeconds, ctx.pinned);
     const result = await runWrk(url, ctx.seconds, ctx.pinned);
     const { hwm } = memoryOf(server.pid);
+    const load = loadAverage();
     // Checked after the measured run, so the check itself cannot slow the server down.
     const response = await fetchOnce(server.port);
     const ok = response.status === 200 && response.body === "Hello, world";
     return {
+      load,
       rps: result.requestsPerSecond,
       p99: result.p99Ms,
       hwm,
@@ -99,7 +111,7 @@ async function httpComparison(ctx: BenchContext): Promise<BenchTable> {
       } catch (err) {
         // One broken server must not hide the others' numbers.
         const message = err instanceof Error ? err.message.split("\n")[0]! : String(err);
-        sample = { rps: NaN, p99: NaN, hwm: NaN, errors: 0, checked: `FAILED: ${message}` };
+        sample = { load: loadAverage(), rps: NaN, p99: NaN, hwm: NaN, errors: 0, checked: `FAILED: ${message}` };
       }
       samples[index]!.push(sample);
       process.stderr.write(`${Math.round(sample.rps)} req/s\n`);
@@ -120,6 +132,11 @@ async function httpComparison(ctx: BenchContext): Promise<BenchTable> {
     ];
   });
   const ours = median(samples[0]!.map((s) => s.rps)) / base;
+  // A server plus wrk keep both CPUs busy, so a load average near 2 is this benchmark itself.
+  const maxLoad = Math.max(...samples.flat().map((s) => s.load));
+  const busy = maxLoad > 3
+    ? [`WARNING: the machine was busy (1-min load average up to ${maxLoad.toFixed(1)} on ${ctx.pinned ? 2 : "?"} CPUs; this benchmark alone makes about 2): other processes skewed these numbers, run again when it is quiet.`]
+    : [`1-min load average during the runs: up to ${maxLoad.toFixed(1)} (about 2 is this benchmark alone).`];
   return {
     title: `Hello world, ${ctx.rounds} interleaved round(s) of ${ctx.warmupSeconds} s warm-up + ${ctx.seconds} s measured; wrk -t1 -c50${ctx.pinned ? "; server on CPU 0, wrk on CPU 1" : "; NOT pinned (taskset or a second CPU missing)"}; medians`,
     columns: ["server", "req/s", "x node:http", "p99", "peak RSS", "errors", "response after run"],
@@ -127,6 +144,7 @@ async function httpComparison(ctx: BenchContext): Promise<BenchTable> {
     notes: [
       `target: runtime >= 1.00x node:http ... ${ours >= 1 ? "MET" : "MISSED"} (${ours.toFixed(2)}x)`,
       "Differences under about 10% between Node servers are within noise on these machines.",
+      ...busy,
     ],
   };
 }
