@@ -278,6 +278,35 @@ describe("side by side with real curl against a runtime server", () => {
     }
   });
 
+  it.skipIf(!haveCurl)("a server that never answers (-m) and one that hangs up (empty reply)", async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((s) => {
+      sockets.add(s);
+      s.on("error", () => {});
+    });
+    const rude = net.createServer((s) => {
+      s.on("error", () => {});
+      s.once("data", () => s.end());
+    });
+    await Promise.all([silent, rude].map((srv) => new Promise<void>((r) => srv.listen(0, "127.0.0.1", r))));
+    const portOf = (srv: net.Server) => (srv.address() as net.AddressInfo).port;
+    try {
+      const ms = (s: string) => s.replace(/after \d+ milliseconds/g, "after N milliseconds");
+      for (const argv of [
+        ["-sS", "-m", "0.5", `http://127.0.0.1:${portOf(silent)}/`],
+        ["-sS", `http://127.0.0.1:${portOf(rude)}/`],
+        ["-sv", `http://127.0.0.1:${portOf(rude)}/`],
+      ]) {
+        const [theirs, mine] = [await real(argv), await ours(argv)];
+        expect(ms(mine.stderr)).toBe(ms(theirs.stderr));
+        expect(mine.code).toBe(theirs.code);
+      }
+    } finally {
+      for (const s of sockets) s.destroy();
+      await Promise.all([silent, rude].map((srv) => new Promise<void>((r) => srv.close(() => r()))));
+    }
+  });
+
   it("bad usage: unknown, unsupported and incomplete options, no URL, bad URLs", async () => {
     expect(await ours(["--bogus", "http://localhost/"])).toEqual({
       stdout: "",
