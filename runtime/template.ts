@@ -265,8 +265,7 @@ function parse(reader: Reader, template: Template, inBlock: string | null = null
       }
       case "import":
       case "from":
-        reader.error(`${operator} is not supported in JavaScript templates; pass what the template needs in its namespace`);
-      // eslint-disable-next-line no-fallthrough
+        return reader.error(`${operator} is not supported in JavaScript templates; pass what the template needs in its namespace`);
       case "set":
         if (!suffix) reader.error("set missing statement");
         body.push({ kind: "set", code: suffix, ...at(line) });
@@ -807,6 +806,9 @@ export class Template {
           ? loader.autoescape
           : DEFAULT_AUTOESCAPE;
     this.namespace = loader ? loader.namespace : {};
+    if (typeof source !== "string" && !(source instanceof Uint8Array)) {
+      throw new TypeError(`Template source must be a string or UTF-8 bytes, got ${source === null ? "null" : typeof source}`);
+    }
     let text: string;
     try {
       text = toUnicode(source);

@@ -180,6 +180,13 @@ describe("bad templates: ParseError with file and line, at load time", () => {
     expect(error.filename).toBe(/ at ([^: ]+):\d+$/.exec(" " + message)![1]);
   });
 
+  test("a source that is not text, or bytes that are not UTF-8, is refused clearly", () => {
+    expect(() => new Template(42 as unknown as string)).toThrow("Template source must be a string or UTF-8 bytes, got number");
+    expect(parseError(() => new DictLoader({ "b.html": new Uint8Array([0x61, 0xff]) as unknown as string }).load("b.html")).message).toBe(
+      "template is not valid UTF-8 at b.html:0",
+    );
+  });
+
   test("the error names the file even for a Template without a loader", () => {
     expect(parseError(() => new Template("{% extends 'b.html' %}", { name: "x.html" })).message).toBe(
       "{% extends %} block found, but no template loader at x.html:1",
