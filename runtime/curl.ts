@@ -491,7 +491,6 @@ export async function curl(argv: string[], io: CurlIO): Promise<number> {
   // curl resolves "localhost" itself to 127.0.0.1 and ::1 and tries them in that order.
   const candidates = url.host === "localhost" ? ["127.0.0.1", "::1"] : [url.host];
   const client = new AsyncHTTPClient();
-  if (meter) meter.expectedUp = plan.body?.length ?? 0;
   meter?.start();
   let status = 0;
   let sawStatus = false;
@@ -518,7 +517,7 @@ export async function curl(argv: string[], io: CurlIO): Promise<number> {
         requestTimeout: options.maxTimeSeconds ?? 86_400,
         onRequestSent: (head) => {
           connected = true;
-          if (meter) meter.uploaded = plan.body?.length ?? 0;
+          if (meter) meter.uploaded = meter.expectedUp = plan.body?.length ?? 0;
           info(`Connected to ${url.host} (${address}) port ${url.port} (#0)`);
           if (!options.verbose) return;
           // Echo the bytes actually written, as curl -v does.
