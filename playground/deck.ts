@@ -148,6 +148,11 @@ export class Playground {
     for (const view of this.codeViews.values()) view.layout();
     for (const view of this.commandViews.values()) view.layout();
   }
+
+  /** The Monaco editor mounted in `el` (a `.code-ts`), if any: for tests and the bench. */
+  editorIn(el: Element): EditorHandle["editor"] | undefined {
+    return this.codeViews.get(el as HTMLElement)?.editor;
+  }
 }
 
 /** A code slide's editor, toolbar and result line. */
@@ -158,6 +163,7 @@ class CodeView {
   private readonly status: HTMLElement;
   private readonly output: HTMLPreElement;
   private readonly host: HTMLElement;
+  private runs = 0;
 
   constructor(
     private readonly playground: Playground,
@@ -215,6 +221,10 @@ class CodeView {
     this.handle?.layout();
   }
 
+  get editor(): EditorHandle["editor"] | undefined {
+    return this.handle?.editor;
+  }
+
   showStart(started: StartResult): void {
     if (started.ok) {
       this.handle?.setError(null);
@@ -263,6 +273,8 @@ class CodeView {
     } catch (error) {
       this.status.textContent = `could not run: ${(error as Error).message}`;
       this.el.dataset.run = "error";
+    } finally {
+      this.el.dataset.runs = String(++this.runs);
     }
   }
 }
@@ -351,6 +363,7 @@ class CommandView {
         terminal.write(chunk);
       });
       if (run !== this.runs) return;
+      this.el.dataset.runs = String(run);
       this.log.textContent = this.playground.log;
       if (!start.ok) {
         terminal.write(`${start.message}\n`, "error");
@@ -365,6 +378,7 @@ class CommandView {
       if (this.talk.trim() && !result!.timedOut) this.showComparison(result!.stdout);
     } catch (error) {
       terminal.write(`${(error as Error).message ?? String(error)}\n`, "error");
+      this.el.dataset.runs = String(run);
       this.el.dataset.state = "error";
     }
   }

@@ -14,6 +14,7 @@
 import * as monaco from "monaco-editor/editor";
 import "monaco-editor/features/register.all";
 import "monaco-editor/languages/definitions/typescript/register";
+import "monaco-editor/languages/definitions/html/register";
 import {
   ModuleKind,
   ModuleResolutionKind,
@@ -86,7 +87,8 @@ export interface EditorHandle {
 
 export function createEditor(host: HTMLElement, options: EditorOptions): EditorHandle {
   const uri = monaco.Uri.parse(`file:///${options.path}`);
-  const model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(options.value, "typescript", uri);
+  const language = options.path.endsWith(".html") ? "html" : "typescript";
+  const model = monaco.editor.getModel(uri) ?? monaco.editor.createModel(options.value, language, uri);
   const editor = monaco.editor.create(host, {
     model,
     theme: "vs-dark",
@@ -103,9 +105,21 @@ export function createEditor(host: HTMLElement, options: EditorOptions): EditorH
     lineNumbersMinChars: 2,
     padding: { top: 6, bottom: 6 },
     scrollbar: { alwaysConsumeMouseWheel: false },
-    ariaLabel: `${options.path} (TypeScript; Ctrl+Enter runs it)`,
+    ariaLabel: `${options.path} (Ctrl+Enter runs it)`,
   });
-  editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter, () => options.onRun());
+  // Ctrl/Cmd+Enter runs, even while a suggestion or parameter hint is open (their own
+  // keybindings would otherwise take the key): caught on the editor's own element, first.
+  host.addEventListener(
+    "keydown",
+    (event) => {
+      if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+      event.preventDefault();
+      event.stopPropagation();
+      editor.trigger("playground", "hideSuggestWidget", null);
+      options.onRun();
+    },
+    true,
+  );
   const changes = model.onDidChangeContent(() => options.onChange(model.getValue()));
   return {
     editor,

@@ -1,0 +1,336 @@
+/**
+ * The playground as the audience meets it, in Chromium, in the built deck: live output on the
+ * commandline slides, edits in Monaco (typed, clicked, Ctrl+Enter), bad input, the watchdog,
+ * and a host without isolation headers.
+ */
+import { createHash } from "node:crypto";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { collectConsoleErrors, launchBrowser, openDeck } from "./support.js";
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
+const isMac = process.platform === "darwin";
+
+/** Open the deck; slide transitions are off (`?transition=none`) so pointer targets hold still. */
+async function open(url: string, viewport = { width: 1280, height: 720 }): Promise<{ page: Page; context: BrowserContext }> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  await openDeck(page, url);
+  await page.waitForFunction(() => "__playground" in globalThis, undefined, { timeout: 20_000 });
+  return { page, context };
+}
+
+/** Index of the slide holding `selector`. */
+function slideIndex(page: Page, selector: string): Promise<number> {
+  return page.evaluate((sel) => {
+    const slides = [...document.querySelectorAll(".reveal .slides > section")];
+    const i = slides.findIndex((s) => s.querySelector(sel) || s.matches(sel));
+    if (i < 0) throw new Error(`no slide with ${sel}`);
+    return i;
+  }, selector);
+}
+
+const liveSel = (example: string) => `.live-command[data-example="${example}"]`;
+const codeSel = (example: string) => `.code-ts[data-example="${example}"][data-file="${example}.ts"]`;
+
+/** Go to the commandline slide of `example` and wait for its next completed run. */
+async function showLive(page: Page, example: string): Promise<{ state: string; transcript: string; log: string; comparison: string; ms: number }> {
+  const sel = liveSel(example);
+  const before = await page.evaluate((s) => Number(document.querySelector<HTMLElement>(s)?.dataset.runs ?? 0), sel);
+  const index = await slideIndex(page, sel);
+  await page.evaluate((i) => (window as any).deck.slide(i), index);
+  await page.waitForFunction(
+    ([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.runs ?? 0) > (n as number),
+    [sel, before],
+    { timeout: 10_000 },
+  );
+  return page.evaluate((s) => {
+    const el = document.querySelector<HTMLElement>(s)!;
+    return {
+      state: el.dataset.state ?? "",
+      transcript: el.querySelector(".playground-transcript")?.textContent ?? "",
+      log: el.querySelector(".playground-server-log")?.textContent ?? "",
+      comparison: el.querySelector(".playground-comparison")?.textContent ?? "",
+      ms: Number(el.dataset.outputMs),
+    };
+  }, sel);
+}
+
+/** Go to the code slide of `example` and wait for Monaco. */
+async function showCode(page: Page, example: string): Promise<void> {
+  const index = await slideIndex(page, codeSel(example));
+  await page.evaluate((i) => (window as any).deck.slide(i), index);
+  await page.waitForFunction((s) => document.querySelector<HTMLElement>(s)?.dataset.editor === "ready", codeSel(example), { timeout: 20_000 });
+}
+
+/** Screen rectangle of the `column`-th character (1-based) of `line` in the example's editor. */
+function charRect(page: Page, example: string, line: number, column: number) {
+  return page.evaluate(
+    ([sel, l, c]) => {
+      const code = document.querySelector(sel as string)!;
+      const editor = (globalThis as any).__playground.editorIn(code);
+      editor.revealLine(l);
+      const top = editor.getTopForLineNumber(l) - editor.getScrollTop();
+      const rows = [...code.querySelectorAll<HTMLElement>(".view-line")];
+      const row = rows.find((r) => Math.abs(parseFloat(r.style.top) - top) < 1);
+      if (!row) throw new Error(`line ${l} is not rendered`);
+      const walker = document.createTreeWalker(row, NodeFilter.SHOW_TEXT);
+      let remaining = (c as number) - 1;
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const len = node.textContent!.length;
+        if (remaining < len) {
+          const range = document.createRange();
+          range.setStart(node, remaining);
+          range.setEnd(node, remaining + 1);
+          const r = range.getBoundingClientRect();
+          return { x: r.left, y: r.top, width: r.width, height: r.height, char: node.textContent![remaining] };
+        }
+        remaining -= len;
+      }
+      throw new Error(`column ${c} is past the end of line ${l}`);
+    },
+    [codeSel(example), line, column] as const,
+  );
+}
+
+const editorValue = (page: Page, example: string) =>
+  page.evaluate((s) => (globalThis as any).__playground.editorIn(document.querySelector(s)).getValue() as string, codeSel(example));
+const editorPosition = (page: Page, example: string) =>
+  page.evaluate((s) => (globalThis as any).__playground.editorIn(document.querySelector(s)).getPosition() as { lineNumber: number; column: number }, codeSel(example));
+
+/** Replace line `line`'s code (indentation kept) by typing, as a presenter would. */
+async function retypeLine(page: Page, example: string, line: number, text: string): Promise<void> {
+  const r = await charRect(page, example, line, 1);
+  await page.mouse.click(r.x + 1, r.y + r.height / 2);
+  await page.keyboard.press("End");
+  await page.keyboard.press("Shift+Home"); // Monaco's Home stops at the first non-blank
+  await page.keyboard.type(text);
+}
+
+async function runFromEditor(page: Page, example: string): Promise<{ run: string; output: string; status: string }> {
+  const sel = codeSel(example);
+  const before = await page.evaluate((s) => Number(document.querySelector<HTMLElement>(s)?.dataset.runs ?? 0), sel);
+  await page.keyboard.press(isMac ? "Meta+Enter" : "Control+Enter");
+  await page.waitForFunction(
+    ([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.runs ?? 0) > (n as number),
+    [sel, before],
+    { timeout: 10_000 },
+  );
+  return page.evaluate((s) => {
+    const el = document.querySelector<HTMLElement>(s)!;
+    return {
+      run: el.dataset.run ?? "",
+      output: el.querySelector(".playground-run-output")?.textContent ?? "",
+      status: el.querySelector(".playground-status")?.textContent ?? "",
+    };
+  }, sel);
+}
+
+const HELLO_LINE = 6; // `    this.write("Hello, world");` in slides/examples/hello.ts
+
+describe("the playground in the deck", () => {
+  it("the hello curl slide shows the live output, the access log and the comparison with 2011", async () => {
+    const { page, context } = await open(inject("plainDeckUrl") + "?no-coi&transition=none");
+    const errors = collectConsoleErrors(page);
+    const live = await showLive(page, "hello");
+    expect(live.state).toBe("done");
+    expect(live.transcript).toContain("$ curl -i http://localhost:8888\nHTTP/1.1 200 OK\r\n");
+    expect(live.transcript).toContain('Etag: "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8"\r\n');
+    expect(live.transcript.endsWith("\r\n\r\nHello, world")).toBe(true);
+    expect(live.log).toMatch(/\[I \d{6} \d\d:\d\d:\d\d web\] 200 GET \/ \(127\.0\.0\.1\)/);
+    expect(live.comparison).toMatch(/matches the 2011 slide|compared with the 2011 slide/);
+    if (!/matches/.test(live.comparison)) expect(live.comparison).toContain("the Date header: Tornado sends it since 3.0");
+    const badge = await page.textContent(".playground-badge");
+    expect(badge).toMatch(/^in-page · in the page: page is not cross-origin isolated/);
+    expect(errors.messages).toEqual([]);
+    await context.close();
+  });
+
+  it("an edit typed in Monaco runs with Ctrl+Enter, shows up on the curl slide, survives a reload, and resets", async () => {
+    const { page, context } = await open(inject("plainDeckUrl") + "?no-coi&transition=none");
+    await showCode(page, "hello");
+    const slideBefore = await page.evaluate(() => (window as any).deck.getIndices().h);
+    // Double-click "world" (columns 24-28 of line 6) and type over it.
+    const w = await charRect(page, "hello", HELLO_LINE, 26);
+    expect(w.char).toBe("r");
+    await page.mouse.dblclick(w.x + w.width / 2, w.y + w.height / 2);
+    await page.keyboard.type("Barcelona");
+    // Keys typed in the editor stay in the editor: no slide change.
+    await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("ArrowLeft");
+    await page.keyboard.type(" ");
+    await page.keyboard.press("Backspace");
+    expect(await page.evaluate(() => (window as any).deck.getIndices().h)).toBe(slideBefore);
+    expect((await editorValue(page, "hello")).split("\n")[HELLO_LINE - 1]).toBe('    this.write("Hello, Barcelona");');
+
+    const ran = await runFromEditor(page, "hello");
+    expect(ran.run).toBe("done");
+    expect(ran.output).toContain("Content-Length: 16\r\n");
+    expect(ran.output).toContain(`Etag: "${sha1("Hello, Barcelona")}"\r\n`);
+    expect(ran.output.endsWith("\r\n\r\nHello, Barcelona")).toBe(true);
+
+    const live = await showLive(page, "hello");
+    expect(live.transcript).toContain(`Etag: "${sha1("Hello, Barcelona")}"`);
+    expect(live.comparison).toContain("~ Hello, Barcelona  [2011: Hello, world]");
+
+    await page.reload();
+    await page.waitForFunction(() => "__playground" in globalThis, undefined, { timeout: 20_000 });
+    await showCode(page, "hello");
+    expect((await editorValue(page, "hello")).split("\n")[HELLO_LINE - 1]).toBe('    this.write("Hello, Barcelona");');
+    await page.click(`${codeSel("hello")} .playground-reset`);
+    expect((await editorValue(page, "hello")).split("\n")[HELLO_LINE - 1]).toBe('    this.write("Hello, world");');
+    await context.close();
+  });
+
+  it("a typo shows the compile error with its line; an exception gives a 500 with the stack in the log", async () => {
+    const { page, context } = await open(inject("plainDeckUrl") + "?no-coi&transition=none");
+    await showCode(page, "hello");
+    // The typo: delete the ")" (column 30) of this.write("Hello, world");
+    const paren = await charRect(page, "hello", HELLO_LINE, 30);
+    expect(paren.char).toBe(")");
+    await page.mouse.click(paren.x + paren.width * 0.25, paren.y + paren.height / 2);
+    await page.keyboard.press("Delete");
+    expect((await editorValue(page, "hello")).split("\n")[HELLO_LINE - 1]).toBe('    this.write("Hello, world";');
+    const typo = await runFromEditor(page, "hello");
+    expect(typo.run).toBe("error");
+    expect(typo.status).toBe(`compile error, line ${HELLO_LINE}`);
+    expect(typo.output).toMatch(new RegExp(`^hello\\.ts:${HELLO_LINE}:\\d+: SyntaxError: `));
+    await page.waitForSelector(`${codeSel("hello")} .squiggly-error`, { timeout: 5000 });
+    // The deck still moves, and the curl slide reports the broken program instead of output.
+    const broken = await showLive(page, "hello");
+    expect(broken.state).toBe("error");
+    expect(broken.transcript).toContain(`hello.ts:${HELLO_LINE}:`);
+
+    await showCode(page, "hello");
+    await retypeLine(page, "hello", HELLO_LINE, 'throw new Error("boom from the handler");');
+    const thrown = await runFromEditor(page, "hello");
+    expect(thrown.output.split("\r\n")[0]).toBe("HTTP/1.1 500 Internal Server Error");
+    const live = await showLive(page, "hello");
+    expect(live.transcript).toContain("HTTP/1.1 500 Internal Server Error");
+    expect(live.log).toContain("Error: boom from the handler");
+    expect(live.log).toMatch(/at MainHandler\.get \(hello\.ts:6:\d+\)/);
+    await page.evaluate(() => localStorage.clear());
+    await context.close();
+  });
+
+  it("while (true) {} in a handler is stopped within 5 s and reported; the next run works", async () => {
+    const { page, context } = await open(inject("plainDeckUrl") + "?no-coi&transition=none");
+    await showCode(page, "hello");
+    await retypeLine(page, "hello", HELLO_LINE, "while (true) {}");
+    expect((await editorValue(page, "hello")).split("\n")[HELLO_LINE - 1]).toBe("    while (true) {}");
+    const t0 = Date.now();
+    const stuck = await runFromEditor(page, "hello");
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(stuck.run).toBe("timeout");
+    expect(stuck.status).toBe("stopped: the server did not answer");
+    expect(stuck.output).toContain("stopped after 4 s");
+    // The deck was never blocked (the loop ran in the worker): it moves at once.
+    await page.click(`${codeSel("hello")} .playground-reset`);
+    await page.click(`${codeSel("hello")} .playground-run`);
+    await page.waitForFunction((s) => document.querySelector<HTMLElement>(s)?.dataset.run === "done", codeSel("hello"), { timeout: 5000 });
+    const ok = await page.textContent(`${codeSel("hello")} .playground-run-output`);
+    expect(ok?.endsWith("Hello, world")).toBe(true);
+    await context.close();
+  });
+
+  for (const viewport of [
+    { width: 1600, height: 1000 },
+    { width: 900, height: 560 },
+  ]) {
+    it(`a click lands on the character under the pointer in a scaled slide (${viewport.width}x${viewport.height})`, async () => {
+      const { page, context } = await open(inject("plainDeckUrl") + "?no-coi&transition=none", viewport);
+      await showCode(page, "hello");
+      const scale = await page.evaluate(() => (window as any).deck.getScale());
+      expect(scale).not.toBe(1);
+      for (const [line, column] of [
+        [HELLO_LINE, 17], // the H of "Hello"
+        [10, 30],
+        [1, 3],
+      ] as const) {
+        const r = await charRect(page, "hello", line, column);
+        // Just right of the character's left edge: the cursor goes before it.
+        await page.mouse.click(r.x + r.width * 0.25, r.y + r.height / 2);
+        expect(await editorPosition(page, "hello")).toEqual({ lineNumber: line, column });
+      }
+      await context.close();
+    });
+  }
+
+  it("suggestions appear at the cursor in a scaled slide", async () => {
+    const { page, context } = await open(inject("plainDeckUrl") + "?no-coi&transition=none", { width: 1600, height: 1000 });
+    await showCode(page, "hello");
+    const end = await charRect(page, "hello", HELLO_LINE, 31);
+    await page.mouse.click(end.x + end.width, end.y + end.height / 2);
+    await page.keyboard.press("End");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type("this.wri");
+    const widget = await page.waitForSelector(".suggest-widget.visible", { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelectorAll(".suggest-widget.visible .monaco-list-row").length > 0, undefined, { timeout: 15_000 });
+    const labels = await page.$$eval(".suggest-widget.visible .monaco-list-row", (rows) => rows.map((r) => r.getAttribute("aria-label") ?? r.textContent ?? ""));
+    expect(labels.some((l) => /\bwrite\b/.test(l))).toBe(true);
+    const box = (await widget.boundingBox())!;
+    const cursor = await page.evaluate((s) => {
+      const c = document.querySelector(`${s} .cursor`)!.getBoundingClientRect();
+      return { x: c.left, y: c.bottom };
+    }, codeSel("hello"));
+    expect(Math.abs(box.x - cursor.x)).toBeLessThan(60);
+    expect(Math.abs(box.y - cursor.y)).toBeLessThan(30);
+    await page.evaluate(() => localStorage.clear());
+    await context.close();
+  });
+});
+
+describe("the playground on hosts with and without isolation", () => {
+  it("a plain static host (no COOP/COEP, no service worker) still produces every live output", async () => {
+    const { page, context } = await open(inject("plainDeckUrl") + "?no-coi&transition=none");
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+    const expected: Record<string, { etag: string; body: string }> = {
+      hello: { etag: "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8", body: "Hello, world" },
+      templates: { etag: "3e7020fdb7b87ef428cbdd140c96217044748c27", body: "<html>\n<h1> hello!</h1>\n</html>\n" },
+      json: { etag: "4d34dd0d61eba5957a5ca36846f974697c730a22", body: '{"msg": "hello!"}' },
+    };
+    const examples = await page.$$eval(".live-command", (all) => all.map((el) => (el as HTMLElement).dataset.example ?? ""));
+    expect(examples.length).toBeGreaterThanOrEqual(3);
+    for (const example of examples) {
+      const live = await showLive(page, example);
+      expect(live.state, example).toBe("done");
+      const want = expected[example];
+      if (want) {
+        expect(live.transcript).toContain(`Etag: "${want.etag}"`);
+        expect(live.transcript.endsWith(`\r\n\r\n${want.body}`)).toBe(true);
+      }
+    }
+    await context.close();
+  });
+
+  it("the service worker makes a plain host cross-origin isolated; without StackBlitz the page engine runs", async () => {
+    const { page, context } = await open(inject("plainDeckUrl") + "?transition=none");
+    // coi-serviceworker registers, then reloads the page once so it controls it.
+    await page.waitForFunction(() => crossOriginIsolated === true, undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => "__playground" in globalThis, undefined, { timeout: 20_000 });
+    const live = await showLive(page, "hello");
+    expect(live.transcript).toContain('Etag: "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8"');
+    expect(await page.textContent(".playground-badge")).toMatch(/^in-page · /);
+    await context.close();
+  });
+
+  it("on the isolated deck the WebContainer boot is tried and, unreachable here, reported on the badge", async () => {
+    const { page, context } = await open(inject("deckUrl") + "?transition=none");
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    const live = await showLive(page, "json");
+    expect(live.transcript).toContain('{"msg": "hello!"}');
+    await page.waitForFunction(() => /WebContainer boot failed/.test(document.querySelector(".playground-badge")?.textContent ?? ""), undefined, {
+      timeout: 15_000,
+    });
+    expect(await page.textContent(".playground-badge")).toMatch(/^in-page · in the page: WebContainer boot failed: /);
+    await context.close();
+  });
+});
