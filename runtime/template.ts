@@ -431,6 +431,11 @@ function assignedNames(code: string): string[] {
   return names;
 }
 
+/** What JavaScript counts as a new line (for the line numbers in stack traces). */
+const LINE_BREAKS = /\r\n|[\n\r\u2028\u2029]/g;
+/** A JavaScript string literal for text (JSON.stringify leaves U+2028/U+2029 raw, which would shift line numbers). */
+const literal = (text: string) => JSON.stringify(text).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+
 /** Turns parse trees into the body of the render function (Tornado's `_CodeWriter`). */
 class CodeWriter {
   readonly lines: string[] = [];
@@ -458,11 +463,10 @@ class CodeWriter {
         .reverse()
         .join(", ")})`;
     }
-    const pad = "  ".repeat(this.indent);
-    for (const physical of code.split("\n")) {
-      this.lines.push(pad + physical);
-      this.locations.push(location);
-    }
+    // Only the first line is indented: the rest may be inside a template literal of the user's.
+    this.lines.push("  ".repeat(this.indent) + code);
+    const breaks = code.match(LINE_BREAKS)?.length ?? 0;
+    for (let i = 0; i <= breaks; i++) this.locations.push(location);
   }
 
   nested(fn: () => void): void {
@@ -506,7 +510,7 @@ class CodeWriter {
         // A crude guard for preformatted text, as Tornado's.
         const value = node.value.includes("<pre>") ? node.value : filterWhitespace(node.whitespace, node.value);
         if (value) {
-          run.push(JSON.stringify(value));
+          run.push(literal(value));
           runLines.push(node.line);
         }
       } else if (node.kind === "expr") {

@@ -94,6 +94,19 @@ describe("JavaScript expressions and statements", () => {
     expect(render("{{ x // a trailing comment\n}}", { x: 5 })).toBe("5");
   });
 
+  test("multi-line template literals and line separators keep their text and the error lines", () => {
+    expect(render("{{ `a\n    b` }}|{% raw `<\n  >` %}")).toBe("a\n    b|<\n  >");
+    expect(render("x\u2028y\u2029z{{ '\u2028' }}")).toBe("x\u2028y\u2029z\u2028");
+    const t = new Template("a\u2028{{ `1\n2` }}\r\n{{ '\u2029' }}\n{{ null.x }}", { name: "lines.txt" });
+    let error: unknown;
+    try {
+      t.generate();
+    } catch (e) {
+      error = e;
+    }
+    expect((error as { templateStack?: string[] }).templateStack).toEqual(["lines.txt:4"]);
+  });
+
   test("values become text as JavaScript's String(), bytes as UTF-8", () => {
     const ns = { n: null, u: undefined, t: true, l: [1, "a"], o: {}, b: new TextEncoder().encode("\u00e9"), f: 1.5 };
     expect(render("{{ n }} {{ u }} {{ t }} {{ l }} {{ o }} {{ b }} {{ f }}", ns)).toBe("null undefined true 1,a [object Object] \u00e9 1.5");
