@@ -75,13 +75,6 @@ function maskMeterRows(stderr: string): string {
  * is asserted as it is, so a change in either direction shows up here.
  */
 const KNOWN: Record<string, { why: string; check: (r: { stdout: string; stderr: string; code: number }, t: Transcript) => void }> = {
-  '["-sv","http://localhost:{PORT}/chunked"]': {
-    why: "-v's `{ [N bytes data]` lines report decoded chunks, not curl's raw socket reads",
-    check: (r, t) => {
-      expect(r.stdout).toBe(t.stdout);
-      expect(r.stderr).toBe(t.stderr.replace("{ [27 bytes data]\n", "{ [5 bytes data]\n{ [7 bytes data]\n"));
-    },
-  },
   '["-s","-H","Accept:","-H","Host:","http://localhost:{PORT}/echo"]': {
     why: "the runtime's client always sends a Host header (HTTP/1.1 requires one); curl can be told to drop it",
     check: (r, t) => expect(r.stdout).toBe(t.stdout.replace("GET /echo HTTP/1.1\r\n", "GET /echo HTTP/1.1\r\nHost: 127.0.0.1:{PORT}\r\n")),

@@ -15,13 +15,14 @@
  *
  * Known differences from real curl (each pinned by runtime/curl.test.ts): the client always
  * sends a Host header and writes headers as `Name: value` (so `-H 'Host:'` and `-H 'X;'` /
- * `-H 'X:v'` differ); -v's `{ [N bytes data]` lines count decoded chunks of a chunked body,
- * not socket reads; the progress meter (drawn when stdout is not a terminal, without -s)
+ * `-H 'X:v'` differ); -v's `{ [N bytes data]` lines group what arrives in one event-loop
+ * turn, which matches curl's socket reads for small bodies; the progress meter (drawn when stdout is not a terminal, without -s)
  * has its first and last rows only; one URL per command; "Trying" shows a host name as given
  * for names other than localhost (curl shows the resolved address).
  */
 import { platform as currentPlatform, type Platform } from "./platform/index.js";
 import { AsyncHTTPClient, HTTPRequest } from "./httpclient.js";
+import { IOLoop } from "./ioloop.js";
 
 /** The curl we imitate: Debian 12's. Its version is in the default User-Agent. */
 export const CURL_VERSION = "7.88.1";
@@ -497,6 +498,20 @@ export async function curl(argv: string[], io: CurlIO): Promise<number> {
   let closeAfter = false;
   let received = 0;
   let fromHTTP10 = false;
+  let chunked = false;
+  // -v's "{ [N bytes data]" lines count what curl read from the socket in one go: the body
+  // pieces that arrive in one event-loop turn, with their chunked framing (curl reads at most
+  // 16 KiB at a time).
+  let pendingRaw = 0;
+  const flushData = () => {
+    for (let left = pendingRaw; left > 0; left -= 16_384) io.stderr(`{ [${Math.min(left, 16_384)} bytes data]\n`);
+    pendingRaw = 0;
+  };
+  const noteData = (raw: number) => {
+    if (!options.verbose || isTTY || raw === 0) return;
+    if (pendingRaw === 0) IOLoop.current().addCallback(flushData);
+    pendingRaw += raw;
+  };
   try {
     for (const address of candidates) {
       const shown = address.includes(":") ? `[${address}]` : address;
@@ -535,6 +550,8 @@ export async function curl(argv: string[], io: CurlIO): Promise<number> {
               closeAfter = true;
               info("HTTP 1.0, assume close after body");
             }
+          } else if (/^transfer-encoding:[ \t]*chunked[ \t]*\r?\n$/i.test(line)) {
+            chunked = true;
           } else if (meter && /^content-length:/i.test(line)) {
             meter.expectedDown = Number(line.slice(15).trim()) || 0;
           }
@@ -553,10 +570,13 @@ export async function curl(argv: string[], io: CurlIO): Promise<number> {
           if (meter) meter.downloaded = received;
           if (options.head || (options.fail && status >= 400)) return;
           io.stdout(chunk);
-          if (options.verbose && !isTTY) io.stderr(`{ [${chunk.length} bytes data]\n`);
+          noteData(chunked ? chunk.length + chunk.length.toString(16).length + 4 : chunk.length);
         },
       });
       const response = await client.fetch(request, { raiseError: false });
+      // The last chunk ("0\r\n\r\n") ends a chunked body in the same read as its data.
+      if (chunked && !options.head && response.code !== 599) noteData(5);
+      flushData();
       const error = response.code === 599 ? response.error : null;
       if (error === null) break;
       const message = error.message.replace(/^HTTP 599: /, "");
