@@ -5,7 +5,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { HTTPServer, type HTTPServerOptions } from "./httpserver.js";
 import { HTTPHeaders, type HTTPServerRequest } from "./httputil.js";
-import { PLATFORMS, RawClient, captureLogs, dec, enc, sleep, usePlatform } from "./platform/testkit.js";
+import { createMemoryPlatform } from "./platform/memory.js";
+import { PLATFORMS, RawClient, captureLogs, dec, enc, sleep, usePlatform, type RawResponse } from "./platform/testkit.js";
 
 function respond(request: HTTPServerRequest, code: number, body: string | Uint8Array, headers: Record<string, string> = {}): void {
   const bytes = typeof body === "string" ? enc(body) : body;
@@ -17,6 +18,8 @@ function respond(request: HTTPServerRequest, code: number, body: string | Uint8A
   request.connection!.writeHeaders({ kind: "response", version: "HTTP/1.1", code, reason: reasons[code] ?? "Unknown" }, h, chunk);
   request.connection!.finish();
 }
+
+const closeNotices: string[] = [];
 
 /** The test application: a plain request callback, as `HTTPServer(callback)` takes. */
 function app(request: HTTPServerRequest): void {
@@ -46,6 +49,16 @@ function app(request: HTTPServerRequest): void {
   }
   if (path === "/slow") {
     setTimeout(() => respond(request, 200, "slow done"), 150);
+    return;
+  }
+  if (path === "/big") {
+    const size = Number(request.query || "0");
+    const body = new Uint8Array(size).map((_, i) => i % 253);
+    return respond(request, 200, body);
+  }
+  if (path === "/hang") {
+    // Never answers; records when the client goes away.
+    request.connection!.setCloseCallback(() => closeNotices.push(request.uri));
     return;
   }
   if (path === "/args") {
@@ -419,6 +432,36 @@ for (const { name, make } of PLATFORMS) {
       await expectStillServing(port);
     });
 
+    it("moves large bodies intact both ways (body read in chunks, response under back-pressure)", async () => {
+      const port = await start();
+      const c = await RawClient.connect(port);
+      const size = 3 * 1024 * 1024 + 17;
+      const upload = new Uint8Array(size).map((_, i) => (i * 31) % 256);
+      c.send(`POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: ${size}\r\n\r\n`);
+      c.send(upload);
+      const echoed = await c.readResponse({ timeoutMs: 15000 });
+      expect(echoed.body.length).toBe(size);
+      expect(echoed.body.every((b, i) => b === (i * 31) % 256)).toBe(true);
+      c.send("GET /big?5000000 HTTP/1.1\r\nHost: a\r\n\r\n");
+      const big = await c.readResponse({ timeoutMs: 15000 });
+      expect(big.body.length).toBe(5_000_000);
+      expect(big.body.every((b, i) => b === i % 253)).toBe(true);
+      c.close();
+    });
+
+    it("tells the application when the client goes away before the response", async () => {
+      const port = await start();
+      const c = await RawClient.connect(port);
+      const uri = `/hang?${name}`;
+      c.send(`GET ${uri} HTTP/1.1\r\nHost: a\r\n\r\n`);
+      await sleep(30);
+      expect(closeNotices).not.toContain(uri);
+      c.close();
+      for (let i = 0; i < 100 && !closeNotices.includes(uri); i++) await sleep(10);
+      expect(closeNotices).toContain(uri);
+      await expectStillServing(port);
+    });
+
     it("stops gracefully: no new connections, idle ones closed, in-flight requests finish", async () => {
       const server = new HTTPServer(app);
       servers.push(server);
@@ -465,3 +508,36 @@ for (const { name, make } of PLATFORMS) {
 }
 
 
+
+describe("the talk's hello example over the in-memory network", () => {
+  it("is served by the same code on the memory platform as on Node", async () => {
+    const restore = usePlatform(createMemoryPlatform({ log: () => {} }));
+    const logs = captureLogs();
+    const { IOLoop } = await import("./ioloop.js");
+    try {
+      // slides/examples/hello.ts listens on 8888 and starts the IOLoop: on the memory network
+      // port 8888 is a table entry, not an OS port.
+      await import("../slides/examples/hello.js");
+      let r: RawResponse | null = null;
+      for (let i = 0; i < 50 && r === null; i++) {
+        try {
+          const c = await RawClient.connect(8888, "localhost");
+          c.send("GET / HTTP/1.1\r\nHost: localhost:8888\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n");
+          r = await c.readResponse();
+          c.close();
+        } catch {
+          await sleep(10);
+        }
+      }
+      expect(r).not.toBeNull();
+      expect(r!.statusLine).toBe("HTTP/1.1 200 OK");
+      expect(dec(r!.body)).toBe("Hello, world");
+      expect(r!.header("Etag")).toBe('"e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8"');
+      expect(r!.header("Content-Length")).toBe("12");
+    } finally {
+      IOLoop.instance().stop();
+      logs.restore();
+      restore();
+    }
+  });
+});

@@ -36,7 +36,7 @@ export const enc = (s: string) => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 export const latin1 = (b: Uint8Array) => {
   let s = "";
-  for (const x of b) s += String.fromCharCode(x);
+  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode.apply(null, b.subarray(i, i + 8192) as unknown as number[]);
   return s;
 };
 
@@ -59,17 +59,29 @@ export interface RawResponse {
 
 /** A client that writes raw bytes and reads raw responses. */
 export class RawClient {
-  private buffer = new Uint8Array(0);
+  private storage = new Uint8Array(0);
+  private length = 0;
+  private get buffer(): Uint8Array {
+    return this.storage.subarray(0, this.length);
+  }
+  private set buffer(data: Uint8Array) {
+    this.storage = data.slice();
+    this.length = data.length;
+  }
   closed = false;
   ended = false;
   private waiters: (() => void)[] = [];
 
   private constructor(readonly socket: PlatformSocket) {
     socket.onData = (chunk) => {
-      const next = new Uint8Array(this.buffer.length + chunk.length);
-      next.set(this.buffer);
-      next.set(chunk, this.buffer.length);
-      this.buffer = next;
+      // Grow by doubling: megabyte responses arrive in many small chunks.
+      if (this.length + chunk.length > this.storage.length) {
+        const next = new Uint8Array(Math.max(this.storage.length * 2, this.length + chunk.length, 4096));
+        next.set(this.storage.subarray(0, this.length));
+        this.storage = next;
+      }
+      this.storage.set(chunk, this.length);
+      this.length += chunk.length;
       this.wake();
     };
     socket.onEnd = () => {
@@ -183,8 +195,19 @@ export function latin1Encode(s: string): Uint8Array {
  * are not a well-formed HTTP/1.x response (what the property test relies on).
  */
 export function parseResponse(data: Uint8Array, eof: boolean, isHead = false): { response: RawResponse; length: number } | null {
+  let headEnd = -1;
+  for (let i = data.indexOf(13); i >= 0 && i + 3 < data.length; i = data.indexOf(13, i + 1)) {
+    if (data[i + 1] === 10 && data[i + 2] === 13 && data[i + 3] === 10) {
+      headEnd = i;
+      break;
+    }
+  }
+  // Cheap early exit for a Content-Length body that has not fully arrived.
+  if (headEnd >= 0 && !eof) {
+    const m = /\r\ncontent-length: ?([0-9]+)\r\n/i.exec(latin1(data.subarray(0, headEnd + 2)));
+    if (m && data.length < headEnd + 4 + Number(m[1])) return null;
+  }
   const text = latin1(data);
-  const headEnd = text.indexOf("\r\n\r\n");
   if (headEnd < 0) {
     if (eof && text.length > 0) throw new Error(`truncated response head: ${JSON.stringify(text)}`);
     return null;
