@@ -182,8 +182,10 @@ class CodeView {
 
   async mount(): Promise<void> {
     const text = this.playground.sources.text(this.name, this.file);
-    const lines = text.split("\n").length;
-    this.host.style.height = `${Math.min(22, Math.max(8, lines + 1)) * 21 + 12}px`;
+    // As tall as the code (Monaco's line height is 21 px at 15 px font), so the slide keeps
+    // the layout the highlighted code had.
+    const lines = text.replace(/\n+$/, "").split("\n").length;
+    this.host.style.height = `${Math.min(22, Math.max(3, lines)) * 21 + 12}px`;
     const bar = document.createElement("div");
     bar.className = "playground-toolbar";
     const run = button("Run ▶", "Run (Ctrl/Cmd+Enter)", () => void this.run());
