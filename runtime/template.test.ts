@@ -263,6 +263,16 @@ three{%end%}
     expect(error.stack).toContain("# sub.html:4 (via base.html:1)");
   });
 
+  test("a template rendering itself through a module: one mark per level", () => {
+    let loader: DictLoader | null = null;
+    loader = new DictLoader(
+      { "r.html": "{% if depth > 0 %}{% module Self(depth - 1) %}{% else %}{{ null.x }}{% end %}" },
+      { namespace: { _tt_modules: { Self: (depth: number) => loader!.load("r.html").generate({ depth }) } } },
+    );
+    const error = thrown(() => loader!.load("r.html").generate({ depth: 2 }));
+    expect(error.templateStack).toEqual(["r.html:1", "r.html:1", "r.html:1"]);
+  });
+
   test("multi includes", () => {
     const loader = new DictLoader({
       "a.html": "{% include 'b.html' %}",

@@ -749,7 +749,12 @@ type RenderFunction = (
   defaults: Readonly<Record<string, unknown>>,
 ) => string;
 
-let templateIds = 0;
+/** FNV-1a of a string, base 36 (names the generated code). */
+function hashCode(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36);
+}
 /** Lines `new Function` puts before the body (measured once: engines differ). */
 let headerLines: number | null = null;
 function functionHeaderLines(): number {
@@ -835,9 +840,18 @@ export class Template {
     this.code = writer.lines.join("\n");
     this.locations = writer.locations;
     this.setNames = [...writer.setNames];
-    this.sourceUrl = `${name.replace(/[^\w.\-/]/g, "_")}.${++templateIds}.generated.js`;
-    // Compile now, so JavaScript syntax errors are load-time ParseErrors naming the template line.
-    this.compile([]);
+    // Named by content: the same code always has the same line map, so a frame is never
+    // annotated with another template's lines, and the engine's compile cache can serve reloads.
+    this.sourceUrl = `${name.replace(/[^\w.\-/]/g, "_")}.${hashCode(this.code)}.generated.js`;
+    // Check the syntax now, so JavaScript syntax errors are load-time ParseErrors naming the
+    // template line. As the body of an inner function it is only pre-parsed, which finds the
+    // same errors for about half the cost of compiling it.
+    try {
+      new Function(`return function(_tt_str, _tt_kw, _tt_lns, _tt_def) {"use strict"; let ${["_tt_unused", ...this.setNames].join(", ")};\n${this.code}\n}`);
+    } catch (error) {
+      if (error instanceof SyntaxError) throw this.locateSyntaxError(error);
+      throw error;
+    }
   }
 
   /**
@@ -999,6 +1013,8 @@ export class Template {
         return `${frame}  # ${location}`;
       });
       const annotated = error as TemplateRuntimeError;
+      // No frame of ours left to mark: an inner render of the same code marked them already.
+      if (!found.length && stack.includes(this.sourceUrl)) return;
       annotated.templateStack = [...(annotated.templateStack ?? []), ...(found.length ? found : [this.name])];
       if (found.length) error.stack = lines.join("\n");
     } catch {

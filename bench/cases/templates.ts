@@ -125,7 +125,37 @@ export async function runTemplates(ctx: Pick<BenchContext, "quick" | "rounds">):
       notes: [`(checksum ${sink % 1000})`],
     });
   }
+  tables.push(compileCost(slice));
   return tables;
+}
+
+/** Compile + first render of a template never seen before (unique text defeats the engines' compile caches). */
+function compileCost(ms: number): BenchTable {
+  const eta = new Eta({ autoTrim: false, autoEscape: true });
+  const body = (open: string, close: string, out: string, it: string) =>
+    `<table>\n${open} for (const row of ${it}rows) { ${close}<tr><td>${out} row.id ${close}</td><td>${out} row.name ${close}</td>` +
+    `<td>${open} if (row.score > 50) { ${close}high${open} } else { ${close}low${open} } ${close}</td></tr>\n${open} } ${close}</table>\n`;
+  const tornado = "<table>\n{% for row of rows %}<tr><td>{{ row.id }}</td><td>{{ row.name }}</td>" +
+    "<td>{% if row.score > 50 %}high{% else %}low{% end %}</td></tr>\n{% end %}</table>\n";
+  const data = { rows: [{ id: 1, name: "a", score: 60 }] };
+  let n = 0;
+  const engines: Engine[] = [
+    { name: "tornado template", render: () => new Template(`${tornado}<!--${n++}-->`, { name: "t.html" }).generate(data) },
+    { name: "eta 4", render: () => eta.compile(`${body("<%", "%>", "<%=", "it.")}<!--${n++}-->`).call(eta, data) },
+    { name: "ejs", render: () => ejs.compile(`${body("<%", "%>", "<%=", "")}<!--${n++}-->`)(data) },
+  ];
+  const outputs = engines.map((e) => e.render().replace(/<!--\d+-->$/, ""));
+  if (new Set(outputs).size !== 1) throw new Error(`compile case: engines disagree: ${JSON.stringify(outputs)}`);
+  const perCompile = engines.map((e) => {
+    measure(e.render, ms / 4);
+    return 1e6 / measure(e.render, ms);
+  });
+  return {
+    title: "Templates: compile + first render of a new 5-tag table template",
+    columns: ["engine", "µs per compile", "ours ÷ engine"],
+    rows: engines.map((e, i) => [e.name, perCompile[i]!.toFixed(1), (perCompile[0]! / perCompile[i]!).toFixed(2) + "x"]),
+    notes: ["(lower is better; Tornado recompiles on every request only in debug mode)"],
+  };
 }
 
 const templatesCase: BenchCase = {
