@@ -272,7 +272,7 @@ export class URLSpec {
   match(path: string): { args: (string | undefined)[]; kwargs: Record<string, string | undefined> | null } | null {
     const m = this.regex.exec(path);
     if (m === null) return null;
-    if (this.groupCount === 0) return { args: [], kwargs: null };
+    if (this.groupCount === 0) return NO_GROUPS;
     if (this.groupNames.length) {
       const kwargs: Record<string, string | undefined> = {};
       for (const name of this.groupNames) kwargs[name] = m.groups![name];
@@ -299,6 +299,8 @@ export class URLSpec {
     return out;
   }
 }
+
+const NO_GROUPS = Object.freeze({ args: [] as (string | undefined)[], kwargs: null });
 
 /** `url(pattern, Handler, initArgs?, name?)`: a `URLSpec`, as Tornado's `tornado.web.url`. */
 export function url(pattern: string | RegExp, handlerClass: HandlerClass<any>, kwargs?: InitArgs | null, name?: string | null): URLSpec {
@@ -616,6 +618,8 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const CONTROL_CHARS = /[\x00-\x08\x0e-\x1f]/g;
 const COOKIE_LEGAL = /^[A-Za-z0-9!#$%&'*+\-.^_`|~:]+$/;
 const ETAG_TOKENS = /\*|(?:W\/)?"[^"]*"/g;
+const NO_ARGS: (string | undefined)[] = Object.freeze([]) as unknown as (string | undefined)[];
+const NO_KWARGS: Record<string, string | undefined> = Object.freeze({}) as Record<string, string | undefined>;
 const LOWER_METHODS: Record<string, string> = {
   GET: "get", HEAD: "head", POST: "post", DELETE: "delete", PATCH: "patch", PUT: "put", OPTIONS: "options",
 };
@@ -688,14 +692,13 @@ export class RequestHandler {
   readonly application: Application;
   readonly request: HTTPServerRequest;
   /** Decoded positional path groups, once `_execute` ran. */
-  pathArgs: (string | undefined)[] = [];
+  pathArgs: (string | undefined)[] = NO_ARGS;
   /** Decoded named path groups, once `_execute` ran. */
-  pathKwargs: Record<string, string | undefined> = {};
-  /** UI methods bound to this handler, plus `modules`/`_tt_modules` (for templates). */
-  ui: Record<string, unknown>;
+  pathKwargs: Record<string, string | undefined> = NO_KWARGS;
+  private _ui: Record<string, unknown> | null = null;
 
   /** @internal */ _headers!: HTTPHeaders;
-  /** @internal */ _writeBuffer: Uint8Array[] = [];
+  /** @internal */ _writeBuffer!: Uint8Array[];
   /** @internal */ _statusCode = 200;
   /** @internal */ _reason = "OK";
   /** @internal */ _headersWritten = false;
@@ -712,13 +715,24 @@ export class RequestHandler {
   constructor(application: Application, request: HTTPServerRequest) {
     this.application = application;
     this.request = request;
-    this.ui = {};
-    for (const [name, fn] of Object.entries(application.uiMethods)) {
-      this.ui[name] = (...args: unknown[]) => fn(this, ...args);
+  }
+
+  /**
+   * UI methods bound to this handler, plus `modules`/`_tt_modules` (for templates). Built on
+   * first use: most responses never render a template, and this is the hot path.
+   */
+  get ui(): Record<string, unknown> {
+    if (this._ui === null) {
+      const ui: Record<string, unknown> = {};
+      for (const [name, fn] of Object.entries(this.application.uiMethods)) {
+        ui[name] = (...args: unknown[]) => fn(this, ...args);
+      }
+      const modules = new UIModuleNamespace(this, this.application.uiModules);
+      ui["_tt_modules"] = modules;
+      ui["modules"] = modules;
+      this._ui = ui;
     }
-    const modules = new UIModuleNamespace(this, application.uiModules);
-    this.ui["_tt_modules"] = modules;
-    this.ui["modules"] = modules;
+    return this._ui;
   }
 
   /**
@@ -1042,11 +1056,13 @@ export class RequestHandler {
         if (e instanceof HTTPInputError) throw new HTTPError(400, `Invalid body: ${e.message}`);
         throw e;
       }
-      this.pathArgs = args.map((a) => (a === undefined ? undefined : this.decodeArgument(percentDecode(a))));
-      const pathKwargs: Record<string, string | undefined> = {};
-      if (kwargs) for (const [k, v] of Object.entries(kwargs)) pathKwargs[k] = v === undefined ? undefined : this.decodeArgument(percentDecode(v), k);
-      this.pathKwargs = pathKwargs;
-      this._namedPath = kwargs !== null;
+      if (args.length) this.pathArgs = args.map((a) => (a === undefined ? undefined : this.decodeArgument(percentDecode(a))));
+      if (kwargs) {
+        const pathKwargs: Record<string, string | undefined> = {};
+        for (const [k, v] of Object.entries(kwargs)) pathKwargs[k] = v === undefined ? undefined : this.decodeArgument(percentDecode(v), k);
+        this.pathKwargs = pathKwargs;
+        this._namedPath = true;
+      }
       if (method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && this.settings.xsrfCookies) this.checkXsrfCookie();
       const prepared = this.prepare();
       if (isThenable(prepared)) {
@@ -1392,7 +1408,7 @@ export class RequestHandler {
 
   setEtagHeader(): void {
     const etag = this.computeEtag();
-    if (etag !== null && etag !== undefined) this.setHeader("Etag", etag);
+    if (etag !== null && etag !== undefined) this._headers.set("Etag", this._convertHeaderValue(etag));
   }
 
   /**
