@@ -454,7 +454,6 @@ export class HTTP1Connection implements HTTPConnection {
 
   writeHeaders(startLine: ResponseStartLine | RequestStartLine, headers: HeaderInput, chunk?: Uint8Array): Promise<void> {
     let first: string;
-    let pairs: Iterable<readonly [string, string]>;
     if (this.isClient) {
       const req = startLine as RequestStartLine;
       this.requestStartLine = req;
@@ -470,7 +469,6 @@ export class HTTP1Connection implements HTTPConnection {
         if (headers instanceof HTTPHeaders) headers.set("Transfer-Encoding", "chunked");
         else headers = [...headers, ["Transfer-Encoding", "chunked"]];
       }
-      pairs = headers instanceof HTTPHeaders ? headers.getAll() : headers;
     } else {
       const resp = startLine as ResponseStartLine;
       const req = this.requestStartLine!;
@@ -492,7 +490,6 @@ export class HTTP1Connection implements HTTPConnection {
         h.set("Connection", "Keep-Alive");
       }
       if (this.chunkingOutput) h.set("Transfer-Encoding", "chunked");
-      pairs = h.getAll();
     }
     if (!this.isClient && (this.requestStartLine!.method === "HEAD" || (startLine as ResponseStartLine).code === 304)) {
       this.expectedContentRemaining = 0;
@@ -501,18 +498,37 @@ export class HTTP1Connection implements HTTPConnection {
       this.expectedContentRemaining = cl !== undefined ? Number.parseInt(cl, 10) : null;
     }
     // Serialise the head (and the first chunk) into one buffer: one socket write per response.
+    if (first.indexOf("\n") >= 0 || first.indexOf("\r") >= 0) throw new Error(`Newline in header: ${JSON.stringify(first)}`);
     let head = first + "\r\n";
-    for (const [name, value] of pairs) {
-      const line = name + ": " + value;
-      if (line.includes("\n") || line.includes("\r")) throw new Error(`Newline in header: ${JSON.stringify(line)}`);
-      head += line + "\r\n";
+    if (headers instanceof HTTPHeaders) {
+      head += headers.toWire();
+    } else {
+      for (const [name, value] of headers) {
+        const line = name + ": " + value;
+        if (line.indexOf("\n") >= 0 || line.indexOf("\r") >= 0) throw new Error(`Newline in header: ${JSON.stringify(line)}`);
+        head += line + "\r\n";
+      }
     }
     head += "\r\n";
-    const body = chunk && chunk.length > 0 ? this.formatChunkParts(chunk) : null;
-    const bodyLength = body === null ? 0 : body.length;
-    const data = new Uint8Array(head.length + bodyLength);
-    encodeLatin1Into(head, data, 0);
-    if (body !== null) body.writeInto(data, head.length);
+    let data: Uint8Array;
+    if (chunk && chunk.length > 0) {
+      this.checkContentLength(chunk.length);
+      if (this.chunkingOutput) {
+        const prefix = chunk.length.toString(16) + "\r\n";
+        data = new Uint8Array(head.length + prefix.length + chunk.length + 2);
+        encodeLatin1Into(head + prefix, data, 0);
+        data.set(chunk, head.length + prefix.length);
+        data[data.length - 2] = 13;
+        data[data.length - 1] = 10;
+      } else {
+        data = new Uint8Array(head.length + chunk.length);
+        encodeLatin1Into(head, data, 0);
+        data.set(chunk, head.length);
+      }
+    } else {
+      data = new Uint8Array(head.length);
+      encodeLatin1Into(head, data, 0);
+    }
     if (this.isClient) this.requestHead = data.subarray(0, head.length);
     return this.writeRaw(data);
   }
@@ -530,26 +546,30 @@ export class HTTP1Connection implements HTTPConnection {
     return p;
   }
 
-  /** Checks the chunk against Content-Length and frames it for chunked output. */
-  private formatChunkParts(chunk: Uint8Array): ChunkFrame {
+  /** Counts `length` more body bytes against the Content-Length; writing past it is an error. */
+  private checkContentLength(length: number): void {
     if (this.expectedContentRemaining !== null) {
-      this.expectedContentRemaining -= chunk.length;
+      this.expectedContentRemaining -= length;
       if (this.expectedContentRemaining < 0) {
         // Close now to stop further framing errors.
         this.stream?.close();
         throw new HTTPOutputError("Tried to write more data than Content-Length");
       }
     }
-    return new ChunkFrame(chunk, this.chunkingOutput);
   }
 
   write(chunk: Uint8Array): Promise<void> {
     if (this.stream === null || this.stream.closed()) return this.writeRaw(chunk);
     if (chunk.length === 0) return RESOLVED;
-    const frame = this.formatChunkParts(chunk);
-    if (!frame.chunked) return this.writeRaw(chunk);
-    const data = new Uint8Array(frame.length);
-    frame.writeInto(data, 0);
+    this.checkContentLength(chunk.length);
+    if (!this.chunkingOutput) return this.writeRaw(chunk);
+    // Never an empty chunk: that would mean end-of-body.
+    const prefix = chunk.length.toString(16) + "\r\n";
+    const data = new Uint8Array(prefix.length + chunk.length + 2);
+    encodeLatin1Into(prefix, data, 0);
+    data.set(chunk, prefix.length);
+    data[data.length - 2] = 13;
+    data[data.length - 1] = 10;
     return this.writeRaw(data);
   }
 
@@ -722,29 +742,6 @@ export class HTTP1Connection implements HTTPConnection {
       }
       if (isPromise(ret)) await awaitDelegate(ret);
     }
-  }
-}
-
-/** A body chunk, framed for chunked transfer coding or not. */
-class ChunkFrame {
-  readonly prefix: string;
-  readonly length: number;
-  constructor(
-    readonly chunk: Uint8Array,
-    readonly chunked: boolean,
-  ) {
-    this.prefix = chunked ? chunk.length.toString(16) + "\r\n" : "";
-    this.length = chunked ? this.prefix.length + chunk.length + 2 : chunk.length;
-  }
-  writeInto(target: Uint8Array, offset: number): void {
-    if (!this.chunked) {
-      target.set(this.chunk, offset);
-      return;
-    }
-    encodeLatin1Into(this.prefix, target, offset);
-    target.set(this.chunk, offset + this.prefix.length);
-    target[offset + this.length - 2] = 13;
-    target[offset + this.length - 1] = 10;
   }
 }
 

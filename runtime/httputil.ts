@@ -163,6 +163,25 @@ export class HTTPHeaders {
     return headers;
   }
 
+  /**
+   * The block as written on the wire, `Name: value\r\n` per value, in order. Throws on a CR or
+   * LF inside a name or value (header injection / response splitting), as Tornado refuses
+   * "Newline in header". A plain loop, not the generator: it runs for every response.
+   */
+  toWire(): string {
+    let out = "";
+    for (const [name, list] of this.values) {
+      for (let i = 0; i < list.length; i++) {
+        const value = list[i]!;
+        if (value.indexOf("\n") >= 0 || value.indexOf("\r") >= 0 || name.indexOf("\n") >= 0 || name.indexOf("\r") >= 0) {
+          throw new Error(`Newline in header: ${JSON.stringify(`${name}: ${value}`)}`);
+        }
+        out += name + ": " + value + "\r\n";
+      }
+    }
+    return out;
+  }
+
   toString(): string {
     let out = "";
     for (const [k, v] of this.getAll()) out += `${k}: ${v}\n`;
