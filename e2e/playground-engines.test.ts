@@ -4,11 +4,15 @@
  * network, started and queried exactly as the deck does. The WebContainer engine runs the same
  * suite over the Node-backed container (playground/webcontainer/engine.serial.test.ts).
  */
+import { createServer, type AddressInfo } from "node:net";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, inject } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { examples } from "../slides/examples/catalog.js";
 import { engineContract, type EngineDriver } from "../playground/contract.js";
 import type { CommandResult, Program, StartResult } from "../playground/engine.js";
+import { bootNodeContainer, type NodeContainer } from "../playground/webcontainer/node-backed.js";
+import { WebContainerEngine } from "../playground/webcontainer/engine.js";
+import { loadRuntimeSources } from "../playground/webcontainer/runtime-sources.js";
 import { launchBrowser, openDeck } from "./support.js";
 
 let browser: Browser;
@@ -55,3 +59,56 @@ engineContract("in-page (Chromium worker)", driver, () => ({
   json: examples.json!,
   templates: examples.templates!,
 }));
+
+/**
+ * Byte for byte: the in-page engine (Chromium, memory network) against real Node (the
+ * WebContainer engine over the Node-backed container: node processes, real sockets), same
+ * programs, same commands; only the Date header's value may differ. Node's copy listens on a
+ * free ephemeral port instead of 8888 (other tests may hold 8888), which curl's output does
+ * not show.
+ */
+describe("in-page output is what Node gives", () => {
+  let container: NodeContainer;
+  let node: WebContainerEngine;
+  beforeAll(() => {
+    container = bootNodeContainer();
+    node = new WebContainerEngine(container, loadRuntimeSources);
+  });
+  afterAll(async () => {
+    await node?.dispose();
+    await container?.teardown();
+  });
+
+  const freePort = () =>
+    new Promise<number>((resolve, reject) => {
+      const s = createServer();
+      s.once("error", reject);
+      s.listen(0, "127.0.0.1", () => {
+        const { port } = s.address() as AddressInfo;
+        s.close(() => resolve(port));
+      });
+    });
+  const maskDate = (text: string) => text.replace(/^Date: .*$/gm, "Date: <date>");
+
+  const cases: Array<[string, string[]]> = [
+    ["hello", ["curl -i http://localhost:8888", "curl -I http://localhost:8888", 'curl -i -H "If-None-Match: \\"e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8\\"" http://localhost:8888', "curl -i -d a=1 http://localhost:8888/", "curl -i http://localhost:8888/missing", "curl -s http://localhost:8888"]],
+    ["json", ["curl -i http://localhost:8888/json", "curl -i -0 http://localhost:8888/json"]],
+    ["templates", ["curl -i http://localhost:8888/", "curl -i -X DELETE http://localhost:8888/"]],
+  ];
+  for (const [name, commands] of cases) {
+    it(`${name}: ${commands.length} commands`, async () => {
+      const port = await freePort();
+      const program = examples[name]!;
+      const onPort = { ...program, files: { ...program.files, [program.main]: program.files[program.main]!.replace("listen(8888)", `listen(${port})`) } };
+      expect((await node.start(onPort)).ok).toBe(true);
+      expect((await driver().start(program)).ok).toBe(true);
+      for (const command of commands) {
+        const inNode = await node.run(command.replace("localhost:8888", `localhost:${port}`));
+        const inPage = await driver().run(command);
+        expect([inNode.timedOut, inPage.timedOut], command).toEqual([false, false]);
+        expect(inPage.exitCode, command).toBe(inNode.exitCode);
+        expect(maskDate(inPage.stdout + inPage.stderr), command).toBe(maskDate(inNode.stdout));
+      }
+    });
+  }
+});

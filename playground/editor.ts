@@ -63,6 +63,7 @@ export function setupTypes(runtimeSources: Record<string, string>): void {
     lib: ["es2022", "dom"],
   });
   for (const [path, source] of Object.entries(runtimeSources)) {
+    if (!path.endsWith(".ts")) continue;
     typescriptDefaults.addExtraLib(source, `file:///node_modules/tornado/${path}`);
   }
 }

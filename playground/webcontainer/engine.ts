@@ -198,18 +198,18 @@ export class WebContainerEngine implements Engine {
     // Wait (briefly) for the container to notice the ports closed, so the next start's
     // 'open' is really the next program's.
     if (ports.length > 0) {
+      let waiter = () => {};
       const closed = new Promise<void>((resolve) => {
-        const check = () => {
-          if (ports.every((p) => !this.openPorts.has(p))) {
-            this.portWaiters.delete(waiter);
-            resolve();
-          }
+        waiter = () => {
+          if (ports.every((p) => !this.openPorts.has(p))) resolve();
         };
-        const waiter = () => check();
         this.portWaiters.add(waiter);
-        check();
+        waiter();
       });
-      await Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]);
+      const timer = deadline(1000, undefined);
+      await Promise.race([closed, timer.promise]);
+      timer.cancel();
+      this.portWaiters.delete(waiter);
     }
   }
 

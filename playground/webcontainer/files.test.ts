@@ -16,6 +16,9 @@ describe("container files", () => {
     expect(Object.keys(sources)).toContain("platform/index.ts");
     expect(Object.keys(sources).some((k) => k.endsWith(".test.ts"))).toBe(false);
     const tree = runtimeTree(sources);
+    const pkgNode = (tree.node_modules as any).directory.tornado.directory["package.json"].file.contents as string;
+    const runtimePkg = JSON.parse(sources["package.json"]!);
+    expect(JSON.parse(pkgNode)).toMatchObject({ name: "tornado", type: "module", version: runtimePkg.version, exports: { "./*": "./*.js" } });
     container = bootNodeContainer();
     await container.mount(tree);
     await container.fs.mkdir(APP_DIR, { recursive: true });
@@ -24,7 +27,7 @@ describe("container files", () => {
       main: "probe.ts",
       files: {
         "probe.ts":
-          'import { jsonEncode } from "tornado/escape";\nimport { platform } from "tornado/platform/index";\nconst v: string = jsonEncode({ msg: "hello!" });\nconsole.log(v, platform().name);\n',
+                    'import { jsonEncode } from "tornado/escape";\nimport { platform } from "tornado/platform/index";\nimport { serverHeader } from "tornado/web";\nconst v: string = jsonEncode({ msg: "hello!" });\nconsole.log(v, platform().name, serverHeader);\n',
       },
     };
     const app = programTree(program);
@@ -34,7 +37,7 @@ describe("container files", () => {
     let out = "";
     await proc.output.pipeTo(new WritableStream({ write: (c) => void (out += c) }));
     expect(await proc.exit).toBe(0);
-    expect(out).toBe('{"msg": "hello!"} node\n');
+    expect(out).toBe(`{"msg": "hello!"} node TornadoTS/${runtimePkg.version}\n`);
   });
 
   it("reports a program's syntax error with file and line instead of mounting it", () => {

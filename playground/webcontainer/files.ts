@@ -62,7 +62,9 @@ export class TranspileError extends Error {
  */
 export function runtimeTree(sources: Record<string, string>): FileSystemTree {
   const pkg: FileSystemTree = {};
-  put(pkg, "package.json", JSON.stringify(RUNTIME_PACKAGE_JSON, null, 2) + "\n");
+  // The runtime's own package.json (web.ts reads its version from it), pointed at the .js files.
+  const original = sources["package.json"] ? (JSON.parse(sources["package.json"]) as Record<string, unknown>) : {};
+  put(pkg, "package.json", JSON.stringify({ ...original, ...RUNTIME_PACKAGE_JSON, version: original.version }, null, 2) + "\n");
   for (const [path, source] of Object.entries(sources)) {
     if (!isRuntimeSource(path)) continue;
     const out = transpile(source, `tornado/${path}`, "esm");
