@@ -73,8 +73,15 @@ export function canPin(): boolean {
   }
 }
 
+/**
+ * `BENCH_NICE=-10` runs the server and wrk at that nice level (negative needs root): on a
+ * machine shared with other work it keeps their bursts from landing in the measurement.
+ */
+const NICE = /^-?\d+$/.test(process.env.BENCH_NICE ?? "") ? process.env.BENCH_NICE! : null;
+
 function pinned(cpu: number, command: string, args: string[], pin: boolean): [string, string[]] {
-  return pin ? ["taskset", ["-c", String(cpu), command, ...args]] : [command, args];
+  const [c, a]: [string, string[]] = pin ? ["taskset", ["-c", String(cpu), command, ...args]] : [command, args];
+  return NICE === null ? [c, a] : ["nice", ["-n", NICE, c, ...a]];
 }
 
 const bundles = new Map<string, string>();
@@ -160,6 +167,17 @@ export function memoryOf(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
   return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 };
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far. Requests per CPU-second of the server
+ * hold steady when other work steals CPU time; requests per wall second do not.
+ */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the ")" that closes the command name; utime and stime are the 14th and 15th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 export interface WrkResult {
