@@ -195,7 +195,25 @@ window.addEventListener("resize", () => {
   deck.configure(tall ? portrait : landscape);
 });
 
+/**
+ * reveal centres a slide vertically from its height when it is shown; live content (editor
+ * output, terminals) changes that height afterwards, so re-run the layout when a slide resizes.
+ */
+function relayoutOnResize(): void {
+  let pending = false;
+  const observer = new ResizeObserver(() => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      deck.layout();
+    });
+  });
+  for (const section of slidesElement!.querySelectorAll(":scope > section")) observer.observe(section);
+}
+
 deck.initialize().then(() => {
+  if (mode !== "print") relayoutOnResize();
   if (mode === "print") showTalkOutputForPrint();
   drawNearbyCharts();
   deck.on("slidechanged", drawNearbyCharts);

@@ -193,7 +193,13 @@ function renderCodeSlide(slide: Slide, twin: CodeTwin, options: RenderOptions): 
     const tsCols = Math.max(...files.flatMap(([, src]) => src.split("\n").map((l) => l.length)));
     const pyLines = block.code.split("\n").length + 2;
     const pyCols = Math.max(...block.code.split("\n").map((l) => l.length));
-    const fit = `--ts-lines:${tsLines};--ts-cols:${Math.max(tsCols, 20)};--py-lines:${pyLines};--py-cols:${Math.max(pyCols, 20)}`;
+    // Side by side (two files on a landscape slide): the taller file sets the height, the
+    // widths add up.
+    const rowLines = Math.max(...files.map(([, src]) => src.replace(/\s+$/, "").split("\n").length)) + 2;
+    const rowCols = files.reduce((n, [, src]) => n + Math.max(...src.split("\n").map((l) => l.length)) + 4, 0);
+    const fit =
+      `--ts-lines:${tsLines};--ts-cols:${Math.max(tsCols, 20)};--py-lines:${pyLines};--py-cols:${Math.max(pyCols, 20)};` +
+      `--ts-lines-row:${rowLines};--ts-cols-row:${rowCols}`;
     parts.push(`<div class="code-pair${files.length > 1 ? " files-2" : ""}" style="${fit}">${ts}${py}</div>`);
   }
   parts.push(flipButton());
