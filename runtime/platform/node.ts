@@ -120,6 +120,44 @@ function connect(host: string, port: number): Promise<PlatformSocket> {
   });
 }
 
+/**
+ * Log lines are batched and written once per event-loop turn: stderr to a pipe or file is a
+ * synchronous write on Linux, and one per request (the access log) would cost about as much as
+ * serving the request. Whatever is pending at exit is written synchronously.
+ */
+let pendingLog = "";
+let logFlushScheduled = false;
+let exitHookInstalled = false;
+function flushLog(): void {
+  logFlushScheduled = false;
+  if (pendingLog === "") return;
+  const text = pendingLog;
+  pendingLog = "";
+  process.stderr.write(text);
+}
+function writeLogLine(line: string): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on("exit", flushLogSync);
+  }
+  pendingLog += line + "\n";
+  if (pendingLog.length > 65536) flushLog();
+  else if (!logFlushScheduled) {
+    logFlushScheduled = true;
+    setImmediate(flushLog);
+  }
+}
+function flushLogSync(): void {
+  if (pendingLog === "") return;
+  const text = pendingLog;
+  pendingLog = "";
+  try {
+    fs.writeSync(2, text);
+  } catch {
+    // stderr is gone; nothing else to do at exit.
+  }
+}
+
 export function createNodePlatform(): Platform {
   return {
     name: "node",
@@ -162,7 +200,7 @@ export function createNodePlatform(): Platform {
       },
     },
     log(_level: LogLevel, message: string) {
-      process.stderr.write(message + "\n");
+      writeLogLine(message);
     },
   };
 }
