@@ -65,3 +65,27 @@ describe("node platform", () => {
     expect(defaultPlatform.name).toBe("node");
   });
 });
+
+describe("node platform logging", () => {
+  it("writes every line, in order, even when the process exits right after logging", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(`${tmpdir()}/tornado-log-`);
+    const script = `${dir}/log.mts`;
+    const nodeTs = decodeURIComponent(new URL("./node.ts", import.meta.url).pathname);
+    writeFileSync(
+      script,
+      `import { defaultPlatform } from ${JSON.stringify(nodeTs)};\n` +
+        `for (let i = 0; i < 5000; i++) defaultPlatform.log("info", "line " + i);\n` +
+        `setImmediate(() => { defaultPlatform.log("info", "after a turn"); process.exit(0); });\n`,
+    );
+    const tsx = decodeURIComponent(new URL("../../node_modules/tsx/dist/cli.mjs", import.meta.url).pathname);
+    const result = spawnSync(process.execPath, [tsx, script], { encoding: "utf8", timeout: 30_000 });
+    const lines = result.stderr.split("\n").filter((l) => l.startsWith("line ") || l === "after a turn");
+    expect(lines.length).toBe(5001);
+    expect(lines[0]).toBe("line 0");
+    expect(lines[4999]).toBe("line 4999");
+    expect(lines[5000]).toBe("after a turn");
+  });
+});
