@@ -74,14 +74,16 @@ async function showCode(page: Page, example: string): Promise<void> {
 /** Screen rectangle of the `column`-th character (1-based) of `line` in the example's editor. */
 function charRect(page: Page, example: string, line: number, column: number) {
   return page.evaluate(
-    ([sel, l, c]) => {
+    async ([sel, l, c]) => {
       const code = document.querySelector(sel as string)!;
       const editor = (globalThis as any).__playground.editorIn(code);
       editor.revealLine(l);
-      const top = editor.getTopForLineNumber(l) - editor.getScrollTop();
+      // Monaco renders scrolled lines on the next animation frame.
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      const top = editor.getTopForLineNumber(l); // rows sit at their unscrolled top
       const rows = [...code.querySelectorAll<HTMLElement>(".view-line")];
       const row = rows.find((r) => Math.abs(parseFloat(r.style.top) - top) < 1);
-      if (!row) throw new Error(`line ${l} is not rendered`);
+      if (!row) throw new Error(`line ${l} is not rendered (top ${top}; rows ${rows.map((r) => r.style.top + ":" + r.textContent).join(" | ")})`);
       const walker = document.createTreeWalker(row, NodeFilter.SHOW_TEXT);
       let remaining = (c as number) - 1;
       for (let node = walker.nextNode(); node; node = walker.nextNode()) {

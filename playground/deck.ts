@@ -185,7 +185,7 @@ class CodeView {
     // As tall as the code (Monaco's line height is 21 px at 15 px font), so the slide keeps
     // the layout the highlighted code had.
     const lines = text.replace(/\n+$/, "").split("\n").length;
-    this.host.style.height = `${Math.min(22, Math.max(3, lines)) * 21 + 12}px`;
+    this.host.style.height = `${Math.min(22, Math.max(3, lines)) * 21 + 16}px`;
     const bar = document.createElement("div");
     bar.className = "playground-toolbar";
     const run = button("Run ▶", "Run (Ctrl/Cmd+Enter)", () => void this.run());
