@@ -1,6 +1,6 @@
 /**
  * npm run bench: hello world on our runtime (the talk's real hello example) vs node:http vs
- * fastify, measured in the same run, then our runtime's memory with 1,000 idle keep-alive
+ * fastify (and node:http computing Tornado's SHA-1 Etag), measured in the same run, then our runtime's memory with 1,000 idle keep-alive
  * connections, then every case in bench/cases/*.ts.
  *
  * Method (see /work/shared/reference/performance-notes.md): loopback only; interleaved rounds;
@@ -8,7 +8,7 @@
  * pinned to CPU 1; a warm-up run first, and the response checked only after the measured run.
  * Reports medians across rounds. Targets are printed, never enforced by the exit code.
  *
- *   npm run bench                      # 3 rounds x (3 s warm-up + 10 s), about 2.5 minutes
+ *   npm run bench                      # 3 rounds x 4 servers x (3 s warm-up + 10 s), about 3.5 minutes
  *   npm run bench -- --quick           # 1 round x (1 s + 3 s), for a smoke run
  *   BENCH_SECONDS=5 npm run bench      # measured seconds per run
  *   BENCH_ROUNDS=5 npm run bench
@@ -39,6 +39,7 @@ const SERVERS: ServerSpec[] = [
   { name: "tornado runtime (hello example)", script: "bench/servers/runtime-hello.ts" },
   { name: "node:http (minimal)", script: "bench/servers/nodehttp.ts" },
   { name: "fastify 5", script: "bench/servers/fastify.ts" },
+  { name: "node:http + SHA-1 Etag", script: "bench/servers/nodehttp-etag.ts" },
 ];
 const BASELINE = 1;
 
