@@ -243,6 +243,50 @@ describe("the playground in the deck", () => {
     await context.close();
   });
 
+  it("the command can be edited on the slide: an If-None-Match with the Etag gives the 304", async () => {
+    const { page, context } = await open(inject("plainDeckUrl") + "?no-coi&transition=none");
+    const first = await showLive(page, "hello");
+    expect(first.state).toBe("done");
+    const sel = liveSel("hello");
+    const before = Number(await page.getAttribute(sel, "data-runs"));
+    const slide = await page.evaluate(() => (window as any).deck.getIndices().h);
+    await page.click(`${sel} .playground-command-input`);
+    await page.keyboard.press("Control+A");
+    // Typed into the slide's input: reveal must not take "space" or the arrows.
+    await page.keyboard.type(`curl -i -H 'If-None-Match: "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8"' http://localhost:8888`);
+    await page.keyboard.press("ArrowLeft");
+    await page.keyboard.press("End");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.runs) > (n as number), [sel, before] as const);
+    expect(await page.evaluate(() => (window as any).deck.getIndices().h)).toBe(slide);
+    const transcript = (await page.textContent(`${sel} .playground-transcript`)) ?? "";
+    expect(transcript).toContain(`$ curl -i -H 'If-None-Match: "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8"' http://localhost:8888\n`);
+    expect(transcript).toContain("HTTP/1.1 304 Not Modified\r\n");
+    expect(transcript.endsWith("\r\n\r\n")).toBe(true);
+    expect(await page.textContent(`${sel} .playground-server-log`)).toMatch(/304 GET \/ \(127\.0\.0\.1\)/);
+    await context.close();
+  });
+
+  it("hovers show the runtime's types beside the word, in a scaled slide", async () => {
+    const { page, context } = await open(inject("plainDeckUrl") + "?no-coi&transition=none", { width: 1600, height: 1000 });
+    await showCode(page, "hello");
+    const w = await charRect(page, "hello", HELLO_LINE, 11); // the "r" of write
+    expect(w.char).toBe("r");
+    // A pointer that arrives and rests on the word, as a hand does (Monaco waits for moves).
+    await page.mouse.move(w.x - 30, w.y + w.height / 2);
+    await page.mouse.move(w.x + w.width / 2, w.y + w.height / 2, { steps: 5 });
+    await page.waitForFunction(() => /RequestHandler\.write\(/.test(document.querySelector(".monaco-hover:not(.hidden)")?.textContent ?? ""), undefined, {
+      timeout: 15_000,
+    });
+    const box = (await page.locator(".monaco-hover:not(.hidden)").first().boundingBox())!;
+    // Above or below the line, horizontally around the word.
+    expect(box.x).toBeLessThan(w.x + 20);
+    expect(box.x + box.width).toBeGreaterThan(w.x);
+    const gap = Math.min(Math.abs(box.y + box.height - w.y), Math.abs(box.y - (w.y + w.height)));
+    expect(gap).toBeLessThan(40);
+    await context.close();
+  });
+
   for (const viewport of [
     { width: 1600, height: 1000 },
     { width: 900, height: 560 },
