@@ -168,65 +168,115 @@ function bakery(ovenState: "cold" | "baking" | "ding"): string {
   return parts.join("");
 }
 
-function board(lines: string[]): string {
-  const x = 700;
-  const y = 34;
-  const parts = [`<rect x="${x}" y="${y}" width="236" height="${52 + lines.length * 28}" rx="8" fill="#2f3b35" stroke="#6b5037" stroke-width="6"/>`];
-  parts.push(`<text x="${x + 16}" y="${y + 30}" font-family="${font}" font-size="18" font-weight="700" fill="#e9f5db">events to handle:</text>`);
+function board(lines: string[], x = 700, y = 34, scale = 1): string {
+  const w = 236;
+  const parts = [`<rect x="0" y="0" width="${w}" height="${52 + lines.length * 28}" rx="8" fill="#2f3b35" stroke="#6b5037" stroke-width="6"/>`];
+  parts.push(`<text x="16" y="30" font-family="${font}" font-size="18" font-weight="700" fill="#e9f5db">events to handle:</text>`);
   lines.forEach((line, i) => {
-    parts.push(`<text x="${x + 16}" y="${y + 60 + i * 28}" font-family="${font}" font-size="18" fill="#e9f5db">${esc(line)}</text>`);
+    parts.push(`<text x="16" y="${60 + i * 28}" font-family="${font}" font-size="18" fill="#e9f5db">${esc(line)}</text>`);
   });
-  return parts.join("");
+  return `<g transform="translate(${x} ${y}) scale(${scale})">${parts.join("")}</g>`;
+}
+
+/** Split text into lines of at most `max` characters, at spaces. */
+export function wrap(text: string, max: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && (line + " " + word).length > max) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
 }
 
 function badge(step: Step, title: string): string {
   return `<g><circle cx="46" cy="40" r="24" fill="${palette.accent}"/><text x="46" y="49" text-anchor="middle" font-family="${font}" font-size="26" font-weight="900" fill="#fff">${step}</text><text x="84" y="49" font-family="${font}" font-size="25" font-weight="700" fill="${palette.ink}">${esc(title)}</text></g>`;
 }
 
-/** One step of the story as a standalone SVG document. */
-export function drawStep(step: Step): string {
-  const text = steps[step];
-  const scene: string[] = [];
-  scene.push(`<rect width="${W}" height="${H}" fill="${palette.sky}"/>`);
-  scene.push(`<rect y="${ground}" width="${W}" height="${H - ground}" fill="${palette.ground}"/>`);
-  scene.push(`<path d="M0 ${ground} H${W}" stroke="${palette.wallLine}" stroke-width="3"/>`);
-  scene.push(bakery(step === 1 ? "cold" : step === 4 ? "ding" : "baking"));
-  scene.push(board(text.board));
-
+/** The scene of one step (bakery, baker, villagers), drawn in a 960x540 box without words around it. */
+function scene(step: Step): string {
+  const parts: string[] = [];
+  parts.push(`<rect y="${ground}" width="${W}" height="${H - ground}" fill="${palette.ground}"/>`);
+  parts.push(`<path d="M0 ${ground} H${W}" stroke="${palette.wallLine}" stroke-width="3"/>`);
+  parts.push(bakery(step === 1 ? "cold" : step === 4 ? "ding" : "baking"));
   const bread = "#4c6ef5";
   const coffee = "#2f9e44";
   // Customers at the door: bread (blue), coffee (green), the postman with a parcel.
   if (step === 1) {
-    scene.push(person({ x: 390, coat: palette.accent, baker: true, facing: 1 }));
-    scene.push(person({ x: 620, coat: bread }), bubble(620, ground - 128, loaf(620, ground - 195, 0.9)));
-    scene.push(person({ x: 720, coat: coffee }), bubble(720, ground - 128, cup(720, ground - 193)));
-    scene.push(person({ x: 830, coat: "#868e96", cap: true }), bubble(830, ground - 128, parcel(830, ground - 195)));
+    parts.push(person({ x: 390, coat: palette.accent, baker: true, facing: 1 }));
+    parts.push(person({ x: 620, coat: bread }), bubble(620, ground - 128, loaf(620, ground - 195, 0.9)));
+    parts.push(person({ x: 720, coat: coffee }), bubble(720, ground - 128, cup(720, ground - 193)));
+    parts.push(person({ x: 830, coat: "#868e96", cap: true }), bubble(830, ground - 128, parcel(830, ground - 195)));
   } else if (step === 2) {
-    scene.push(person({ x: 250, coat: palette.accent, baker: true, facing: -1, arms: "out" }));
-    scene.push(`<path d="M300 ${ground - 200} q60 -40 120 0" fill="none" stroke="${palette.calm}" stroke-width="3" stroke-dasharray="8 6" marker-end="url(#arrow)"/>`);
-    scene.push(person({ x: 620, coat: bread }), bubble(620, ground - 128, hourglass(620, ground - 195)));
-    scene.push(person({ x: 720, coat: coffee }), bubble(720, ground - 128, cup(720, ground - 193)));
-    scene.push(person({ x: 830, coat: "#868e96", cap: true }), bubble(830, ground - 128, parcel(830, ground - 195)));
+    parts.push(person({ x: 250, coat: palette.accent, baker: true, facing: -1, arms: "out" }));
+    parts.push(`<path d="M300 ${ground - 200} q60 -40 120 0" fill="none" stroke="${palette.calm}" stroke-width="3" stroke-dasharray="8 6" marker-end="url(#arrow)"/>`);
+    parts.push(person({ x: 620, coat: bread }), bubble(620, ground - 128, hourglass(620, ground - 195)));
+    parts.push(person({ x: 720, coat: coffee }), bubble(720, ground - 128, cup(720, ground - 193)));
+    parts.push(person({ x: 830, coat: "#868e96", cap: true }), bubble(830, ground - 128, parcel(830, ground - 195)));
   } else if (step === 3) {
-    scene.push(person({ x: 450, coat: palette.accent, baker: true, facing: 1, arms: "out", holding: cup(505, ground - 100, 0.9) }));
-    scene.push(person({ x: 600, coat: coffee, facing: -1, arms: "out" }));
-    scene.push(person({ x: 690, coat: bread }), bubble(690, ground - 128, hourglass(690, ground - 195)));
-    scene.push(person({ x: 830, coat: "#868e96", cap: true }), bubble(830, ground - 128, parcel(830, ground - 195)));
+    parts.push(person({ x: 450, coat: palette.accent, baker: true, facing: 1, arms: "out", holding: cup(505, ground - 100, 0.9) }));
+    parts.push(person({ x: 600, coat: coffee, facing: -1, arms: "out" }));
+    parts.push(person({ x: 690, coat: bread }), bubble(690, ground - 128, hourglass(690, ground - 195)));
+    parts.push(person({ x: 830, coat: "#868e96", cap: true }), bubble(830, ground - 128, parcel(830, ground - 195)));
   } else {
-    scene.push(person({ x: 250, coat: palette.accent, baker: true, facing: -1, arms: "out", holding: loaf(205, ground - 96, 0.9) }));
-    scene.push(person({ x: 620, coat: bread }), bubble(620, ground - 128, check(620, ground - 195)));
-    scene.push(person({ x: 760, coat: coffee, facing: 1 }), `<g transform="translate(0 0)">${cup(790, ground - 90, 0.8)}</g>`);
-    scene.push(person({ x: 880, coat: "#868e96", cap: true }), bubble(880, ground - 128, parcel(880, ground - 195)));
+    parts.push(person({ x: 250, coat: palette.accent, baker: true, facing: -1, arms: "out", holding: loaf(205, ground - 96, 0.9) }));
+    parts.push(person({ x: 620, coat: bread }), bubble(620, ground - 128, check(620, ground - 195)));
+    parts.push(person({ x: 760, coat: coffee, facing: 1 }), cup(790, ground - 90, 0.8));
+    parts.push(person({ x: 880, coat: "#868e96", cap: true }), bubble(880, ground - 128, parcel(880, ground - 195)));
   }
-  scene.push(badge(step, text.title));
-  scene.push(`<text x="${W / 2}" y="${H - 40}" text-anchor="middle" font-family="${font}" font-size="21" fill="${palette.ink}">${esc(text.caption)}</text>`);
-  const defs = `<defs><marker id="arrow" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="${palette.calm}"/></marker></defs>`;
+  return parts.join("\n");
+}
+
+const defs = `<defs><marker id="arrow" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="${palette.calm}"/></marker></defs>`;
+
+function svg(step: Step, width: number, height: number, body: string): string {
+  const text = steps[step];
   return (
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-labelledby="t${step} d${step}">\n` +
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="t${step} d${step}">\n` +
     `<title id="t${step}">aldea ${step}/4: ${esc(text.title)}</title>\n` +
     `<desc id="d${step}">${esc(text.caption)}</desc>\n` +
-    `${defs}\n${scene.join("\n")}\n</svg>\n`
+    `${defs}\n<rect width="${width}" height="${height}" fill="${palette.sky}"/>\n${body}\n</svg>\n`
   );
+}
+
+/** One step of the story as a standalone SVG document, 16:9 for landscape slides. */
+export function drawStep(step: Step): string {
+  const text = steps[step];
+  const body = [
+    scene(step),
+    board(text.board),
+    badge(step, text.title),
+    `<text x="${W / 2}" y="${H - 40}" text-anchor="middle" font-family="${font}" font-size="21" fill="${palette.ink}">${esc(text.caption)}</text>`,
+  ];
+  return svg(step, W, H, body.join("\n"));
+}
+
+/**
+ * The same step laid out tall for phones: title above the scene, the chalkboard and the
+ * caption below it in large type, so the words stay readable on a small portrait screen.
+ */
+export function drawStepTall(step: Step): string {
+  const text = steps[step];
+  const body: string[] = [];
+  const titleLines = wrap(text.title, 30);
+  body.push(`<circle cx="62" cy="62" r="40" fill="${palette.accent}"/><text x="62" y="78" text-anchor="middle" font-family="${font}" font-size="46" font-weight="900" fill="#fff">${step}</text>`);
+  titleLines.forEach((line, i) => {
+    body.push(`<text x="124" y="${78 + i * 56}" font-family="${font}" font-size="46" font-weight="700" fill="${palette.ink}">${esc(line)}</text>`);
+  });
+  const top = 80 + titleLines.length * 56;
+  body.push(`<g transform="translate(0 ${top - 50})">${scene(step)}</g>`);
+  const boardTop = top - 50 + H + 20;
+  body.push(board(text.board, 185, boardTop, 2.5));
+  const captionTop = boardTop + (52 + text.board.length * 28) * 2.5 + 70;
+  const captionLines = wrap(text.caption, 36);
+  captionLines.forEach((line, i) => {
+    body.push(`<text x="${W / 2}" y="${captionTop + i * 52}" text-anchor="middle" font-family="${font}" font-size="42" fill="${palette.ink}">${esc(line)}</text>`);
+  });
+  const height = captionTop + captionLines.length * 52 + 10;
+  return svg(step, W, height, body.join("\n"));
 }
 
 export const files: Record<string, string> = {
@@ -234,6 +284,10 @@ export const files: Record<string, string> = {
   "aldea-2.svg": drawStep(2),
   "aldea-3.svg": drawStep(3),
   "aldea-4.svg": drawStep(4),
+  "aldea-1-tall.svg": drawStepTall(1),
+  "aldea-2-tall.svg": drawStepTall(2),
+  "aldea-3-tall.svg": drawStepTall(3),
+  "aldea-4-tall.svg": drawStepTall(4),
 };
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -48,19 +48,37 @@ const ink = "#2b2b2b";
 const accent = "#d9480f";
 const calm = "#1f6f8b";
 
-function releaseMarkers(labels: string[], releases: Map<string, string[]>): Plugin<"bar"> {
+/**
+ * Place labels (centre x, width) in rows, each in the first row where it overlaps nothing;
+ * returns the row of each label. Greedy, left to right, like a street of shop signs.
+ */
+export function stackLabels(labels: { x: number; width: number }[], gap = 6): number[] {
+  const rowsEnd: number[] = [];
+  return labels.map(({ x, width }) => {
+    const left = x - width / 2;
+    let row = rowsEnd.findIndex((end) => end + gap <= left);
+    if (row < 0) row = rowsEnd.length;
+    rowsEnd[row] = left + width;
+    return row;
+  });
+}
+
+/** Rows of release labels above the bars (the chart's top padding makes room for them). */
+const labelRows = 3;
+
+function releaseMarkers(labels: string[], releases: Map<string, string[]>, f: (px: number) => number, short: boolean): Plugin<"bar"> {
   return {
     id: "releaseMarkers",
     afterDatasetsDraw(chart) {
       const { ctx, chartArea, scales } = chart;
       const x = scales.x!;
       ctx.save();
-      ctx.font = "600 16px system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
+      ctx.font = `600 ${f(16)}px system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif`;
       ctx.fillStyle = ink;
       ctx.strokeStyle = accent;
       ctx.setLineDash([5, 4]);
       ctx.lineWidth = 1.5;
-      let row = 0;
+      const marks: { x: number; width: number; text: string }[] = [];
       for (const [month, tags] of releases) {
         const index = labels.indexOf(month);
         if (index < 0) continue;
@@ -69,19 +87,28 @@ function releaseMarkers(labels: string[], releases: Map<string, string[]>): Plug
         ctx.moveTo(px, chartArea.top - 4);
         ctx.lineTo(px, chartArea.bottom);
         ctx.stroke();
-        const label = tags.join(" ");
-        const width = ctx.measureText(label).width;
-        const left = Math.min(Math.max(px - width / 2, chartArea.left), chartArea.right - width);
-        // Three rows of labels above the bars, so neighbouring releases never overwrite each other.
-        ctx.fillText(label, left, chartArea.top - 52 + (row++ % 3) * 18);
+        // Narrow charts name only the x.y.0 releases; every release keeps its line.
+        const named = short ? tags.filter((t) => /^v\d+\.\d+\.0$/.test(t)).map((t) => t.replace(/\.0$/, "")) : tags;
+        if (named.length === 0) continue;
+        const text = named.join(" ");
+        marks.push({ x: px, width: ctx.measureText(text).width, text });
       }
+      const rows = stackLabels(marks);
+      marks.forEach((mark, i) => {
+        const left = Math.min(Math.max(mark.x - mark.width / 2, 0), chart.width - mark.width);
+        const row = Math.min(rows[i]!, labelRows - 1);
+        ctx.fillText(mark.text, left, chartArea.top - f(52) + row * f(18));
+      });
       ctx.restore();
     },
   };
 }
 
 /** Draw the chart named by `figure.dataset.chart` into the figure's canvas. */
-export async function drawChart(figure: HTMLElement, options: { animate: boolean }): Promise<Chart> {
+export async function drawChart(figure: HTMLElement, options: { animate: boolean; fontScale?: number }): Promise<Chart> {
+  // Type sizes in slide pixels; phones show slides smaller, so they ask for larger type.
+  const f = (px: number) => Math.round(px * (options.fontScale ?? 1));
+  const narrow = (options.fontScale ?? 1) > 1;
   if (figure.dataset.chart !== "commits") throw new Error(`unknown chart ${JSON.stringify(figure.dataset.chart)}`);
   const canvas = figure.querySelector("canvas");
   if (!canvas) throw new Error("chart figure has no canvas");
@@ -119,9 +146,9 @@ export async function drawChart(figure: HTMLElement, options: { animate: boolean
       maintainAspectRatio: false,
       devicePixelRatio: Math.max(2, globalThis.devicePixelRatio || 1),
       animation: options.animate ? { duration: 600 } : false,
-      layout: { padding: { top: 62 } },
+      layout: { padding: { top: f(62) } },
       plugins: {
-        legend: { position: "bottom", labels: { color: ink, font: { size: 17 } } },
+        legend: { position: "bottom", labels: { color: ink, font: { size: f(17) } } },
         tooltip: { enabled: true },
       },
       scales: {
@@ -130,29 +157,31 @@ export async function drawChart(figure: HTMLElement, options: { animate: boolean
             color: ink,
             autoSkip: false,
             maxRotation: 0,
-            font: { size: 16 },
+            font: { size: f(16) },
             callback: (_value, index) => {
               const month = labels[index] ?? "";
-              return month.endsWith("-01") || index === 0 ? month.slice(0, 4) : month.endsWith("-07") ? "·" : "";
+              // Years at January (and at the start, when there is room for it), a dot at July.
+              if (month.endsWith("-01") || (index === 0 && !narrow)) return month.slice(0, 4);
+              return month.endsWith("-07") ? "·" : "";
             },
           },
           grid: { display: false },
         },
         y: {
           beginAtZero: true,
-          title: { display: true, text: "commits", color: ink, font: { size: 16 } },
-          ticks: { color: ink, font: { size: 15 } },
+          title: { display: true, text: "commits", color: ink, font: { size: f(16) } },
+          ticks: { color: ink, font: { size: f(15) } },
         },
         authors: {
           position: "right",
           beginAtZero: true,
-          title: { display: true, text: "authors", color: ink, font: { size: 16 } },
-          ticks: { color: ink, font: { size: 15 } },
+          title: { display: true, text: "authors", color: ink, font: { size: f(16) } },
+          ticks: { color: ink, font: { size: f(15) } },
           grid: { display: false },
         },
       },
     },
-    plugins: [releaseMarkers(labels, releases) as Plugin],
+    plugins: [releaseMarkers(labels, releases, f, narrow) as Plugin],
   });
   return chart;
 }

@@ -21,13 +21,17 @@ import aldea1 from "../assets/aldea-1.svg";
 import aldea2 from "../assets/aldea-2.svg";
 import aldea3 from "../assets/aldea-3.svg";
 import aldea4 from "../assets/aldea-4.svg";
+import aldea1Tall from "../assets/aldea-1-tall.svg";
+import aldea2Tall from "../assets/aldea-2-tall.svg";
+import aldea3Tall from "../assets/aldea-3-tall.svg";
+import aldea4Tall from "../assets/aldea-4-tall.svg";
 
 /** The talk's lost pictures, redrawn: the village story in four steps, and the commit chart. */
 const pictures: Record<string, Picture> = {
-  "async_1.png": { kind: "image", src: aldea1 },
-  "async_2.png": { kind: "image", src: aldea2 },
-  "async_3.png": { kind: "image", src: aldea3 },
-  "async_4.png": { kind: "image", src: aldea4 },
+  "async_1.png": { kind: "image", src: aldea1, tall: aldea1Tall },
+  "async_2.png": { kind: "image", src: aldea2, tall: aldea2Tall },
+  "async_3.png": { kind: "image", src: aldea3, tall: aldea3Tall },
+  "async_4.png": { kind: "image", src: aldea4, tall: aldea4Tall },
   "tornado_stats.png": {
     kind: "chart",
     chart: "commits",
@@ -103,7 +107,7 @@ function drawNearbyCharts(): void {
     if (mode !== "print" && Math.abs(index - current) > 2) continue;
     figure.dataset.chartState = "loading";
     import("./chart.js")
-      .then(({ drawChart }) => drawChart(figure, { animate: mode === "normal" }))
+      .then(({ drawChart }) => drawChart(figure, { animate: mode === "normal", fontScale: isPortrait() ? 1.6 : 1 }))
       .then(() => (mode === "print" ? freezeChart(figure) : undefined))
       .then(() => (figure.dataset.chartState = "ready"))
       .catch((error: unknown) => {

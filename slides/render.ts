@@ -79,7 +79,12 @@ export function renderInline(text: string): string {
 }
 
 /** What stands in for one of the talk's lost pictures. */
-export type Picture = { kind: "image"; src: string; caption?: string } | { kind: "chart"; chart: string; caption?: string };
+export type Picture =
+  | { kind: "image"; src: string; /** A tall variant for portrait screens. */ tall?: string; caption?: string }
+  | { kind: "chart"; chart: string; caption?: string };
+
+/** Matches the deck's portrait layout (main.ts: height > 1.1 x width). */
+export const portraitMedia = "(max-aspect-ratio: 10/11)";
 
 /** The code slides of the talk and the TypeScript twin each one shows. */
 export interface CodeTwin {
@@ -152,7 +157,11 @@ function renderBlock(block: Block, options: RenderOptions): string {
       }
       const src = picture?.src ?? block.src;
       const caption = picture?.caption ? `<figcaption>${escapeHtml(picture.caption)}</figcaption>` : "";
-      return `<figure class="picture" data-original="${escapeHtml(block.src)}"><img data-src="${escapeHtml(src)}" alt="${escapeHtml(block.alt)}">${caption}</figure>`;
+      // reveal loads img[data-src] lazily, near its slide; the tall variant is picked by media.
+      const img = `<img data-src="${escapeHtml(src)}" alt="${escapeHtml(block.alt)}">`;
+      const tall = picture?.kind === "image" && picture.tall;
+      const media = tall ? `<picture><source media="${portraitMedia}" srcset="${escapeHtml(tall)}">${img}</picture>` : img;
+      return `<figure class="picture" data-original="${escapeHtml(block.src)}">${media}${caption}</figure>`;
     }
     case "code": {
       const { html, language } = highlight(block.code, block.lang);
