@@ -70,8 +70,12 @@ class QuietError extends Error {
   override name = "QuietError";
 }
 
+/** A body that claims gzip but is not: the client's fault, answered with 400 (not an application error). */
+class InvalidGzipError extends HTTPInputError {}
+
 /** Logs an exception thrown by the application's delegate and turns it into a QuietError. */
-function quietly(err: unknown): QuietError {
+function quietly(err: unknown): Error {
+  if (err instanceof InvalidGzipError) return err;
   logUncaught(err);
   return new QuietError(String(err));
 }
@@ -90,8 +94,7 @@ async function awaitDelegate(value: Promise<unknown>): Promise<void> {
   try {
     await value;
   } catch (err) {
-    logUncaught(err);
-    throw new QuietError(String(err));
+    throw quietly(err);
   }
 }
 
@@ -305,6 +308,7 @@ export class HTTP1Connection implements HTTPConnection {
   private responseStartLine: ResponseStartLine | null = null;
   private requestHeaders: HTTPHeaders | null = null;
   private chunkingOutput = false;
+  private headersWritten = false;
   private expectedContentRemaining: number | null = null;
   /** A write whose promise has not resolved (null when the socket took everything). */
   private pendingWrite: Promise<void> | null = null;
@@ -555,6 +559,9 @@ export class HTTP1Connection implements HTTPConnection {
   }
 
   writeHeaders(startLine: ResponseStartLine | RequestStartLine, headers: HeaderInput, chunk?: Uint8Array): Promise<void> {
+    // A second head would land in the middle of the body.
+    if (this.headersWritten) throw new HTTPOutputError("writeHeaders() called twice");
+    this.headersWritten = true;
     let first: string;
     if (this.isClient) {
       const req = startLine as RequestStartLine;
@@ -662,6 +669,7 @@ export class HTTP1Connection implements HTTPConnection {
 
   write(chunk: Uint8Array): Promise<void> {
     if (this.stream === null || this.stream.closed()) return this.writeRaw(chunk);
+    if (this.writeFinished) throw new HTTPOutputError("Cannot write() after finish()");
     if (chunk.length === 0) return RESOLVED;
     this.checkContentLength(chunk.length);
     if (!this.chunkingOutput) return this.writeRaw(chunk);
@@ -677,7 +685,8 @@ export class HTTP1Connection implements HTTPConnection {
 
   finish(): void {
     const stream = this.stream;
-    if (stream === null) return;
+    // A second finish would write a second end-of-body into the next response: ignore it.
+    if (stream === null || this.writeFinished) return;
     if (this.expectedContentRemaining !== null && this.expectedContentRemaining !== 0 && !stream.closed()) {
       const missing = this.expectedContentRemaining;
       stream.close();
@@ -892,10 +901,10 @@ class GzipMessageDelegate implements HTTPMessageDelegate {
       if (isPromise(ret)) await ret;
       return;
     }
-    if (this.failure) throw new HTTPInputError(`invalid gzip data: ${String(this.failure)}`);
+    if (this.failure) throw new InvalidGzipError(`invalid gzip data: ${String(this.failure)}`);
     // Copy: the stream may hold the chunk after we return, and the read buffer is reused.
     await this.writer.write(chunk.slice()).catch((err: unknown) => {
-      throw new HTTPInputError(`invalid gzip data: ${String(err)}`);
+      throw new InvalidGzipError(`invalid gzip data: ${String(err)}`);
     });
   }
 
@@ -907,7 +916,7 @@ class GzipMessageDelegate implements HTTPMessageDelegate {
         await writer.close();
         await this.pump;
       } catch (err) {
-        throw new HTTPInputError(`invalid gzip data: ${String(err)}`);
+        throw new InvalidGzipError(`invalid gzip data: ${String(err)}`);
       }
       this.delegate.finish();
     })();

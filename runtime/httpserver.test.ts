@@ -20,6 +20,7 @@ function respond(request: HTTPServerRequest, code: number, body: string | Uint8A
 }
 
 const closeNotices: string[] = [];
+const misuseErrors: string[] = [];
 
 /** The test application: a plain request callback, as `HTTPServer(callback)` takes. */
 function app(request: HTTPServerRequest): void {
@@ -59,6 +60,25 @@ function app(request: HTTPServerRequest): void {
   if (path === "/hang") {
     // Never answers; records when the client goes away.
     request.connection!.setCloseCallback(() => closeNotices.push(request.uri));
+    return;
+  }
+  if (path === "/misuse") {
+    const conn = request.connection!;
+    void conn.writeHeaders({ kind: "response", version: "HTTP/1.1", code: 200, reason: "OK" }, new HTTPHeaders(), enc("body"));
+    const errors: string[] = [];
+    try {
+      void conn.writeHeaders({ kind: "response", version: "HTTP/1.1", code: 500, reason: "Oops" }, new HTTPHeaders());
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+    conn.finish();
+    conn.finish(); // ignored: a second end-of-body would corrupt the next response
+    try {
+      void conn.write(enc("late"));
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+    misuseErrors.push(...errors);
     return;
   }
   if (path === "/args") {
@@ -459,6 +479,37 @@ for (const { name, make } of PLATFORMS) {
       c.close();
       for (let i = 0; i < 100 && !closeNotices.includes(uri); i++) await sleep(10);
       expect(closeNotices).toContain(uri);
+      await expectStillServing(port);
+    });
+
+    it("refuses a second head or writes after finish, and ignores a second finish, keeping the framing intact", async () => {
+      const port = await start();
+      const c = await RawClient.connect(port);
+      misuseErrors.length = 0;
+      c.send("GET /misuse HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      const first = await c.readResponse();
+      expect(first.header("Transfer-Encoding")).toBe("chunked");
+      expect(dec(first.body)).toBe("body");
+      const second = await c.readResponse();
+      expect(dec(second.body)).toBe("Hello, world");
+      expect(misuseErrors).toEqual(["writeHeaders() called twice", "Cannot write() after finish()"]);
+      c.close();
+    });
+
+    it("decompresses gzip request bodies when asked (decompress)", async () => {
+      const port = await start({ decompress: true });
+      const plain = "x=1&y=" + "z".repeat(500);
+      const stream = new Blob([enc(plain)]).stream().pipeThrough(new CompressionStream("gzip"));
+      const gz = new Uint8Array(await new Response(stream).arrayBuffer());
+      const c = await RawClient.connect(port);
+      c.send(`POST /args HTTP/1.1\r\nHost: a\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Encoding: gzip\r\nContent-Length: ${gz.length}\r\n\r\n`);
+      c.send(gz);
+      const r = await c.readResponse();
+      expect(JSON.parse(dec(r.body))).toEqual({ x: ["1"], y: ["z".repeat(500)] });
+      // Corrupt gzip is a bad request, and the server keeps serving.
+      const d = await RawClient.connect(port);
+      d.send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\nContent-Length: 10\r\n\r\nnot gzip!!");
+      expect(await d.waitClosed()).toBe("HTTP/1.1 400 Bad Request\r\n\r\n");
       await expectStillServing(port);
     });
 
