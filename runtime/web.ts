@@ -41,6 +41,7 @@ import {
 import { HTTPServer, type HTTPServerOptions } from "./httpserver.js";
 import { accessLog, appLog, genLog } from "./log.js";
 import { Loader, type LoaderOptions } from "./template.js";
+import { sha512 } from "@noble/hashes/sha2.js";
 import { platform } from "./platform/index.js";
 
 /** This runtime's version, from runtime/package.json: the one place it is kept. */
@@ -1732,17 +1733,23 @@ export class RedirectHandler extends RequestHandler {
 
 /**
  * Serves files under the `path` init argument (installed at `/static/` by the `staticPath`
- * setting): traversal refused (403), missing → 404, `?v=` → cached for 10 years,
- * `If-None-Match`/`If-Modified-Since` → 304. Reads through `platform().fs`.
+ * setting), as Tornado 6's handler does: traversal refused (403), missing → 404, a directory →
+ * 403 (or its `defaultFilename`), Etag = SHA-512 of the content, `?v=` → cached for 10 years,
+ * `If-None-Match` / `If-Modified-Since` → 304. Files are read through `platform().fs`. Range
+ * requests are not implemented (the whole file is sent).
  */
 export class StaticFileHandler extends RequestHandler {
   static CACHE_MAX_AGE = 86400 * 365 * 10;
   private static versions = new Map<string, string | null>();
   root = "";
   defaultFilename: string | null = null;
+  /** The URL path asked for, then the file's absolute path, once `get` validated it. */
+  path = "";
   absolutePath = "";
-  private content: Uint8Array | null = null;
+  /** Modification time in ms, whole seconds (as Tornado's). */
+  modified: number | null = null;
 
+  /** Forgets the cached content versions (done per request when `staticHashCache` is false). */
   static reset(): void {
     StaticFileHandler.versions.clear();
   }
@@ -1757,70 +1764,110 @@ export class StaticFileHandler extends RequestHandler {
   }
 
   get(path: string, includeBody = true): void {
-    const fs = platform().fs;
-    path = this.parseUrlPath(path ?? "");
-    const absolute = joinPath(this.root, path);
-    const root = normalizePath(this.root);
-    if (!(absolute + "/").startsWith(root.endsWith("/") ? root : root + "/")) {
-      throw new HTTPError(403, "%s is not in root static directory", this.request.path);
-    }
-    let target = absolute;
-    if (fs.isDirectory(target)) {
-      if (this.defaultFilename !== null) {
-        if (!this.request.path.endsWith("/")) {
-          if (this.request.path.startsWith("//")) throw new HTTPError(403, "cannot redirect path with two initial slashes");
-          this.redirect(this.request.path + "/", true);
-          return;
-        }
-        target = joinPath(target, this.defaultFilename);
-      } else throw new HTTPError(403, "%s is not a file", this.request.path);
-    }
-    const content = fs.readFile(target);
-    if (content === null) throw new HTTPError(404);
-    this.absolutePath = target;
-    this.content = content;
-    const mtime = fs.mtime(target);
-    this.setHeader("Etag", `"${StaticFileHandler.hashOf(content)}"`);
-    if (mtime !== null) this.setHeader("Last-Modified", new Date(Math.floor(mtime / 1000) * 1000));
-    this.setHeader("Accept-Ranges", "bytes");
-    const contentType = guessContentType(target);
-    this.setHeader("Content-Type", contentType);
-    if (this.getArgument("v", null) !== null) {
-      this.setHeader("Expires", new Date(platform().now() + StaticFileHandler.CACHE_MAX_AGE * 1000));
-      this.setHeader("Cache-Control", `max-age=${StaticFileHandler.CACHE_MAX_AGE}`);
-    }
-    if (this.shouldReturn304(mtime)) {
+    this.path = this.parseUrlPath(path ?? "");
+    const absolute = this.validateAbsolutePath(this.root, StaticFileHandler.getAbsolutePath(this.root, this.path));
+    if (absolute === null) return;
+    this.absolutePath = absolute;
+    const mtime = platform().fs.mtime(absolute);
+    this.modified = mtime === null ? null : Math.floor(mtime / 1000) * 1000;
+    this.setHeaders();
+    if (this.shouldReturn304()) {
       this.setStatus(304);
       return;
     }
+    const content = platform().fs.readFile(absolute);
+    if (content === null) throw new HTTPError(404);
     this.setHeader("Content-Length", content.length);
     if (includeBody) this.write(content);
   }
 
-  private shouldReturn304(mtime: number | null): boolean {
-    if (this.request.headers.has("If-None-Match")) return this.checkEtagHeader();
+  /** Accept-Ranges, Etag, Last-Modified, Content-Type, then the cache headers, in Tornado's order. */
+  setHeaders(): void {
+    this.setHeader("Accept-Ranges", "bytes");
+    this.setEtagHeader();
+    if (this.modified !== null) this.setHeader("Last-Modified", new Date(this.modified));
+    const contentType = this.getContentType();
+    if (contentType) this.setHeader("Content-Type", contentType);
+    const cacheTime = this.getCacheTime();
+    if (cacheTime > 0) {
+      this.setHeader("Expires", new Date(platform().now() + cacheTime * 1000));
+      this.setHeader("Cache-Control", `max-age=${cacheTime}`);
+    }
+  }
+
+  /** If-None-Match wins over If-Modified-Since, as in Tornado. */
+  shouldReturn304(): boolean {
+    if (this.request.headers.get("If-None-Match")) return this.checkEtagHeader();
     const since = this.request.headers.get("If-Modified-Since");
-    if (since && mtime !== null) {
+    if (since !== undefined && this.modified !== null) {
       const when = Date.parse(since);
-      if (!Number.isNaN(when) && when >= Math.floor(mtime / 1000) * 1000) return true;
+      if (!Number.isNaN(when) && when >= this.modified) return true;
     }
     return false;
   }
 
-  /** Strong hash used for the Etag and `?v=`: SHA-1 of the content (Tornado uses SHA-512; the platform offers SHA-1). */
-  static hashOf(content: Uint8Array): string {
-    return platform().sha1Hex(content);
+  /** 10 years for versioned URLs (`?v=`), else 0 (no cache headers). */
+  getCacheTime(): number {
+    return this.request.queryArguments["v"] ? StaticFileHandler.CACHE_MAX_AGE : 0;
   }
 
+  getContentType(): string {
+    return guessContentType(this.absolutePath);
+  }
+
+  static getAbsolutePath(root: string, path: string): string {
+    return joinPath(root, path);
+  }
+
+  /** Refuses paths outside the root (403), missing files (404) and directories (403, or redirect/default file). */
+  validateAbsolutePath(root: string, absolutePath: string): string | null {
+    const fs = platform().fs;
+    let rootDir = normalizePath(root);
+    if (!rootDir.endsWith("/")) rootDir += "/";
+    if (!(absolutePath + "/").startsWith(rootDir)) throw new HTTPError(403, "%s is not in root static directory", this.path);
+    if (fs.isDirectory(absolutePath) && this.defaultFilename !== null) {
+      if (!this.request.path.endsWith("/")) {
+        if (this.request.path.startsWith("//")) throw new HTTPError(403, "cannot redirect path with two initial slashes");
+        this.redirect(this.request.path + "/", true);
+        return null;
+      }
+      absolutePath = joinPath(absolutePath, this.defaultFilename);
+    }
+    if (fs.isDirectory(absolutePath)) throw new HTTPError(403, "%s is not a file", this.path);
+    if (fs.mtime(absolutePath) === null) throw new HTTPError(404);
+    return absolutePath;
+  }
+
+  /** `"<sha512 of the file>"`, cached per path like the `?v=` version. */
   override computeEtag(): string | null {
-    return this.content ? `"${StaticFileHandler.hashOf(this.content)}"` : null;
+    const version = StaticFileHandler.getCachedVersion(this.absolutePath);
+    return version === null ? null : `"${version}"`;
   }
 
+  /** Maps the URL path to a file path (identity); override to rewrite. */
   parseUrlPath(urlPath: string): string {
     return urlPath;
   }
 
-  /** `/static/<path>?v=<version>` (the version is cached per file unless `staticHashCache` is false). */
+  /** SHA-512 hex of a file's content (Tornado's `get_content_version`). */
+  static getContentVersion(content: Uint8Array): string {
+    return hexEncode(sha512(content));
+  }
+
+  private static getCachedVersion(absolutePath: string): string | null {
+    const cached = StaticFileHandler.versions.get(absolutePath);
+    if (cached !== undefined) return cached;
+    const content = platform().fs.readFile(absolutePath);
+    if (content === null) {
+      genLog.error("web", `Could not open static file ${pyRepr(absolutePath)}`);
+      return null;
+    }
+    const version = StaticFileHandler.getContentVersion(content);
+    StaticFileHandler.versions.set(absolutePath, version);
+    return version;
+  }
+
+  /** `/static/<path>?v=<sha512>`; without a readable file the URL has no version (an error is logged). */
   static makeStaticUrl(settings: Settings, path: string, includeVersion = true): string {
     const url = (settings.staticUrlPrefix ?? "/static/") + path;
     if (!includeVersion) return url;
@@ -1829,13 +1876,7 @@ export class StaticFileHandler extends RequestHandler {
   }
 
   static getVersion(settings: Settings, path: string): string | null {
-    const absolute = joinPath(String(settings.staticPath), path);
-    if (StaticFileHandler.versions.has(absolute)) return StaticFileHandler.versions.get(absolute)!;
-    const content = platform().fs.readFile(absolute);
-    if (content === null) genLog.error("web", `Could not open static file ${pyRepr(absolute)}`);
-    const version = content === null ? null : StaticFileHandler.hashOf(content);
-    StaticFileHandler.versions.set(absolute, version);
-    return version;
+    return StaticFileHandler.getCachedVersion(StaticFileHandler.getAbsolutePath(String(settings.staticPath), path));
   }
 }
 
@@ -1861,7 +1902,7 @@ const CONTENT_TYPES: Record<string, string> = {
   html: "text/html", htm: "text/html", css: "text/css", js: "text/javascript", mjs: "text/javascript",
   json: "application/json", txt: "text/plain", md: "text/markdown", svg: "image/svg+xml", png: "image/png",
   jpg: "image/jpeg", jpeg: "image/jpeg", gif: "image/gif", ico: "image/vnd.microsoft.icon", webp: "image/webp",
-  woff: "font/woff", woff2: "font/woff2", wasm: "application/wasm", xml: "application/xml", pdf: "application/pdf",
+  woff: "font/woff", woff2: "font/woff2", wasm: "application/wasm", xml: "application/xml", pdf: "application/pdf", gz: "application/gzip",
 };
 
 function guessContentType(path: string): string {
