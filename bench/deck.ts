@@ -12,10 +12,14 @@
  *     mark, sized as gzip (level 6, what static hosts typically send).
  * Prints each run and the medians, and the budget (1 s, 250 KB gzip). Exit code 1 over budget.
  *
- * Options: --runs N (default 7), --dist DIR (skip the build), --plain (serve without COOP/COEP).
+ * Then, unless --no-playground, it runs bench/playground.ts (the live-output latency of the
+ * in-page engine, the playground's own benchmark) on the same build.
+ *
+ * Options: --runs N (default 7), --dist DIR (skip the build), --plain (serve without COOP/COEP),
+ * --no-playground.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -112,7 +116,6 @@ try {
 } finally {
   await browser.close();
   await server.close();
-  if (temp) rmSync(temp, { recursive: true, force: true });
 }
 
 console.log(`\nbuilt deck served from ${mount} (${plain ? "no isolation headers" : "COOP/COEP"}), Chromium headless, ${runs} cold runs\n`);
@@ -132,4 +135,16 @@ const okTime = firstSlide <= budget.firstSlideMs;
 const okJs = jsBytes <= budget.jsGzipBytes;
 console.log(`\nmedian time to first slide: ${firstSlide.toFixed(0)} ms (FCP ${fcp.toFixed(0)} ms)   budget ${budget.firstSlideMs} ms   ${okTime ? "OK" : "OVER"}`);
 console.log(`median JS before first slide: ${kb(jsBytes)} gzip   budget ${kb(budget.jsGzipBytes)}   ${okJs ? "OK" : "OVER"}`);
-process.exitCode = okTime && okJs ? 0 : 1;
+let ok = okTime && okJs;
+
+const playgroundBench = join(repo, "bench/playground.ts");
+if (!process.argv.includes("--no-playground") && existsSync(playgroundBench)) {
+  console.log("\n--- live output (bench/playground.ts, same build) ---\n");
+  const live = spawnSync(process.execPath, [join(repo, "node_modules/tsx/dist/cli.mjs"), playgroundBench, "--dist", root], {
+    cwd: repo,
+    stdio: "inherit",
+  });
+  ok &&= live.status === 0;
+}
+if (temp) rmSync(temp, { recursive: true, force: true });
+process.exitCode = ok ? 0 : 1;
