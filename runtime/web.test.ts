@@ -10,6 +10,7 @@ import { setLogSink, type LogRecord } from "./log.js";
 import { platform, setPlatform, type Platform } from "./platform/index.js";
 import {
   Application,
+  authenticated,
   createSignedValue,
   decodeSignedValue,
   Finish,
@@ -1047,5 +1048,43 @@ describe("xsrf", () => {
     const forged = await request(app(), "POST", "/", { headers: { Cookie: "_xsrf=00112233445566778899aabbccddeeff", "X-Xsrftoken": token }, body: "" });
     expect(forged.code).toBe(403);
     expect((await request(app(), "POST", "/nowhere", { body: "" })).code).toBe(404);
+  });
+});
+
+describe("settings and helpers", () => {
+  it("authenticated(): redirects GET to loginUrl with ?next=, 403 for POST, passes a logged-in user", async () => {
+    class Private extends RequestHandler {
+      override getCurrentUser() {
+        return this.getCookie("user");
+      }
+      get() {
+        authenticated(this);
+        this.write(`hi ${String(this.currentUser)}`);
+      }
+      post() {
+        authenticated(this);
+        this.write("posted");
+      }
+    }
+    const app = new Application([["/private", Private]], { loginUrl: "/login" });
+    const anon = await request(app, "GET", "/private?x=1");
+    expect([anon.code, anon.headers.get("Location")]).toEqual([302, "/login?next=%2Fprivate%3Fx%3D1"]);
+    expect((await request(app, "POST", "/private", { body: "" })).code).toBe(403);
+    expect((await request(app, "GET", "/private", { headers: { Cookie: "user=ann" } })).body).toBe("hi ann");
+  });
+
+  it("logFunction replaces the access log line", async () => {
+    const seen: string[] = [];
+    const app = new Application([["/", MainHandler]], { logFunction: (h) => seen.push(`${h.getStatus()} ${h.request.uri}`) });
+    await request(app, "GET", "/");
+    expect(seen).toEqual(["200 /"]);
+    expect(logs.records.filter((r) => r.logger === "tornado.access")).toEqual([]);
+  });
+
+  it("the Date header is the platform clock's second", async () => {
+    restoreClock();
+    restoreClock = freezeClock(Date.UTC(2011, 9, 4, 10, 0, 0, 999));
+    const r = await request(new Application([["/", MainHandler]]), "GET", "/");
+    expect(r.headers.get("Date")).toBe("Tue, 04 Oct 2011 10:00:00 GMT");
   });
 });
