@@ -89,7 +89,7 @@ describe("the deck, served from a sub-path", () => {
     await page.context().close();
   });
 
-  it("moves with arrow keys, space and P/N-free navigation, and keeps the slide in the URL", async () => {
+  it("moves with arrow keys, space, Home and End, and keeps the slide in the URL", async () => {
     const page = await newPage();
     await openDeck(page, inject("deckUrl"));
     await page.keyboard.press("ArrowRight");
@@ -133,6 +133,20 @@ describe("the deck, served from a sub-path", () => {
     await page.keyboard.press("Enter");
     await page.waitForFunction(() => !document.querySelector(".reveal")!.classList.contains("overview"));
     expect(await present(page)).toBe(5);
+    // "o" toggles it too.
+    await page.keyboard.press("o");
+    await page.waitForFunction(() => document.querySelector(".reveal")!.classList.contains("overview"));
+    await page.keyboard.press("o");
+    await page.waitForFunction(() => !document.querySelector(".reveal")!.classList.contains("overview"));
+    await page.context().close();
+  });
+
+  it("goes fullscreen with f", async () => {
+    const page = await newPage();
+    await openDeck(page, inject("deckUrl"), "#/2");
+    await page.keyboard.press("f");
+    await page.waitForFunction(() => document.fullscreenElement !== null);
+    expect(await present(page)).toBe(3);
     await page.context().close();
   });
 
