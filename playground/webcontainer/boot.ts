@@ -23,11 +23,19 @@ export function webContainerUnavailable(): string | null {
   return null;
 }
 
+/**
+ * Set by browser tests (before the page's scripts run) to stand in for StackBlitz: the deck
+ * then drives a Node-backed container through the page, so everything but the boot call is
+ * exercised in the built deck too (e2e/playground-webcontainer.serial.test.ts).
+ */
+const TEST_BOOT = "__playgroundBootContainer";
+
 /** The page's one boot, started on first call (coep must match the page: require-corp). */
 export function bootWebContainer(): Promise<Container> {
-  const holder = globalThis as Holder;
-  holder[KEY] ??= import("@webcontainer/api").then(({ WebContainer }) =>
-    WebContainer.boot({ coep: "require-corp", workdirName: "tornado" }),
-  );
+  const holder = globalThis as Holder & { [TEST_BOOT]?: () => Promise<Container> };
+  const standIn = holder[TEST_BOOT];
+  holder[KEY] ??= standIn
+    ? standIn()
+    : import("@webcontainer/api").then(({ WebContainer }) => WebContainer.boot({ coep: "require-corp", workdirName: "tornado" }));
   return holder[KEY];
 }

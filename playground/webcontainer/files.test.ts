@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { bootNodeContainer, type NodeContainer } from "./node-backed.js";
 import { APP_DIR, entryFile, programTree, runtimeTree } from "./files.js";
-import { loadRuntimeSources } from "./runtime-sources.js";
+import { bareImports, loadRuntimeSources, loadVendorSources } from "./runtime-sources.js";
 
 let container: NodeContainer | undefined;
 afterEach(async () => {
@@ -43,5 +43,23 @@ describe("container files", () => {
   it("reports a program's syntax error with file and line instead of mounting it", () => {
     const r = programTree({ name: "x", main: "x.ts", files: { "x.ts": "const a = 1;\nconst b = ;\n" } });
     expect(r).toMatchObject({ ok: false, file: "x.ts", line: 2, column: 11 });
+  });
+});
+
+describe("vendored packages", () => {
+  it("finds bare imports, not relative, node: or #platform ones", () => {
+    expect(
+      bareImports('import { a } from "@noble/hashes/sha2.js";\nimport type { B } from "./b.js";\nimport x from "node:fs";\nexport { c } from "pkg";\nimport { d } from "#platform";\n'),
+    ).toEqual(["@noble/hashes/sha2.js", "pkg"]);
+  });
+
+  it("mounts exactly the files the runtime's imports reach, and refuses packages it does not carry", async () => {
+    const vendor = await loadVendorSources(await loadRuntimeSources());
+    const files = Object.keys(vendor).filter((k) => k.startsWith("node_modules/@noble/hashes/"));
+    expect(files).toContain("node_modules/@noble/hashes/package.json");
+    expect(files).toContain("node_modules/@noble/hashes/sha2.js");
+    expect(files).toContain("node_modules/@noble/hashes/utils.js");
+    expect(files).not.toContain("node_modules/@noble/hashes/argon2.js");
+    await expect(loadVendorSources({ "x.ts": 'import { pad } from "left-pad";\n' })).rejects.toThrow(/imports left-pad\.js, which is not vendored/);
   });
 });

@@ -7,6 +7,7 @@
  *
  *   node_modules/tornado/package.json   exports "./*" → "./*.js", imports "#platform" → node
  *   node_modules/tornado/web.js, ...    runtime/*.ts, types stripped (imports keep `.js`)
+ *   node_modules/@noble/hashes/...      third-party files the runtime imports (no npm install)
  *   curl.mjs                            `node curl.mjs -i http://localhost:8888`
  *   app/                                the program: hello.js (from hello.ts), templates/...
  */
@@ -65,7 +66,12 @@ export function runtimeTree(sources: Record<string, string>): FileSystemTree {
   // The runtime's own package.json (web.ts reads its version from it), pointed at the .js files.
   const original = sources["package.json"] ? (JSON.parse(sources["package.json"]) as Record<string, unknown>) : {};
   put(pkg, "package.json", JSON.stringify({ ...original, ...RUNTIME_PACKAGE_JSON, version: original.version }, null, 2) + "\n");
+  const vendor: FileSystemTree = {};
   for (const [path, source] of Object.entries(sources)) {
+    if (path.startsWith("node_modules/")) {
+      put(vendor, path.slice("node_modules/".length), source);
+      continue;
+    }
     if (!isRuntimeSource(path)) continue;
     const out = transpile(source, `tornado/${path}`, "esm");
     if (!out.ok) throw new TranspileError(out);
@@ -74,7 +80,7 @@ export function runtimeTree(sources: Record<string, string>): FileSystemTree {
   const tree: FileSystemTree = {
     "package.json": { file: { contents: JSON.stringify({ private: true, type: "module" }) + "\n" } },
     "curl.mjs": { file: { contents: CURL_MJS } },
-    node_modules: { directory: { tornado: { directory: pkg } } },
+    node_modules: { directory: { ...vendor, tornado: { directory: pkg } } },
   };
   return tree;
 }

@@ -1,0 +1,221 @@
+/**
+ * The WebContainer engine inside the built deck, in Chromium, with StackBlitz's boot replaced
+ * by a bridge to the Node-backed container (real files, real `node` processes on this
+ * machine's port 8888, hence a serial test). Everything the deck does with a WebContainer
+ * runs for real: choosing it once "booted", the badge and its switch, packaging the runtime
+ * from the bundle (transpiled in the page), mounting, spawning, port events, curl.mjs, the
+ * watchdog's kill. Only `WebContainer.boot()` is not exercised: it needs StackBlitz.
+ *
+ * Runs in the serial project, so it builds and serves the deck itself (E2E_DIST=<dir> reuses
+ * an existing build).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bootNodeContainer, type NodeContainer } from "../playground/webcontainer/node-backed.js";
+import type { ContainerProcess, FileSystemTree } from "../playground/webcontainer/container.js";
+import { startStaticServer, type StaticServer } from "./static-server.js";
+import { launchBrowser, openDeck } from "./support.js";
+
+const repo = resolve(import.meta.dirname, "..");
+let temp: string | undefined;
+let server: StaticServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  let dist = process.env.E2E_DIST ? resolve(repo, process.env.E2E_DIST) : undefined;
+  if (!dist) {
+    temp = mkdtempSync(join(tmpdir(), "deck-wc-"));
+    dist = join(temp, "dist");
+    const vite = join(repo, "node_modules", "vite", "bin", "vite.js");
+    const built = spawnSync(process.execPath, [vite, "build", "--outDir", dist, "--emptyOutDir", "--logLevel", "error"], { cwd: repo, encoding: "utf8" });
+    if (built.status !== 0) throw new Error(`vite build failed: ${built.stderr}`);
+  }
+  server = await startStaticServer({ root: dist, mount: "/talks/tornado/", isolation: true });
+  browser = await launchBrowser();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (temp) rmSync(temp, { recursive: true, force: true });
+});
+
+/** In the page: a `Container` whose calls go to Node (`__nbCall`) and whose events come back (`__nbEvent`). */
+const pageBridge = `
+globalThis.__name = (f) => f;
+(() => {
+  const procs = new Map();
+  const early = new Map();
+  const portListeners = new Set();
+  const deliver = (p, m) => {
+    if (m.type === "output") p.controller.enqueue(m.chunk);
+    else if (m.type === "exit") { p.controller.close(); p.resolveExit(m.code); procs.delete(m.id); }
+  };
+  globalThis.__nbEvent = (m) => {
+    if (m.type === "port") { for (const l of portListeners) l(m.port, m.kind, m.url); return; }
+    const p = procs.get(m.id);
+    if (p) deliver(p, m);
+    else { if (!early.has(m.id)) early.set(m.id, []); early.get(m.id).push(m); }
+  };
+  const call = (op, args) => globalThis.__nbCall(op, args);
+  globalThis.__playgroundBootContainer = async () => ({
+    workdir: "/home/tornado",
+    mount: (tree, options) => call("mount", [tree, options || {}]),
+    async spawn(command, args, options) {
+      const id = await call("spawn", [command, args, options || {}]);
+      let controller, resolveExit;
+      const output = new ReadableStream({ start(c) { controller = c; } });
+      const exit = new Promise((r) => (resolveExit = r));
+      const p = { controller, resolveExit };
+      procs.set(id, p);
+      for (const m of early.get(id) || []) deliver(p, m);
+      early.delete(id);
+      return { output, exit, kill: () => void call("kill", [id]) };
+    },
+    on(event, listener) {
+      if (event !== "port") return () => {};
+      portListeners.add(listener);
+      return () => portListeners.delete(listener);
+    },
+    fs: {
+      mkdir: (path, o) => call("mkdir", [path, o || {}]),
+      rm: (path, o) => call("rm", [path, o || {}]),
+      writeFile: (path, data) => call("writeFile", [path, data]),
+    },
+  });
+})();
+`;
+
+/** A page of the isolated deck whose WebContainer is the Node-backed one. */
+async function openWithContainer(): Promise<{ page: Page; context: BrowserContext; container: NodeContainer; close(): Promise<void> }> {
+  const container = bootNodeContainer();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  const procs = new Map<number, ContainerProcess>();
+  let nextId = 1;
+  let events: Promise<unknown> = Promise.resolve();
+  const send = (message: unknown) => {
+    events = events.then(() => page.evaluate((m) => (globalThis as any).__nbEvent(m), message).catch(() => {}));
+    return events;
+  };
+  container.on("port", (port, kind, url) => void send({ type: "port", port, kind, url }));
+  await page.exposeFunction("__nbCall", async (op: string, args: any[]) => {
+    switch (op) {
+      case "mount":
+        return container.mount(args[0] as FileSystemTree, args[1]);
+      case "mkdir":
+        return container.fs.mkdir(args[0], { recursive: true });
+      case "rm":
+        return container.fs.rm(args[0], args[1]);
+      case "writeFile":
+        return container.fs.writeFile(args[0], args[1]);
+      case "kill":
+        return procs.get(args[0])?.kill();
+      case "spawn": {
+        const id = nextId++;
+        const proc = await container.spawn(args[0], args[1], args[2]);
+        procs.set(id, proc);
+        void proc.output
+          .pipeTo(new WritableStream({ write: (chunk) => void send({ type: "output", id, chunk }) }))
+          .then(() => proc.exit)
+          .then((code) => send({ type: "exit", id, code }));
+        return id;
+      }
+      default:
+        throw new Error(`unknown container call ${op}`);
+    }
+  });
+  await page.addInitScript(pageBridge);
+  await openDeck(page, server.url + "?transition=none");
+  await page.waitForFunction(() => "__playground" in globalThis, undefined, { timeout: 20_000 });
+  return {
+    page,
+    context,
+    container,
+    async close() {
+      await context.close();
+      await container.teardown();
+    },
+  };
+}
+
+async function showLive(page: Page, example: string) {
+  const sel = `.live-command[data-example="${example}"]`;
+  const before = await page.evaluate((s) => Number(document.querySelector<HTMLElement>(s)?.dataset.runs ?? 0), sel);
+  await page.evaluate((s) => {
+    const slides = [...document.querySelectorAll(".reveal .slides > section")];
+    (window as any).deck.slide(slides.findIndex((x) => x.querySelector(s)));
+  }, sel);
+  await page.waitForFunction(([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.runs ?? 0) > (n as number), [sel, before] as const, {
+    timeout: 15_000,
+  });
+  return page.evaluate((s) => {
+    const el = document.querySelector<HTMLElement>(s)!;
+    return {
+      state: el.dataset.state,
+      transcript: el.querySelector(".playground-transcript")?.textContent ?? "",
+      log: el.querySelector(".playground-server-log")?.textContent ?? "",
+    };
+  }, sel);
+}
+
+const badge = (page: Page) => page.textContent(".playground-badge");
+
+describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", () => {
+  it("switches to the WebContainer once booted and serves the talk's programs from real node processes", async () => {
+    const { page, close } = await openWithContainer();
+    try {
+      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer", undefined, { timeout: 15_000 });
+      expect(await badge(page)).toBe("WebContainer · WebContainer: booted, real Node in the page");
+      const hello = await showLive(page, "hello");
+      expect(hello.state, hello.transcript).toBe("done");
+      expect(hello.transcript).toContain('Etag: "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8"\r\n');
+      expect(hello.transcript.endsWith("\r\n\r\nHello, world")).toBe(true);
+      expect(hello.transcript).toMatch(/\r\nServer: TornadoTS\/\d+\.\d+\.\d+\r\n/);
+      // The program's own output stream is the log: the access line Node's process printed.
+      expect(hello.log).toMatch(/200 GET \/ \(127\.0\.0\.1\)/);
+      const json = await showLive(page, "json");
+      expect(json.transcript.endsWith('\r\n\r\n{"msg": "hello!"}')).toBe(true);
+      const templates = await showLive(page, "templates");
+      expect(templates.transcript).toContain('Etag: "3e7020fdb7b87ef428cbdd140c96217044748c27"');
+    } finally {
+      await close();
+    }
+  });
+
+  it("kills a program stuck in while (true) {} within 5 s; the badge switches engines both ways", async () => {
+    const { page, close } = await openWithContainer();
+    try {
+      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer", undefined, { timeout: 15_000 });
+      await page.evaluate(() =>
+        localStorage.setItem(
+          "tornado-deck:playground:hello:hello.ts",
+          (document.querySelector('.code-ts[data-example="hello"] pre')?.textContent ?? "").replace('this.write("Hello, world");', "while (true) {}"),
+        ),
+      );
+      const t0 = Date.now();
+      const stuck = await showLive(page, "hello");
+      expect(Date.now() - t0).toBeLessThan(5000 + 2000); // + the program's start in a fresh node process
+      expect(stuck.state).toBe("timeout");
+      expect(stuck.transcript).toContain("stopped after 4 s: the server did not answer");
+      await page.evaluate(() => localStorage.clear());
+      const ok = await showLive(page, "hello");
+      expect(ok.transcript.endsWith("Hello, world")).toBe(true);
+
+      await page.click(".playground-badge");
+      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "inpage");
+      expect(await badge(page)).toBe("in-page · in the page: chosen by the presenter");
+      const inPage = await showLive(page, "hello");
+      expect(inPage.transcript.endsWith("Hello, world")).toBe(true);
+      await page.click(".playground-badge");
+      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer");
+      const back = await showLive(page, "json");
+      expect(back.transcript.endsWith('{"msg": "hello!"}')).toBe(true);
+    } finally {
+      await close();
+    }
+  });
+});
