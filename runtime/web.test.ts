@@ -781,6 +781,12 @@ describe("routing", () => {
   it("bad routes fail at construction with a clear error", () => {
     expect(() => new Application([["/(", MainHandler]])).toThrow(/Invalid route pattern/);
     expect(() => new Application([["/", undefined as unknown as typeof MainHandler]])).toThrow(/must be a RequestHandler subclass/);
+    class NotAHandler {
+      get() {}
+    }
+    expect(() => new Application([["/", NotAHandler as unknown as typeof MainHandler]])).toThrow(
+      "Route /: the handler must be a RequestHandler subclass, got NotAHandler",
+    );
   });
 });
 

@@ -222,8 +222,9 @@ export class URLSpec {
   private readonly reversePieces: readonly (string | null)[] | null;
 
   constructor(pattern: string | RegExp, handlerClass: HandlerClass<any>, kwargs?: InitArgs | null, name?: string | null) {
-    if (typeof handlerClass !== "function") {
-      throw new TypeError(`Route ${String(pattern)}: the handler must be a RequestHandler subclass, got ${typeof handlerClass}`);
+    if (typeof handlerClass !== "function" || !(handlerClass === RequestHandler || handlerClass.prototype instanceof RequestHandler)) {
+      const what = typeof handlerClass === "function" ? handlerClass.name || "an anonymous function" : typeof handlerClass;
+      throw new TypeError(`Route ${String(pattern)}: the handler must be a RequestHandler subclass, got ${what}`);
     }
     let source: string;
     let flags = "";
@@ -478,7 +479,6 @@ interface ConnectionContext {
   remoteIp?: string;
   remote_ip?: string;
   protocol?: string;
-  address?: unknown;
 }
 
 /** Builds the request from the parsed head, collects the body, then runs the handler. */
