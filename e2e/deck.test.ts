@@ -246,6 +246,14 @@ describe("the deck, served from a sub-path", () => {
     await page.waitForFunction(() => ["absent", "loaded", "failed"].includes(document.documentElement.dataset.playground ?? ""));
     const state = await page.evaluate(() => document.documentElement.dataset.playground);
     expect(state).not.toBe("failed");
+    if (state === "loaded") {
+      // reveal ran the late-registered plugins' init: they are registered, and the code slide's
+      // .code-ts got the playground's editor beside (or instead of) the highlighted code.
+      expect(await page.evaluate(() => Object.keys((window as unknown as { deck: { getPlugins(): object } }).deck.getPlugins()).length)).toBeGreaterThan(1);
+      await page.evaluate(() => (window as unknown as { deck: { slide(h: number): void } }).deck.slide(16));
+      await page.waitForFunction(() => document.querySelector('section[data-slide="17"] .code-ts')!.children.length > 1, undefined, { timeout: 15_000 });
+      await page.evaluate(() => (window as unknown as { deck: { slide(h: number): void } }).deck.slide(0));
+    }
     // Whatever the playground does, the deck still navigates.
     await page.keyboard.press("ArrowRight");
     await page.waitForFunction(() => location.hash === "#/1");
