@@ -136,6 +136,29 @@ describe("render and the template namespace", () => {
     }
   });
 
+  it("templates are cached per application; debug re-reads them on every request", async () => {
+    const memory = createMemoryPlatform({ files: { "/t/a.html": "one" }, log: () => {} });
+    const restore = setPlatform(memory);
+    try {
+      class H extends RequestHandler {
+        get() {
+          return this.render("a.html");
+        }
+      }
+      const cached = new Application([["/", H]], { templatePath: "/t" });
+      const debug = new Application([["/", H]], { templatePath: "/t", debug: true });
+      expect((await get(cached, "/")).body).toBe("one");
+      expect((await get(debug, "/")).body).toBe("one");
+      memory.writeFile("/t/a.html", "two");
+      expect((await get(cached, "/")).body).toBe("one");
+      expect((await get(debug, "/")).body).toBe("two");
+      cached.templateLoaders.clear();
+      expect((await get(cached, "/")).body).toBe("two");
+    } finally {
+      setPlatform(restore);
+    }
+  });
+
   it("renderString returns text without finishing; uiMethods get the handler first", async () => {
     class H extends RequestHandler {
       get() {
