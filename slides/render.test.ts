@@ -104,3 +104,18 @@ describe("every slide", () => {
     }
   });
 });
+
+describe("other Showoff features", () => {
+  it("turn incremental bullets and commands into reveal fragments", () => {
+    const [bullets, commands] = renderSlides(parseShowoff("!SLIDE bullets incremental\n# x\n* a\n* b\n!SLIDE commandline incremental\n\n    $ ls\n    a\n    $ pwd\n    /\n"), options);
+    expect(bullets!.html).toContain('<ul><li class="fragment">a</li><li class="fragment">b</li></ul>');
+    expect(commands!.html.match(/class="live-command fragment"/g)).toHaveLength(2);
+    expect(renderSlides(parseShowoff("!SLIDE\n* a\n"), options)[0]!.html).toContain("<ul><li>a</li></ul>");
+  });
+
+  it("map transition= to reveal's transitions and keep #id", () => {
+    const [a, b] = renderSlides(parseShowoff("!SLIDE transition=fade #intro\n# x\n!SLIDE transition=scrollUp\n# y\n"), options);
+    expect(a!.html).toMatch(/^<section id="intro" data-showoff-transition="fade" data-transition="fade"/);
+    expect(b!.html).toContain('data-showoff-transition="scrollUp" data-transition="slide"');
+  });
+});

@@ -139,7 +139,11 @@ export function twinFor(slide: Slide, options: RenderOptions): CodeTwin | null {
   return null;
 }
 
-function renderBlock(block: Block, options: RenderOptions): string {
+/**
+ * Showoff's `incremental` class revealed bullets (and commands) one at a time: reveal's
+ * fragments do the same.
+ */
+function renderBlock(block: Block, options: RenderOptions, incremental = false): string {
   switch (block.kind) {
     case "heading":
       return `<h${block.level}>${renderInline(block.text)}</h${block.level}>`;
@@ -147,7 +151,8 @@ function renderBlock(block: Block, options: RenderOptions): string {
       return `<p>${renderInline(block.text)}</p>`;
     case "list": {
       const tag = block.ordered ? "ol" : "ul";
-      return `<${tag}>${block.items.map((i) => `<li>${renderInline(i)}</li>`).join("")}</${tag}>`;
+      const li = incremental ? `<li class="fragment">` : "<li>";
+      return `<${tag}>${block.items.map((i) => `${li}${renderInline(i)}</li>`).join("")}</${tag}>`;
     }
     case "image": {
       const picture = options.pictures?.[block.src];
@@ -216,14 +221,15 @@ function renderCodeSlide(slide: Slide, twin: CodeTwin, options: RenderOptions): 
 }
 
 function renderCommandline(slide: Slide, example: string | null, options: RenderOptions): string {
+  const incremental = slide.classes.includes("incremental");
   return slide.blocks
     .map((block) => {
-      if (block.kind !== "commandline") return renderBlock(block, options);
+      if (block.kind !== "commandline") return renderBlock(block, options, incremental);
       return block.commands
         .map((c) => {
           const data = example ? ` data-example="${escapeHtml(example)}"` : "";
           return (
-            `<div class="live-command" data-command="${escapeHtml(c.input)}"${data}>` +
+            `<div class="live-command${incremental ? " fragment" : ""}" data-command="${escapeHtml(c.input)}"${data}>` +
             `<pre class="command">${escapeHtml(`${c.prompt} ${c.input}`)}</pre>` +
             `<div class="live-output" aria-live="polite"></div>` +
             `<template class="talk-output">${escapeHtml(c.output)}</template>` +
@@ -271,7 +277,7 @@ export function renderSlides(slides: Slide[], options: RenderOptions): RenderedS
       attrs.push("data-live-command");
       body = renderCommandline(slide, example, options);
     } else {
-      body = slide.blocks.map((b) => renderBlock(b, options)).join("\n");
+      body = slide.blocks.map((b) => renderBlock(b, options, slide.classes.includes("incremental"))).join("\n");
       if (slideTitle(slide).toLowerCase() === "templates" && options.examples["templates-features"]) {
         // The templates features bullets, with the runnable tour of them when it exists.
         const features = options.examples["templates-features"];
@@ -281,7 +287,11 @@ export function renderSlides(slides: Slide[], options: RenderOptions): RenderedS
       }
     }
     if (slide.id) attrs.push(`id="${escapeHtml(slide.id)}"`);
-    if (slide.transition) attrs.push(`data-showoff-transition="${escapeHtml(slide.transition)}"`);
+    if (slide.transition) {
+      // Showoff named jQuery Cycle effects; reveal knows fewer: fades stay fades, the rest slide.
+      attrs.push(`data-showoff-transition="${escapeHtml(slide.transition)}"`);
+      attrs.push(`data-transition="${/^fade/.test(slide.transition) ? "fade" : slide.transition === "none" ? "none" : "slide"}"`);
+    }
     attrs.push(`data-slide="${slide.number}"`);
     const notes = options.notes?.get(slide.number);
     const aside = notes ? `\n<aside class="notes">${renderNotes(notes)}</aside>` : "";
