@@ -18,11 +18,19 @@
  *   named groups (`(?<id>\d+)` or Python's `(?P<id>\d+)`) reach it as ONE object
  *   (`get({ id })`), because Tornado passes named groups as keyword arguments. An optional
  *   group that did not match arrives as `undefined` (Python's None), so defaults apply.
- * - HTTP verb methods, `initialize` and friends are not declared on the base class, so a
- *   subclass writes `get() {...}` without `override` under `noImplicitOverride`; `initialize`
- *   receives the route's third element as one object.
- * - `initialize` is called right after construction (not from the constructor), so subclass
- *   field initialisers never overwrite what `initialize` stored.
+ * - The HTTP verb methods (`get`, `post`, ...) and `initialize` are not declared on the base
+ *   class, so a subclass writes `get() {...}` without `override` under `noImplicitOverride`
+ *   (a missing verb is a 405, as in Tornado). Hooks that are declared (`prepare`, `onFinish`,
+ *   `getCurrentUser`, `computeEtag`, `writeError`...) take `override`.
+ * - `initialize` receives the route's third element as one object, and is called right after
+ *   construction (not from the constructor), so subclass field initialisers never overwrite
+ *   what it stored.
+ * - Template loaders are cached per application, not per process.
+ *
+ * Per request the work is kept to what Tornado's rules need: no regex compiled, the Date header
+ * rebuilt at most once a second, the body concatenated once and hashed once (the Etag), head and
+ * body handed to the connection in one `writeHeaders` call, and no promise unless `prepare` or
+ * the method returns one.
  */
 import runtimePackage from "./package.json" with { type: "json" };
 import { jsonEncode, latin1, latin1Bytes, linkify, percentDecode, toUnicode, urlEscape, utf8, xhtmlEscape } from "./escape.js";
@@ -712,6 +720,8 @@ export class RequestHandler {
   private _xsrfTokenValue: string | null = null;
   private _rawXsrf: { version: number | null; token: Uint8Array; timestamp: number } | null = null;
   /** @internal */ _activeModules: Map<string, UIModule> | null = null;
+  /** The route had named groups: the method gets `pathKwargs` as one object. */
+  private _namedPath = false;
 
   constructor(application: Application, request: HTTPServerRequest) {
     this.application = application;
@@ -1078,8 +1088,6 @@ export class RequestHandler {
       this._handleSafely(e);
     }
   }
-
-  private _namedPath = false;
 
   private _runMethod(): void {
     try {
