@@ -13,7 +13,7 @@ import { HTTPServer } from "./httpserver.js";
 import { HTTPHeaders, type HTTPMessageDelegate, type ResponseStartLine } from "./httputil.js";
 import { IOStream } from "./iostream.js";
 import { platform } from "./platform/index.js";
-import { PLATFORMS, RawClient, captureLogs, dec, enc, latin1, latin1Encode, parseResponse, usePlatform } from "./platform/testkit.js";
+import { PLATFORMS, captureLogs, dec, enc, latin1, latin1Encode, parseResponse, usePlatform } from "./platform/testkit.js";
 import type { PlatformSocket } from "./platform/types.js";
 
 const VALID = [

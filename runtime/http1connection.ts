@@ -305,7 +305,8 @@ export class HTTP1Connection implements HTTPConnection {
   private writeFinished = false;
   private disconnectOnFinish = false;
   private requestStartLine: RequestStartLine | null = null;
-  private responseStartLine: ResponseStartLine | null = null;
+  /** The response's start line, once written (server) or read (client). */
+  responseStartLine: ResponseStartLine | null = null;
   private requestHeaders: HTTPHeaders | null = null;
   private chunkingOutput = false;
   private headersWritten = false;

@@ -205,6 +205,26 @@ for (const { name, make } of PLATFORMS) {
       expect(Date.now() - t0).toBeLessThan(3000);
     });
 
+    it("times out a connection that never completes with 599 'Timeout while connecting'", async () => {
+      const base = platform();
+      let connected: ((s: import("./platform/types.js").PlatformSocket) => void) | null = null;
+      const stalled = { ...base, connect: (host: string, port: number) => new Promise<import("./platform/types.js").PlatformSocket>((resolve) => {
+        // Completes only after the client gave up; the late socket must then be closed.
+        connected = resolve;
+        void host;
+        void port;
+      }) };
+      const t0 = Date.now();
+      const r = await client.fetch(new HTTPRequest("http://127.0.0.1:9/", { connectTimeout: 0.1, platform: stalled }), { raiseError: false });
+      expect(r.code).toBe(599);
+      expect(r.error?.message).toBe("HTTP 599: Timeout while connecting");
+      expect(Date.now() - t0).toBeLessThan(3000);
+      let destroyed = false;
+      connected!({ remoteAddress: "127.0.0.1", remotePort: 9, write: () => true, end() {}, destroy: () => (destroyed = true), pause() {}, resume() {}, onData: null, onEnd: null, onClose: null, onDrain: null });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(destroyed).toBe(true);
+    });
+
     it("reports a server that closes without answering as 599", async () => {
       const listener = await platform().listen({
         port: 0,

@@ -252,13 +252,13 @@ export class AsyncHTTPClient {
       req = request;
       if (Object.keys(rest).length > 0) throw new Error("kwargs can't be used if request is an HTTPRequest object");
     }
-    const response = await this.fetchFollowingRedirects(req, req.maxRedirects, req.url);
+    const response = await this.fetchFollowingRedirects(req, req.maxRedirects);
     if (raiseError && response.error) throw response.error;
     return response;
   }
 
-  private async fetchFollowingRedirects(req: HTTPRequest, redirectsLeft: number, originalUrl: string): Promise<HTTPResponse> {
-    const response = await this.fetchOnce(req, originalUrl);
+  private async fetchFollowingRedirects(req: HTTPRequest, redirectsLeft: number): Promise<HTTPResponse> {
+    const response = await this.fetchOnce(req);
     const code = response.code;
     const location = response.headers.get("Location");
     if (req.followRedirects && redirectsLeft > 0 && location !== undefined && [301, 302, 303, 307, 308].includes(code)) {
@@ -289,7 +289,7 @@ export class AsyncHTTPClient {
           .headerPairs()
           .filter(([k]) => !["content-length", "content-type", "content-encoding", "transfer-encoding"].includes(k.toLowerCase()));
       }
-      return this.fetchFollowingRedirects(next, redirectsLeft - 1, originalUrl);
+      return this.fetchFollowingRedirects(next, redirectsLeft - 1);
     }
     return response;
   }
@@ -300,7 +300,7 @@ export class AsyncHTTPClient {
   }
 
   /** One request on a fresh connection. Failures become a 599 response, never a rejection. */
-  private async fetchOnce(req: HTTPRequest, _originalUrl: string): Promise<HTTPResponse> {
+  private async fetchOnce(req: HTTPRequest): Promise<HTTPResponse> {
     let url: URL;
     try {
       url = new URL(req.url);
@@ -336,8 +336,16 @@ export class AsyncHTTPClient {
       rejectTimeout(new HTTPClientError(599, message));
     };
     timeoutHandle = loop.callLater(req.connectTimeout, failTimeout, "Timeout while connecting");
+    const connecting = (req.platform ?? platform()).connect(host, port);
+    // A connection that completes after we gave up must not leak.
+    connecting.then(
+      (socket) => {
+        if (timedOut !== null) socket.destroy();
+      },
+      () => {},
+    );
     try {
-      const socket = await Promise.race([(req.platform ?? platform()).connect(host, port), timeout]);
+      const socket = await Promise.race([connecting, timeout]);
       stream = new IOStream(socket);
       if (timedOut) {
         stream.close();
