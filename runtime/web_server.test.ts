@@ -5,6 +5,7 @@
  */
 import * as net from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AsyncHTTPClient } from "./httpclient.js";
 import { HTTPServer } from "./httpserver.js";
 import { setLogSink, type LogRecord } from "./log.js";
 import { createMemoryPlatform } from "./platform/memory.js";
@@ -198,6 +199,69 @@ describe("over real TCP (node platform)", () => {
     await clash.stop();
     await other.stop();
     await other.closeAllConnections();
+  });
+});
+
+describe("non-blocking requests (the talk's last topic)", () => {
+  it("an async handler fetches two other URLs in parallel; a long poll waits without blocking others", async () => {
+    const waiters = new Set<(messages: string[]) => void>();
+    class Aggregate extends RequestHandler {
+      async get() {
+        const client = AsyncHTTPClient.instance();
+        const base = `http://127.0.0.1:${this.request.host.split(":")[1]}`;
+        const [a, b] = await Promise.all([client.fetch(`${base}/json`), client.fetch(`${base}/nope`, { raiseError: false })]);
+        this.write({ a: a.code, b: b.code, body: a.text });
+      }
+    }
+    class Updates extends RequestHandler {
+      get() {
+        this._autoFinish = false;
+        const callback = (messages: string[]) => {
+          if (!this.request.connection) return;
+          this.finish({ messages });
+        };
+        waiters.add(callback);
+      }
+    }
+    class NewMessage extends RequestHandler {
+      post() {
+        const body = this.getArgument("body");
+        for (const w of waiters) w([body]);
+        waiters.clear();
+        this.write("sent");
+      }
+    }
+    const server = new HTTPServer(
+      new Application([
+        ["/json", JSONHandler],
+        ["/aggregate", Aggregate],
+        ["/updates", Updates],
+        ["/new", NewMessage],
+      ]),
+    );
+    const port = await server.listen(0, "127.0.0.1");
+    try {
+      const client = AsyncHTTPClient.instance();
+      const aggregate = await client.fetch(`http://127.0.0.1:${port}/aggregate`);
+      expect(JSON.parse(aggregate.text)).toEqual({ a: 200, b: 404, body: '{"msg": "hello!"}' });
+      const poll = client.fetch(`http://127.0.0.1:${port}/updates`);
+      poll.catch(() => {}); // awaited below; a failure above must not leave it unhandled
+      for (let i = 0; i < 100 && waiters.size === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(waiters.size).toBe(1);
+      // The parked request does not block the server: another request is served meanwhile.
+      const other = await client.fetch(`http://127.0.0.1:${port}/json`);
+      expect(other.code).toBe(200);
+      const sent = await client.fetch(`http://127.0.0.1:${port}/new`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: "body=hi+there",
+      });
+      expect(sent.text).toBe("sent");
+      expect(JSON.parse((await poll).text)).toEqual({ messages: ["hi there"] });
+    } finally {
+      await server.stop();
+      await server.closeAllConnections();
+    }
   });
 });
 
