@@ -38,7 +38,8 @@ const plain = process.argv.includes("--plain");
 const repo = resolve(import.meta.dirname, "..");
 
 function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
+  const s = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
@@ -92,6 +93,8 @@ try {
     const page = await context.newPage();
     await page.goto(server.url, { waitUntil: "commit" });
     await page.waitForFunction(() => performance.getEntriesByName("deck:first-slide").length > 0, undefined, { timeout: 30_000 });
+    // Paint timing entries can arrive a frame after the mark.
+    await page.waitForFunction(() => performance.getEntriesByName("first-contentful-paint").length > 0, undefined, { timeout: 5_000 }).catch(() => undefined);
     const timing = await page.evaluate(() => {
       const mark = performance.getEntriesByName("deck:first-slide")[0]!.startTime;
       const fcp = performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? NaN;
