@@ -274,6 +274,7 @@ export function emptyArgs<T>(): Record<string, T[]> {
  */
 export function parseQsBytes(qs: string | Uint8Array, keepBlankValues = false): Arguments {
   const result = emptyArgs<Uint8Array>();
+  if (qs.length === 0) return result; // most requests: no query, no split
   const text = typeof qs === "string" ? qs : latin1(qs);
   for (const field of text.split("&")) {
     if (!field) continue;
@@ -493,7 +494,7 @@ export class HTTPServerRequest {
     this.query = q < 0 ? "" : this.uri.slice(q + 1);
     this.queryArguments = parseQsBytes(this.query, true);
     this.arguments = emptyArgs();
-    for (const [k, v] of Object.entries(this.queryArguments)) this.arguments[k] = [...v];
+    if (this.query) for (const [k, v] of Object.entries(this.queryArguments)) this.arguments[k] = [...v];
     this.bodyArguments = emptyArgs();
     this.files = emptyArgs();
   }
