@@ -429,9 +429,15 @@ export function formatTimestamp(msSinceEpoch: number): string {
 
 /** Splits `host:port` into its parts; an IPv6 host keeps its brackets, as Tornado's `split_host_and_port`. */
 export function splitHostAndPort(netloc: string): [string, number | null] {
-  const m = /^(.+):(\d+)$/.exec(netloc);
-  if (m) return [m[1]!, Number(m[2])];
-  return [netloc, null];
+  // Same as /^(.+):(\d+)$/ (the last colon, followed by ASCII digits only), without a regex: it runs per request.
+  const colon = netloc.lastIndexOf(":");
+  if (colon < 1 || colon === netloc.length - 1) return [netloc, null];
+  for (let i = colon + 1; i < netloc.length; i++) {
+    const c = netloc.charCodeAt(i);
+    if (c < 48 || c > 57) return [netloc, null];
+  }
+  if (/[\n\r\u2028\u2029]/.test(netloc)) return [netloc, null]; // the regex's "." does not match line terminators
+  return [netloc.slice(0, colon), Number(netloc.slice(colon + 1))];
 }
 
 /**

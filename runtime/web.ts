@@ -513,8 +513,8 @@ class RequestDispatcher implements HTTPMessageDelegate {
       headers,
       connection: this.connection,
       startTime: platform().monotonic(),
-      ...(typeof remoteIp === "string" ? { remoteIp } : {}),
-      ...(typeof context.protocol === "string" ? { protocol: context.protocol } : {}),
+      remoteIp: typeof remoteIp === "string" ? remoteIp : undefined,
+      protocol: typeof context.protocol === "string" ? context.protocol : undefined,
     });
   }
 
@@ -1062,7 +1062,9 @@ export class RequestHandler {
       const method = this.request.method;
       if (!(this.constructor as typeof RequestHandler).SUPPORTED_METHODS.includes(method)) throw new HTTPError(405);
       try {
-        this.request.parseBody();
+        // An empty body without Content-Type/Content-Encoding parses to nothing: skip the work.
+        const request = this.request;
+        if (request.body.length || request.headers.has("Content-Type") || request.headers.has("Content-Encoding")) request.parseBody();
       } catch (e) {
         if (e instanceof HTTPInputError) throw new HTTPError(400, `Invalid body: ${e.message}`);
         throw e;
@@ -1425,9 +1427,10 @@ export class RequestHandler {
    * listed tag compared weakly (`W/` ignored on both sides).
    */
   checkEtagHeader(): boolean {
-    const computed = this._headers.get("Etag", "");
     const header = this.request.headers.get("If-None-Match", "");
-    if (!computed || !header) return false;
+    if (!header) return false;
+    const computed = this._headers.get("Etag", "");
+    if (!computed) return false;
     const etags = header.match(ETAG_TOKENS);
     if (!etags) return false;
     if (etags[0] === "*") return true;
