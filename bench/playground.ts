@@ -11,8 +11,12 @@
  *   - worker boot: a new in-page engine's worker, from creation to "runtime loaded", which is
  *     what a program start would cost without the spare worker.
  *
+ * With --webcontainer it also times the WebContainer engine over the Node-backed container
+ * (program start: mount + `node` + port event; one `node curl.mjs`): indicative only, real
+ * WebContainers are not reachable here, and it binds port 8888 (run it alone).
+ *
  * Targets (issue): enter → output under 150 ms median; edit → first output under 300 ms.
- * Usage: npx tsx bench/playground.ts [--runs N] [--dist DIR]. Prints per-run numbers, medians
+ * Usage: npx tsx bench/playground.ts [--runs N] [--dist DIR] [--webcontainer]. Prints per-run numbers, medians
  * and a JSON line; exit code 1 when a median misses its target.
  * Timings are taken inside the page with performance.now() and a MutationObserver on the
  * output element, so they exclude the DevTools protocol round trips.
@@ -23,6 +27,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
 import { startStaticServer } from "../e2e/static-server.js";
+import { bootNodeContainer } from "../playground/webcontainer/node-backed.js";
+import { WebContainerEngine } from "../playground/webcontainer/engine.js";
 import { launchBrowser, openDeck } from "../e2e/support.js";
 
 const targets = { enterMs: 150, editFirstMs: 300 };
@@ -182,6 +188,42 @@ export async function benchPlayground(options: { runs?: number; dist?: string } 
   return result;
 }
 
+/** The WebContainer engine over the Node-backed container: start and curl times, ms. */
+export async function benchNodeBackedWebContainer(runs: number): Promise<{ startMs: number[]; curlMs: number[] }> {
+  // No Vite globs under tsx: read the runtime sources and the @noble/hashes files from disk.
+  const { readdirSync, readFileSync } = await import("node:fs");
+  const repo = resolve(import.meta.dirname, "..");
+  const sources: Record<string, string> = {};
+  const walk = (dir: string, prefix: string) => {
+    for (const e of readdirSync(join(repo, dir), { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(dir, e.name), `${prefix}${e.name}/`);
+      else if ((e.name.endsWith(".ts") && !e.name.endsWith(".test.ts") && !e.name.startsWith(".")) || (prefix === "" && e.name === "package.json"))
+        sources[prefix + e.name] = readFileSync(join(repo, dir, e.name), "utf8");
+    }
+  };
+  walk("runtime", "");
+  const noble = join(repo, "node_modules", "@noble", "hashes");
+  for (const f of readdirSync(noble)) if (f.endsWith(".js") || f === "package.json") sources[`node_modules/@noble/hashes/${f}`] = readFileSync(join(noble, f), "utf8");
+  const hello = { name: "hello", main: "hello.ts", files: { "hello.ts": readFileSync(join(repo, "slides", "examples", "hello.ts"), "utf8") } };
+  const container = bootNodeContainer();
+  const engine = new WebContainerEngine(container, async () => sources);
+  const out = { startMs: [] as number[], curlMs: [] as number[] };
+  try {
+    for (let r = 0; r < runs; r++) {
+      const started = await engine.start(hello);
+      if (!started.ok) throw new Error(started.message);
+      out.startMs.push(started.ms);
+      const ran = await engine.run("curl -i http://localhost:8888");
+      if (!ran.stdout.endsWith("Hello, world")) throw new Error(`unexpected output: ${ran.stdout}${ran.stderr}`);
+      out.curlMs.push(ran.ms);
+    }
+  } finally {
+    await engine.dispose();
+    await container.teardown();
+  }
+  return out;
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
   const result = await benchPlayground({ runs: Number(arg("--runs") ?? 15), ...(arg("--dist") ? { dist: arg("--dist")! } : {}) });
   const fmt = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(" ");
@@ -192,6 +234,11 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
     ["edit → full output", result.editFullOutputMs, undefined],
     ["new worker → runtime loaded", result.workerBootMs, undefined],
   ];
+  if (process.argv.includes("--webcontainer")) {
+    const wc = await benchNodeBackedWebContainer(Math.min(7, Number(arg("--runs") ?? 7)));
+    rows.push(["WebContainer engine, Node-backed: program start", wc.startMs, undefined]);
+    rows.push(["WebContainer engine, Node-backed: node curl.mjs", wc.curlMs, undefined]);
+  }
   let failed = false;
   for (const [name, xs, target] of rows) {
     const m = median(xs);

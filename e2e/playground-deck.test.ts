@@ -46,7 +46,14 @@ async function showLive(page: Page, example: string): Promise<{ state: string; t
   const sel = liveSel(example);
   const before = await page.evaluate((s) => Number(document.querySelector<HTMLElement>(s)?.dataset.runs ?? 0), sel);
   const index = await slideIndex(page, sel);
-  await page.evaluate((i) => (window as any).deck.slide(i), index);
+  // Entering the slide runs its command; on the slide already, its Run button does.
+  await page.evaluate(
+    ([i, s]) => {
+      if ((window as any).deck.getIndices().h === i) document.querySelector<HTMLButtonElement>(`${s} .playground-commandline button`)!.click();
+      else (window as any).deck.slide(i);
+    },
+    [index, sel] as const,
+  );
   await page.waitForFunction(
     ([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.runs ?? 0) > (n as number),
     [sel, before],

@@ -376,6 +376,7 @@ class CommandView {
       if (result!.stderr) terminal.write((stdout.endsWith("\n") || stdout === "" ? "" : "\n") + result!.stderr, result!.timedOut ? "note" : "error");
       this.el.dataset.state = result!.timedOut ? "timeout" : "done";
       this.el.dataset.exitCode = String(result!.exitCode);
+      this.el.dataset.commandMs = result!.ms.toFixed(1);
       this.el.dataset.outputMs = (performance.now() - enteredAt).toFixed(1);
       if (this.talk.trim() && !result!.timedOut) this.showComparison(result!.stdout);
     } catch (error) {
