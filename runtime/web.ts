@@ -513,6 +513,7 @@ class RequestDispatcher implements HTTPMessageDelegate {
       headers,
       connection: this.connection,
       startTime: platform().monotonic(),
+      body: EMPTY,
       remoteIp: typeof remoteIp === "string" ? remoteIp : undefined,
       protocol: typeof context.protocol === "string" ? context.protocol : undefined,
     });
@@ -662,6 +663,24 @@ function quoteCookieValue(value: string): string {
 
 function cookieExpiry(expires: Date | number): string {
   return formatTimestamp(expires instanceof Date ? expires.getTime() : expires * 1000);
+}
+
+/**
+ * UTF-8 bytes of `text`. Short ASCII strings (most handler writes) are copied by hand into a
+ * heap-allocated array: cheaper than TextEncoder's native call and off-heap buffer.
+ */
+function encodeText(text: string): Uint8Array {
+  const n = text.length;
+  if (n <= 64) {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0x7f) return utf8(text);
+      out[i] = c;
+    }
+    return out;
+  }
+  return utf8(text);
 }
 
 /** Tornado's `_websocket_mask`: XOR `data` with the 4-byte `mask` repeated. */
@@ -847,7 +866,7 @@ export class RequestHandler {
   write(chunk: string | Uint8Array | Record<string, unknown>): void {
     if (this._finished) throw new Error("Cannot write() after finish()");
     if (typeof chunk === "string") {
-      this._writeBuffer.push(utf8(chunk));
+      this._writeBuffer.push(encodeText(chunk));
       return;
     }
     if (chunk instanceof Uint8Array) {
