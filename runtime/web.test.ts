@@ -470,6 +470,17 @@ describe("output", () => {
     expect(r.headers.get("Content-Length")).toBe(String(new TextEncoder().encode("héllo ☃ 🎉").length));
   });
 
+  it("writes of every length and mix of ASCII / non-ASCII are the string's UTF-8", async () => {
+    const texts = ["", "a", "x".repeat(64), "y".repeat(65), "z".repeat(63) + "é", "é" + "w".repeat(70), "\u0000\u007f\u0080", "🎉".repeat(40)];
+    class W extends RequestHandler {
+      get() {
+        for (const t of texts) this.write(t);
+      }
+    }
+    const r = await request(new Application([["/", W]]), "GET", "/");
+    expect(r.bodyBytes).toEqual(new TextEncoder().encode(texts.join("")));
+  });
+
   it("JSON is Python's json.dumps, with </ escaped and non-ASCII as \\u escapes", async () => {
     class J extends RequestHandler {
       get() {
