@@ -330,6 +330,23 @@ for (const { name, make } of PLATFORMS) {
       expect(conn.inputError?.message).toMatch(/response start line/);
     });
 
+    it("writes header text as latin-1, and refuses characters beyond it", async () => {
+      const { request } = await roundTrip("HTTP/1.1 200 OK\r\nX-Back: caf\xe9\r\nContent-Length: 0\r\n\r\n", { headers: [["X-Name", "caf\u00e9 \u00ff"]] });
+      expect(request).toBe("GET /p?q=1 HTTP/1.1\r\nX-Name: caf\xe9 \xff\r\n\r\n");
+      const server = await scriptedServer("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+      const stream = new IOStream(await platform().connect("127.0.0.1", server.port));
+      const conn = new HTTP1Connection(stream, true);
+      expect(() => conn.writeHeaders({ kind: "request", method: "GET", path: "/", version: "HTTP/1.1" }, [["X", "\u20ac"]])).toThrow(/latin-1/);
+      stream.close();
+      await server.close();
+    });
+
+    it("reads latin-1 response header values byte for byte", async () => {
+      const { collect, conn } = await roundTrip("HTTP/1.1 200 OK\r\nX-Back: caf\xe9 \x80\x9f\r\nContent-Length: 0\r\n\r\n");
+      expect(collect.headers[0]!.get("X-Back")).toBe("caf\u00e9 \u0080\u009f");
+      expect(conn.rawHeadLines![1]).toBe("X-Back: caf\u00e9 \u0080\u009f");
+    });
+
     it("refuses headers containing newlines (response splitting)", async () => {
       const server = await scriptedServer("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
       const stream = new IOStream(await platform().connect("127.0.0.1", server.port));

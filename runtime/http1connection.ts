@@ -113,6 +113,7 @@ function latin1(bytes: Uint8Array): string {
   return out;
 }
 const cp1252 = new TextDecoder("latin1");
+const asciiEncoder = new TextEncoder();
 const BEYOND_LATIN1 = /[^\x00-\xff]/;
 
 /**
@@ -212,6 +213,11 @@ function parseHeaderBlock(text: string, start: number): HTTPHeaders {
 
 /** Writes `text` as latin-1 into `target` at `offset`; characters above U+00FF are an error, as in Python. */
 function encodeLatin1Into(text: string, target: Uint8Array, offset: number): void {
+  // ASCII (nearly every head) is the same in UTF-8: let the native encoder do it. Anything
+  // else comes out longer in UTF-8, which we notice, and redo byte by byte below.
+  const view = offset === 0 ? target : target.subarray(offset);
+  const done = asciiEncoder.encodeInto(text, view);
+  if (done.read === text.length && done.written === text.length) return;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c > 255) throw new RangeError(`header text cannot be encoded as latin-1: ${JSON.stringify(text)}`);
