@@ -29,10 +29,17 @@ const p2 = (n: number) => String(n).padStart(2, "0");
 
 /** `[I 261125 00:34:39 web] message`, Tornado's default format (without line numbers). */
 export function formatLogRecord(record: LogRecord): string {
-  const d = new Date(record.time);
-  const stamp = `${p2(d.getUTCFullYear() % 100)}${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`;
-  return `[${record.level[0]!.toUpperCase()} ${stamp} ${record.module}] ${record.message}`;
+  // One access-log line per request: format the stamp once per second, not per line.
+  const second = Math.floor(record.time / 1000);
+  if (second !== stampSecond) {
+    const d = new Date(record.time);
+    stampText = `${p2(d.getUTCFullYear() % 100)}${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`;
+    stampSecond = second;
+  }
+  return `[${record.level[0]!.toUpperCase()} ${stampText} ${record.module}] ${record.message}`;
 }
+let stampSecond = Number.NaN;
+let stampText = "";
 
 const defaultSink: LogSink = (record) => platform().log(record.level, formatLogRecord(record));
 let sink: LogSink = defaultSink;
