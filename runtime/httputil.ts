@@ -427,6 +427,8 @@ export function formatTimestamp(msSinceEpoch: number): string {
   return `${DAYS[d.getUTCDay()]}, ${p2(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} GMT`;
 }
 
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+
 /** Splits `host:port` into its parts; an IPv6 host keeps its brackets, as Tornado's `split_host_and_port`. */
 export function splitHostAndPort(netloc: string): [string, number | null] {
   // Same as /^(.+):(\d+)$/ (the last colon, followed by ASCII digits only), without a regex: it runs per request.
@@ -436,7 +438,7 @@ export function splitHostAndPort(netloc: string): [string, number | null] {
     const c = netloc.charCodeAt(i);
     if (c < 48 || c > 57) return [netloc, null];
   }
-  if (/[\n\r\u2028\u2029]/.test(netloc)) return [netloc, null]; // the regex's "." does not match line terminators
+  if (LINE_TERMINATOR.test(netloc)) return [netloc, null]; // the regex's "." does not match line terminators
   return [netloc.slice(0, colon), Number(netloc.slice(colon + 1))];
 }
 

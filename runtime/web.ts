@@ -1438,7 +1438,9 @@ export class RequestHandler {
 
   setEtagHeader(): void {
     const etag = this.computeEtag();
-    if (etag !== null && etag !== undefined) this._headers.set("Etag", this._convertHeaderValue(etag));
+    if (etag === null || etag === undefined) return;
+    // Our own sha1 Etag needs no checking; an overridden computeEtag's value is checked like any header.
+    this._headers.set("Etag", this.computeEtag === defaultComputeEtag ? etag : this._convertHeaderValue(etag));
   }
 
   /**
@@ -1579,6 +1581,8 @@ export class RequestHandler {
     return `<style type="text/css">\n${cssEmbed.join("\n")}\n</style>`;
   }
 }
+
+const defaultComputeEtag = RequestHandler.prototype.computeEtag;
 
 function isAbsolute(path: string): boolean {
   return path.startsWith("/") || path.startsWith("http:") || path.startsWith("https:");
