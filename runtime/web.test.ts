@@ -417,6 +417,17 @@ describe("etags and 304", () => {
     expect((await request(a, "POST", "/post", { body: "" })).headers.has("Etag")).toBe(false);
     expect((await request(a, "GET", "/created")).headers.has("Etag")).toBe(false);
     expect((await request(a, "GET", "/none")).headers.has("Etag")).toBe(false);
+    class Injecting extends RequestHandler {
+      get() {
+        this.write("x");
+      }
+      override computeEtag() {
+        return '"a"\r\nSet-Cookie: evil=1';
+      }
+    }
+    const injected = await request(new Application([["/", Injecting]]), "GET", "/");
+    expect(injected.code).toBe(500);
+    expect(injected.raw).not.toContain("evil");
     const custom = await request(a, "GET", "/custom", { headers: { "If-None-Match": '"mine"' } });
     // An Etag the handler set itself is kept, and not checked against If-None-Match by finish().
     expect([custom.code, custom.headers.get("Etag")]).toEqual([200, '"mine"']);
