@@ -39,7 +39,7 @@ function slideIndex(page: Page, selector: string): Promise<number> {
 }
 
 const liveSel = (example: string) => `.live-command[data-example="${example}"]`;
-const codeSel = (example: string) => `.code-ts[data-example="${example}"][data-file="${example}.ts"]`;
+const codeSel = (example: string, file = `${example}.ts`) => `.code-ts[data-example="${example}"][data-file="${file}"]`;
 
 /** Go to the commandline slide of `example` and wait for its next completed run. */
 async function showLive(page: Page, example: string): Promise<{ state: string; transcript: string; log: string; comparison: string; ms: number }> {
@@ -79,7 +79,7 @@ async function showCode(page: Page, example: string): Promise<void> {
 }
 
 /** Screen rectangle of the `column`-th character (1-based) of `line` in the example's editor. */
-function charRect(page: Page, example: string, line: number, column: number) {
+function charRect(page: Page, example: string, line: number, column: number, file?: string) {
   return page.evaluate(
     async ([sel, l, c]) => {
       const code = document.querySelector(sel as string)!;
@@ -106,7 +106,7 @@ function charRect(page: Page, example: string, line: number, column: number) {
       }
       throw new Error(`column ${c} is past the end of line ${l}`);
     },
-    [codeSel(example), line, column] as const,
+    [codeSel(example, file), line, column] as const,
   );
 }
 
@@ -124,8 +124,8 @@ async function retypeLine(page: Page, example: string, line: number, text: strin
   await page.keyboard.type(text);
 }
 
-async function runFromEditor(page: Page, example: string): Promise<{ run: string; output: string; status: string }> {
-  const sel = codeSel(example);
+async function runFromEditor(page: Page, example: string, file?: string): Promise<{ run: string; output: string; status: string }> {
+  const sel = codeSel(example, file);
   const before = await page.evaluate((s) => Number(document.querySelector<HTMLElement>(s)?.dataset.runs ?? 0), sel);
   await page.keyboard.press(isMac ? "Meta+Enter" : "Control+Enter");
   await page.waitForFunction(
@@ -247,6 +247,27 @@ describe("the playground in the deck", () => {
     await page.waitForFunction((s) => document.querySelector<HTMLElement>(s)?.dataset.run === "done", codeSel("hello"), { timeout: 5000 });
     const ok = await page.textContent(`${codeSel("hello")} .playground-run-output`);
     expect(ok?.endsWith("Hello, world")).toBe(true);
+    await context.close();
+  });
+
+  it("the template is editable too: its editor runs the templates program with the edit", async () => {
+    const { page, context } = await open(inject("plainDeckUrl") + "?no-coi&transition=none");
+    await showCode(page, "templates");
+    const file = "templates/index.html";
+    await page.waitForFunction((s) => document.querySelector<HTMLElement>(s)?.dataset.editor === "ready", codeSel("templates", file));
+    // Line 2 is `    <h1> {{ msg }}</h1>`: type "!!" before the "<" of "</h1>" (column 19).
+    const lt = await charRect(page, "templates", 2, 19, file);
+    expect(lt.char).toBe("<");
+    await page.mouse.click(lt.x + lt.width * 0.25, lt.y + lt.height / 2);
+    await page.keyboard.type("!!");
+    const ran = await runFromEditor(page, "templates", file);
+    expect(ran.run).toBe("done");
+    const body = "<html>\n<h1> hello!!!</h1>\n</html>\n";
+    expect(ran.output).toContain(`Content-Length: ${body.length}\r\n`);
+    expect(ran.output).toContain(`Etag: "${sha1(body)}"\r\n`);
+    expect(ran.output.endsWith(`\r\n\r\n${body}`)).toBe(true);
+    const live = await showLive(page, "templates");
+    expect(live.transcript.endsWith(body)).toBe(true);
     await context.close();
   });
 

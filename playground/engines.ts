@@ -10,6 +10,7 @@
 import type { Engine, EngineKind } from "./engine.js";
 import { createInPageWorker, InPageEngine } from "./inpage/engine.js";
 import { bootWebContainer, webContainerUnavailable } from "./webcontainer/boot.js";
+import type { Container } from "./webcontainer/container.js";
 import { WebContainerEngine } from "./webcontainer/engine.js";
 import { loadRuntimeSources } from "./webcontainer/runtime-sources.js";
 
@@ -49,19 +50,34 @@ export class EngineManager {
   }
 
   private async boot(): Promise<void> {
+    const booting = bootWebContainer();
     const timeout = new Promise<never>((_, reject) =>
       setTimeout(() => reject(new Error(`no boot within ${BOOT_TIMEOUT_MS / 1000} s (StackBlitz unreachable?)`)), BOOT_TIMEOUT_MS),
     );
     try {
-      const container = await Promise.race([bootWebContainer(), timeout]);
-      container.on("error", (e) => this.setReason(`WebContainer error: ${e.message}`));
-      this.webContainer = new WebContainerEngine(container, loadRuntimeSources);
+      const container = await Promise.race([booting, timeout]);
+      this.adopt(container);
       if (this.pinned !== "inpage") await this.use("webcontainer", "WebContainer: booted, real Node in the page");
       else this.notify();
     } catch (error) {
       this.webContainerProblem = `WebContainer boot failed: ${(error as Error).message ?? String(error)}`;
       if (this.active === this.inPage) this.setReason(`in the page: ${this.webContainerProblem}`);
+      // A boot that completes late is not switched to mid-talk, but the badge then offers it.
+      booting.then(
+        (container) => {
+          this.adopt(container);
+          this.webContainerProblem = null;
+          this.notify();
+        },
+        () => {},
+      );
     }
+  }
+
+  private adopt(container: Container): void {
+    if (this.webContainer) return;
+    container.on("error", (e) => this.setReason(`WebContainer error: ${e.message}`));
+    this.webContainer = new WebContainerEngine(container, loadRuntimeSources);
   }
 
   get engine(): Engine {
