@@ -221,6 +221,36 @@ for (const { name, make } of PLATFORMS) {
       client.destroy();
     });
 
+    it("stops reading from a peer that sends while nobody reads, and resumes on the next read", async () => {
+      const { server, client } = await pair();
+      // More than loopback TCP buffers absorb, so the sender must feel the pause.
+      const total = 24 * 1024 * 1024;
+      let sent = 0;
+      let writable = true;
+      client.onDrain = () => (writable = true);
+      // Send as fast as the platform accepts, honouring back-pressure.
+      const sending = (async () => {
+        while (sent < total) {
+          if (!writable) {
+            await sleep(1);
+            continue;
+          }
+          writable = client.write(new Uint8Array(16384).fill(7));
+          sent += 16384;
+        }
+      })();
+      await sleep(100);
+      // Nobody reads: the stream holds at most about one high-water mark plus one chunk.
+      expect(server.readBufferSize).toBeLessThanOrEqual(65536 + 65536);
+      expect(sent).toBeLessThan(total);
+      let got = 0;
+      while (got < total) got += (await server.readBytes(65536, true)).length;
+      await sending;
+      expect(got).toBe(total);
+      server.close();
+      client.destroy();
+    });
+
     it("enforces maxBufferSize by closing", async () => {
       const got = new Promise<PlatformSocket>((resolve) => (accepted = resolve));
       const client = await platform().connect("127.0.0.1", listener.port);
