@@ -102,7 +102,7 @@ export function pyFormat(format: string, args: readonly unknown[]): string {
   return format.replace(/%(%|s|r|d|i|(?:\.(\d+))?f)/g, (_m, spec: string, digits?: string) => {
     if (spec === "%") return "%";
     const arg = args[i++];
-    if (spec === "s") return typeof arg === "string" ? arg : arg instanceof Uint8Array ? pyRepr(arg) : pyRepr(arg);
+    if (spec === "s") return typeof arg === "string" ? arg : pyRepr(arg);
     if (spec === "r") return pyRepr(arg);
     if (spec === "d" || spec === "i") return String(Math.trunc(Number(arg)));
     return Number(arg).toFixed(digits === undefined ? 6 : Number(digits));
