@@ -140,6 +140,16 @@ export function engineContract(name: string, driver: () => EngineDriver, talk: (
       expect(body(out.stdout)).toBe("Hello, world");
     });
 
+    it("a program stuck before it listens is stopped within 5 s, and the next start works", async () => {
+      const d = driver();
+      const t0 = Date.now();
+      const started = await d.start(edit(talk().hello, "application.listen(8888);", "while (true) {}"));
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(started).toMatchObject({ ok: false, kind: "timeout" });
+      expect((await d.start(talk().hello)).ok).toBe(true);
+      expect(body((await d.run("curl -i http://localhost:8888")).stdout)).toBe("Hello, world");
+    });
+
     it("commands other than curl are refused with a reason", async () => {
       const d = driver();
       const out = await d.run("wget http://localhost:8888");
