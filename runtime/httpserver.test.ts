@@ -21,6 +21,7 @@ function respond(request: HTTPServerRequest, code: number, body: string | Uint8A
 
 const closeNotices: string[] = [];
 const misuseErrors: string[] = [];
+let bigServed = 0;
 
 /** The test application: a plain request callback, as `HTTPServer(callback)` takes. */
 function app(request: HTTPServerRequest): void {
@@ -53,6 +54,7 @@ function app(request: HTTPServerRequest): void {
     return;
   }
   if (path === "/big") {
+    bigServed++;
     const size = Number(request.query || "0");
     const body = new Uint8Array(size).map((_, i) => i % 253);
     return respond(request, 200, body);
@@ -466,6 +468,26 @@ for (const { name, make } of PLATFORMS) {
       const big = await c.readResponse({ timeoutMs: 15000 });
       expect(big.body.length).toBe(5_000_000);
       expect(big.body.every((b, i) => b === i % 253)).toBe(true);
+      c.close();
+    });
+
+    it("stops reading pipelined requests while the client does not read the responses", async () => {
+      const port = await start();
+      const c = await RawClient.connect(port);
+      const count = 1500;
+      c.socket.pause(); // the client reads nothing for now
+      bigServed = 0;
+      c.send("GET /big?20000 HTTP/1.1\r\nHost: a\r\n\r\n".repeat(count));
+      await sleep(300);
+      // Kernel buffers may absorb some megabytes, but not 30 MB of responses.
+      expect(bigServed).toBeGreaterThan(0);
+      expect(bigServed).toBeLessThan(count);
+      c.socket.resume();
+      for (let i = 0; i < count; i++) {
+        const r = await c.readResponse({ timeoutMs: 15000 });
+        expect(r.body.length).toBe(20000);
+      }
+      expect(bigServed).toBe(count);
       c.close();
     });
 
