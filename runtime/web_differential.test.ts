@@ -1,0 +1,258 @@
+/**
+ * web.ts against Debian's real Tornado 6.2: the same small app in Python and in TypeScript gets
+ * the same raw requests (each on its own `Connection: close` connection); the raw responses
+ * must be byte-identical once `Date`, `Expires` and the `Server` name are masked.
+ *
+ * This complements tools/difftest (the talk's basics) with the web layer's corners: 304 rules,
+ * 204, reasons, Finish, errors after a flush, path arguments, header value types, HTTP/1.0,
+ * static files. Needs /usr/bin/python3 with tornado; otherwise the test is skipped, saying so.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HTTPServer } from "./httpserver.js";
+import { setLogSink } from "./log.js";
+import { Application, Finish, HTTPError, RequestHandler } from "./web.js";
+
+const PYTHON = "/usr/bin/python3";
+const probe = spawnSync(PYTHON, ["-c", "import tornado; print(tornado.version)"], { encoding: "utf8" });
+const tornadoVersion = probe.status === 0 ? probe.stdout.trim() : null;
+
+const PY_APP = String.raw`
+import sys, datetime, tornado.web, tornado.ioloop, tornado.netutil, tornado.httpserver, logging
+logging.getLogger("tornado").setLevel(logging.CRITICAL)
+class Hello(tornado.web.RequestHandler):
+    def get(self): self.write("Hello, world")
+class Head(tornado.web.RequestHandler):
+    def head(self): self.write("abc")
+class Path(tornado.web.RequestHandler):
+    def get(self, a, b=None): self.write(repr([a, b]))
+class Named(tornado.web.RequestHandler):
+    def get(self, year, slug): self.write(year + "|" + slug)
+class More(tornado.web.RequestHandler):
+    def get(self, what):
+        if what == "unknown": self.set_status(599); self.write("x")
+        elif what == "reason": raise tornado.web.HTTPError(418, reason="Short and stout")
+        elif what == "nocontent": self.set_status(204)
+        elif what == "finish": self.set_status(401); raise tornado.web.Finish("denied")
+        elif what == "late": self.write("a"); self.flush(); raise ValueError("late")
+        elif what == "headers": self.set_header("X-Date", datetime.datetime(2011, 10, 4, 1, 2, 3)); self.set_header("X-Int", 5); self.add_header("X-Multi", "1"); self.add_header("X-Multi", "2"); self.write("h")
+        elif what == "cookies": self.set_cookie("k", 'v;x,y"z'); self.set_cookie("plain", "1", max_age=60, httponly=True, samesite="Lax"); self.write("c")
+        elif what == "redirect303": self.redirect("/elsewhere", status=303)
+        elif what == "created": self.set_status(201); self.set_header("Location", "/new"); self.write({"id": 1})
+        elif what == "bytes": self.write(b"\x00\xff\x80")
+        elif what == "missing": self.write(self.get_argument("nope"))
+        elif what == "body": self.write(repr(self.get_body_arguments("a")) + repr(self.get_query_arguments("a")))
+    def post(self, what): self.get(what)
+app = tornado.web.Application([
+    (r"/", Hello), (r"/head", Head), (r"/p/([^/]+)(?:/(\d+))?", Path),
+    (r"/n/(?P<year>\d+)/(?P<slug>[^/]+)", Named), (r"/m/(\w+)", More),
+], static_path=sys.argv[1])
+sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+server = tornado.httpserver.HTTPServer(app)
+server.add_sockets(sockets)
+print(sockets[0].getsockname()[1], flush=True)
+tornado.ioloop.IOLoop.current().start()
+`;
+
+class Hello extends RequestHandler {
+  get() {
+    this.write("Hello, world");
+  }
+}
+class Head extends RequestHandler {
+  head() {
+    this.write("abc");
+  }
+}
+const pyStr = (s: string | undefined) => (s === undefined ? "None" : `'${s}'`);
+class PathArgs extends RequestHandler {
+  get(a: string, b?: string) {
+    this.write(`[${pyStr(a)}, ${pyStr(b)}]`);
+  }
+}
+class Named extends RequestHandler {
+  get({ year, slug }: { year: string; slug: string }) {
+    this.write(`${year}|${slug}`);
+  }
+}
+class More extends RequestHandler {
+  get(what: string) {
+    switch (what) {
+      case "unknown":
+        this.setStatus(599);
+        this.write("x");
+        break;
+      case "reason":
+        throw new HTTPError(418, null, { reason: "Short and stout" });
+      case "nocontent":
+        this.setStatus(204);
+        break;
+      case "finish":
+        this.setStatus(401);
+        throw new Finish("denied");
+      case "late":
+        this.write("a");
+        void this.flush();
+        throw new Error("late");
+      case "headers":
+        this.setHeader("X-Date", new Date(Date.UTC(2011, 9, 4, 1, 2, 3)));
+        this.setHeader("X-Int", 5);
+        this.addHeader("X-Multi", "1");
+        this.addHeader("X-Multi", "2");
+        this.write("h");
+        break;
+      case "cookies":
+        this.setCookie("k", 'v;x,y"z');
+        this.setCookie("plain", "1", { maxAge: 60, httponly: true, samesite: "Lax" });
+        this.write("c");
+        break;
+      case "redirect303":
+        this.redirect("/elsewhere", false, 303);
+        break;
+      case "created":
+        this.setStatus(201);
+        this.setHeader("Location", "/new");
+        this.write({ id: 1 });
+        break;
+      case "bytes":
+        this.write(new Uint8Array([0, 255, 128]));
+        break;
+      case "missing":
+        this.write(this.getArgument("nope"));
+        break;
+      case "body":
+        this.write(`[${this.getBodyArguments("a").map(pyStr).join(", ")}][${this.getQueryArguments("a").map(pyStr).join(", ")}]`);
+        break;
+    }
+  }
+  post(what: string) {
+    this.get(what);
+  }
+}
+
+const close = "Connection: close\r\n";
+const REQUESTS: string[] = [
+  `GET / HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `HEAD / HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `DELETE / HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `PATCH / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n${close}\r\n`,
+  `BREW / HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `HEAD /head HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `GET /nowhere HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8"\r\n${close}\r\n`,
+  `GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: W/"e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8"\r\n${close}\r\n`,
+  `GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: "a", "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8", "b"\r\n${close}\r\n`,
+  `GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: *\r\n${close}\r\n`,
+  `GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: "e02aa1"\r\n${close}\r\n`,
+  `GET / HTTP/1.0\r\n\r\n`,
+  `GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`,
+  `GET /p/a%20b HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `GET /p/x/12 HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `GET /p/%FF HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `GET /n/2011/tornado HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  ...["unknown", "reason", "nocontent", "finish", "late", "headers", "cookies", "redirect303", "created", "bytes", "missing"].map(
+    (w) => `GET /m/${w} HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  ),
+  `GET /m/missing?nope=%FF HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `POST /m/body?a=q HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 11\r\n${close}\r\na=1&a=+two+`,
+  `GET /static/site.css HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `HEAD /static/site.css HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `GET /static/site.css?v=1 HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `GET /static/../secret.txt HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `GET /static/sub HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `GET /static/none.css HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `GET /robots.txt HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+];
+
+/** Everything the server sends on one connection, until it closes (or 2 s pass). */
+function exchange(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, "127.0.0.1");
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => socket.destroy(), 2000);
+    socket.on("data", (c) => chunks.push(c));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString("latin1"));
+    });
+    socket.write(Buffer.from(request, "latin1"));
+  });
+}
+
+const mask = (text: string) =>
+  text
+    .replace(/^(Date|Expires): .*$/gm, "$1: <masked>")
+    .replace(/^Server: .*$/gm, "Server: <masked>")
+    .replace(/(expires=)[^;\r]+/g, "$1<masked>");
+
+describe.skipIf(!tornadoVersion)(`web.ts vs Tornado ${tornadoVersion ?? "(not installed: SKIPPED)"}`, () => {
+  let python: ChildProcess;
+  let pyPort = 0;
+  let ours: HTTPServer;
+  let ourPort = 0;
+  let dir = "";
+  let restoreSink: ReturnType<typeof setLogSink>;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "web-diff-"));
+    fs.mkdirSync(path.join(dir, "static", "sub"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "static", "site.css"), "body{}\n");
+    fs.writeFileSync(path.join(dir, "static", "robots.txt"), "User-agent: *\n");
+    fs.writeFileSync(path.join(dir, "secret.txt"), "no");
+    const mtime = new Date(Date.UTC(2011, 9, 4, 12, 0, 0));
+    for (const f of ["site.css", "robots.txt"]) fs.utimesSync(path.join(dir, "static", f), mtime, mtime);
+    fs.writeFileSync(path.join(dir, "app.py"), PY_APP);
+    python = spawn(PYTHON, [path.join(dir, "app.py"), path.join(dir, "static")], { stdio: ["pipe", "pipe", "pipe"] });
+    pyPort = await new Promise<number>((resolve, reject) => {
+      let out = "";
+      let err = "";
+      python.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+      python.stdout!.on("data", (c: Buffer) => {
+        out += c.toString();
+        if (out.includes("\n")) resolve(Number(out.trim()));
+      });
+      python.once("exit", (code) => reject(new Error(`python exited (${code}): ${err}`)));
+    });
+    restoreSink = setLogSink(() => {});
+    ours = new HTTPServer(
+      new Application(
+        [
+          ["/", Hello],
+          ["/head", Head],
+          ["/p/([^/]+)(?:/(\\d+))?", PathArgs],
+          ["/n/(?P<year>\\d+)/(?P<slug>[^/]+)", Named],
+          ["/m/(\\w+)", More],
+        ],
+        { staticPath: path.join(dir, "static") },
+      ),
+    );
+    ourPort = await ours.listen(0, "127.0.0.1");
+  }, 30_000);
+
+  afterAll(async () => {
+    python?.kill();
+    if (ours) {
+      await ours.stop();
+      await ours.closeAllConnections();
+    }
+    if (restoreSink) setLogSink(restoreSink);
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("every response is byte-identical (Date, Expires and Server masked)", async () => {
+    const differences: string[] = [];
+    for (const request of REQUESTS) {
+      const [theirs, mine] = await Promise.all([exchange(pyPort, request), exchange(ourPort, request)]);
+      expect(theirs.length).toBeGreaterThan(0);
+      if (mask(theirs) !== mask(mine)) {
+        differences.push(`${JSON.stringify(request.split("\r\n")[0])}\n  tornado: ${JSON.stringify(mask(theirs))}\n  ours:    ${JSON.stringify(mask(mine))}`);
+      }
+    }
+    expect(differences).toEqual([]);
+  });
+});
