@@ -182,6 +182,7 @@ describe("the playground in the deck", () => {
 
     const ran = await runFromEditor(page, "hello");
     expect(ran.run).toBe("done");
+    expect(await page.isVisible(`${codeSel("hello")} .playground-run-output`)).toBe(true);
     expect(ran.output).toContain("Content-Length: 16\r\n");
     expect(ran.output).toContain(`Etag: "${sha1("Hello, Barcelona")}"\r\n`);
     expect(ran.output.endsWith("\r\n\r\nHello, Barcelona")).toBe(true);

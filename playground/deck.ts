@@ -178,6 +178,8 @@ class CodeView {
     this.output = document.createElement("pre");
     this.output.className = "playground-run-output";
     this.output.hidden = true;
+    this.output.title = "Click to hide";
+    this.output.addEventListener("click", () => (this.output.hidden = true));
   }
 
   async mount(): Promise<void> {
