@@ -9,6 +9,7 @@ import { HTTPHeaders, type HTTPConnection, type RequestStartLine, type ResponseS
 import { setLogSink, type LogRecord } from "./log.js";
 import { platform, setPlatform, type Platform } from "./platform/index.js";
 import {
+  addslash,
   Application,
   authenticated,
   createSignedValue,
@@ -17,6 +18,7 @@ import {
   getSignatureKeyVersion,
   HTTPError,
   RedirectHandler,
+  removeslash,
   RequestHandler,
   serverHeader,
   url,
@@ -1099,6 +1101,38 @@ describe("settings and helpers", () => {
     expect([anon.code, anon.headers.get("Location")]).toEqual([302, "/login?next=%2Fprivate%3Fx%3D1"]);
     expect((await request(app, "POST", "/private", { body: "" })).code).toBe(403);
     expect((await request(app, "GET", "/private", { headers: { Cookie: "user=ann" } })).body).toBe("hi ann");
+  });
+
+  it("removeslash / addslash redirect GET permanently (query kept), 404 other methods", async () => {
+    class Remove extends RequestHandler {
+      get() {
+        removeslash(this);
+        this.write(`at ${this.request.path}`);
+      }
+      post() {
+        removeslash(this);
+        this.write("posted");
+      }
+    }
+    class Add extends RequestHandler {
+      get() {
+        addslash(this);
+        this.write(`at ${this.request.path}`);
+      }
+    }
+    const app = new Application([
+      ["/r.*", Remove],
+      ["/", Remove],
+      ["/a.*", Add],
+    ]);
+    const r = await request(app, "GET", "/r/x//?q=1");
+    expect([r.code, r.headers.get("Location")]).toEqual([301, "/r/x?q=1"]);
+    expect((await request(app, "GET", "/r/x")).body).toBe("at /r/x");
+    expect((await request(app, "GET", "/")).body).toBe("at /");
+    expect((await request(app, "POST", "/r/x/", { body: "" })).code).toBe(404);
+    const a = await request(app, "GET", "/a/b?q=2");
+    expect([a.code, a.headers.get("Location")]).toEqual([301, "/a/b/?q=2"]);
+    expect((await request(app, "GET", "/a/b/")).body).toBe("at /a/b/");
   });
 
   it("logFunction replaces the access log line", async () => {

@@ -2129,3 +2129,29 @@ export function authenticated(handler: RequestHandler): boolean {
   }
   throw new HTTPError(403);
 }
+
+/**
+ * Decorator-free `@removeslash`: call at the top of a method. GET/HEAD of `/path/` redirect
+ * permanently to `/path` (query kept); other methods get 404; `/` itself is left alone.
+ */
+export function removeslash(handler: RequestHandler): void {
+  const { path, method, query } = handler.request;
+  if (!path.endsWith("/")) return;
+  if (method !== "GET" && method !== "HEAD") throw new HTTPError(404);
+  let uri = path.replace(/\/+$/, "");
+  if (!uri) return;
+  if (query) uri += "?" + query;
+  handler.redirect(uri, true);
+  throw new Finish();
+}
+
+/** Decorator-free `@addslash`: GET/HEAD of `/path` redirect permanently to `/path/`; other methods get 404. */
+export function addslash(handler: RequestHandler): void {
+  const { path, method, query } = handler.request;
+  if (path.endsWith("/")) return;
+  if (method !== "GET" && method !== "HEAD") throw new HTTPError(404);
+  let uri = path + "/";
+  if (query) uri += "?" + query;
+  handler.redirect(uri, true);
+  throw new Finish();
+}
