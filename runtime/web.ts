@@ -1769,8 +1769,8 @@ export class RedirectHandler extends RequestHandler {
  * Serves files under the `path` init argument (installed at `/static/` by the `staticPath`
  * setting), as Tornado 6's handler does: traversal refused (403), missing → 404, a directory →
  * 403 (or its `defaultFilename`), Etag = SHA-512 of the content, `?v=` → cached for 10 years,
- * `If-None-Match` / `If-Modified-Since` → 304. Files are read through `platform().fs`. Range
- * requests are not implemented (the whole file is sent).
+ * `If-None-Match` / `If-Modified-Since` → 304, one `Range` → 206 (or 416). Files are read
+ * through `platform().fs`.
  */
 export class StaticFileHandler extends RequestHandler {
   static CACHE_MAX_AGE = 86400 * 365 * 10;
@@ -1811,8 +1811,31 @@ export class StaticFileHandler extends RequestHandler {
     }
     const content = platform().fs.readFile(absolute);
     if (content === null) throw new HTTPError(404);
-    this.setHeader("Content-Length", content.length);
-    if (includeBody) this.write(content);
+    const size = content.length;
+    // An invalid Range header is ignored (RFC 2616 14.16); only one range is supported.
+    const range = parseRequestRange(this.request.headers.get("Range"));
+    let start: number | null = null;
+    let end: number | null = null;
+    if (range) {
+      [start, end] = range;
+      if (start !== null && start < 0) start = Math.max(start + size, 0);
+      if ((start !== null && (start >= size || (end !== null && start >= end))) || end === 0) {
+        this.setStatus(416);
+        this.setHeader("Content-Type", "text/plain");
+        this.setHeader("Content-Range", `bytes */${size}`);
+        return;
+      }
+      if (end !== null && end > size) end = size;
+      // 206 only when less than the whole file was asked for (Chrome refuses a 206 for bytes=0-).
+      if (size !== (end || size) - (start || 0)) {
+        this.setStatus(206);
+        this.setHeader("Content-Range", `bytes ${start || 0}-${(end || size) - 1}/${size}`);
+      }
+    }
+    const from = start ?? 0;
+    const to = end ?? size;
+    this.setHeader("Content-Length", to - from);
+    if (includeBody) this.write(from === 0 && to === size ? content : content.subarray(from, to));
   }
 
   /** Accept-Ranges, Etag, Last-Modified, Content-Type, then the cache headers, in Tornado's order. */
@@ -1912,6 +1935,36 @@ export class StaticFileHandler extends RequestHandler {
   static getVersion(settings: Settings, path: string): string | null {
     return StaticFileHandler.getCachedVersion(StaticFileHandler.getAbsolutePath(String(settings.staticPath), path));
   }
+}
+
+/**
+ * Tornado's `_parse_request_range`: `bytes=1-2` → [1, 3] (slice indexes), `bytes=6-` → [6, null],
+ * `bytes=-6` → [-6, null], `bytes=-0` → [null, 0]; null for anything else (other units, lists).
+ */
+function parseRequestRange(header: string | undefined): [number | null, number | null] | null {
+  if (!header) return null;
+  const eq = header.indexOf("=");
+  const unit = (eq < 0 ? header : header.slice(0, eq)).trim();
+  const value = eq < 0 ? "" : header.slice(eq + 1).trim();
+  if (unit !== "bytes") return null;
+  const dash = value.indexOf("-");
+  const intOrNull = (text: string): number | null | undefined => {
+    const t = text.trim();
+    if (t === "") return null;
+    return /^[+-]?\d+$/.test(t) ? Number(t) : undefined;
+  };
+  let start = intOrNull(dash < 0 ? value : value.slice(0, dash));
+  let end = intOrNull(dash < 0 ? "" : value.slice(dash + 1));
+  if (start === undefined || end === undefined) return null;
+  if (end !== null) {
+    if (start === null) {
+      if (end !== 0) {
+        start = -end;
+        end = null;
+      }
+    } else end += 1;
+  }
+  return [start, end];
 }
 
 function normalizePath(path: string): string {

@@ -5,7 +5,7 @@
  *
  * This complements tools/difftest (the talk's basics) with the web layer's corners: 304 rules,
  * 204, reasons, Finish, errors after a flush, path arguments, header value types, HTTP/1.0,
- * static files. Needs /usr/bin/python3 with tornado; otherwise the test is skipped, saying so.
+ * static files and their Range requests. Needs /usr/bin/python3 with tornado; otherwise the test is skipped, saying so.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
@@ -166,6 +166,10 @@ const REQUESTS: string[] = [
   `GET /static/sub HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
   `GET /static/none.css HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
   `GET /robots.txt HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  ...["bytes=1-3", "bytes=-3", "bytes=3-", "bytes=0-", "bytes=0-100", "bytes=-100", "bytes=7-", "bytes=-0", "bytes=5-2", "bytes=1-2,4-5", "bytes=", "foo=1-2", "bytes=x-1"].map(
+    (range) => `GET /static/site.css HTTP/1.1\r\nHost: x\r\nRange: ${range}\r\n${close}\r\n`,
+  ),
+  `HEAD /static/site.css HTTP/1.1\r\nHost: x\r\nRange: bytes=2-4\r\n${close}\r\n`,
 ];
 
 /** Everything the server sends on one connection, until it closes (or 2 s pass). */
