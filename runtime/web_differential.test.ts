@@ -56,16 +56,29 @@ class Entry(tornado.web.UIModule):
     def embedded_css(self): return ".e{}"
     def html_head(self): return "<meta name=x>"
     def html_body(self): return "<footer/>"
+class SecureSet(tornado.web.RequestHandler):
+    def get(self): self.set_secure_cookie("user", "ann \u00e9")
+class SecureGet(tornado.web.RequestHandler):
+    def get(self):
+        v = self.get_secure_cookie("user")
+        self.write("none" if v is None else v)
+class Xsrf(tornado.web.RequestHandler):
+    def get(self): self.write(self.xsrf_token)
+    def post(self): self.write("accepted")
 class Page(tornado.web.RequestHandler):
     def get(self): self.render("page.html", title="<T>")
 app = tornado.web.Application([
     (r"/", Hello), (r"/head", Head), (r"/p/([^/]+)(?:/(\d+))?", Path),
     (r"/n/(?P<year>\d+)/(?P<slug>[^/]+)", Named), (r"/m/(\w+)", More), (r"/page", Page),
 ], static_path=sys.argv[1], template_path=sys.argv[2], ui_modules={"Entry": Entry})
+secure_app = tornado.web.Application([(r"/set", SecureSet), (r"/get", SecureGet), (r"/xsrf", Xsrf)], cookie_secret="s3cret", xsrf_cookies=True)
+secure_sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+secure_server = tornado.httpserver.HTTPServer(secure_app)
+secure_server.add_sockets(secure_sockets)
 sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
 server = tornado.httpserver.HTTPServer(app)
 server.add_sockets(sockets)
-print(sockets[0].getsockname()[1], flush=True)
+print(sockets[0].getsockname()[1], secure_sockets[0].getsockname()[1], flush=True)
 tornado.ioloop.IOLoop.current().start()
 `;
 
@@ -173,6 +186,26 @@ class Page extends RequestHandler {
     return this.render("page.html", { title: "<T>" });
   }
 }
+class SecureSet extends RequestHandler {
+  get() {
+    this.setSecureCookie("user", "ann \u00e9");
+  }
+}
+class SecureGet extends RequestHandler {
+  get() {
+    const v = this.getSecureCookie("user");
+    this.write(v === null ? "none" : v);
+  }
+}
+class Xsrf extends RequestHandler {
+  get() {
+    this.write(this.xsrfToken);
+  }
+  post() {
+    this.write("accepted");
+  }
+}
+
 /** Same syntax in Tornado's template language and ours (no Python- or JS-only expressions). */
 const PAGE =
   "<html><head><title>{{ title }}</title></head>\n<body>\n  {% module Entry(title) %}\n  {% module Entry('two') %}\n  {% module linkify('see http://example.com/x?a=1&b=2 now') %}\n</body></html>\n";
@@ -241,6 +274,9 @@ const mask = (text: string) =>
 describe.skipIf(!tornadoVersion)(`web.ts vs Tornado ${tornadoVersion ?? "(not installed: SKIPPED)"}`, () => {
   let python: ChildProcess;
   let pyPort = 0;
+  let pySecurePort = 0;
+  let oursSecure: HTTPServer;
+  let ourSecurePort = 0;
   let ours: HTTPServer;
   let ourPort = 0;
   let dir = "";
@@ -264,7 +300,11 @@ describe.skipIf(!tornadoVersion)(`web.ts vs Tornado ${tornadoVersion ?? "(not in
       python.stderr!.on("data", (c: Buffer) => (err += c.toString()));
       python.stdout!.on("data", (c: Buffer) => {
         out += c.toString();
-        if (out.includes("\n")) resolve(Number(out.trim()));
+        if (out.includes("\n")) {
+          const [main, secure] = out.trim().split(" ").map(Number);
+          pySecurePort = secure!;
+          resolve(main!);
+        }
       });
       python.once("exit", (code) => reject(new Error(`python exited (${code}): ${err}`)));
     });
@@ -283,13 +323,25 @@ describe.skipIf(!tornadoVersion)(`web.ts vs Tornado ${tornadoVersion ?? "(not in
       ),
     );
     ourPort = await ours.listen(0, "127.0.0.1");
+    oursSecure = new HTTPServer(
+      new Application(
+        [
+          ["/set", SecureSet],
+          ["/get", SecureGet],
+          ["/xsrf", Xsrf],
+        ],
+        { cookieSecret: "s3cret", xsrfCookies: true },
+      ),
+    );
+    ourSecurePort = await oursSecure.listen(0, "127.0.0.1");
   }, 30_000);
 
   afterAll(async () => {
     python?.kill();
-    if (ours) {
-      await ours.stop();
-      await ours.closeAllConnections();
+    for (const server of [ours, oursSecure]) {
+      if (!server) continue;
+      await server.stop();
+      await server.closeAllConnections();
     }
     if (restoreSink) setLogSink(restoreSink);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -312,5 +364,25 @@ describe.skipIf(!tornadoVersion)(`web.ts vs Tornado ${tornadoVersion ?? "(not in
     const page = await exchange(ourPort, `GET /page HTTP/1.1\r\nHost: x\r\n${close}\r\n`);
     expect(page).toContain('<link href="https://cdn.example/b.css" type="text/css" rel="stylesheet"/>');
     expect(page).toContain('<div class="entry">&lt;T&gt;</div>');
+  });
+
+  it("secure cookies and XSRF tokens made by one are accepted by the other", async () => {
+    const setCookie = (response: string) => /^Set-Cookie: ([^;\r]+)/m.exec(response)![1]!;
+    const body = (response: string) => response.slice(response.indexOf("\r\n\r\n") + 4);
+    const get = (port: number, path: string, headers = "") => exchange(port, `GET ${path} HTTP/1.1\r\nHost: x\r\n${headers}${close}\r\n`);
+    for (const [maker, reader] of [
+      [pySecurePort, ourSecurePort],
+      [ourSecurePort, pySecurePort],
+    ] as const) {
+      const cookie = setCookie(await get(maker, "/set"));
+      expect(body(await get(reader, "/get", `Cookie: ${cookie}\r\n`))).toBe("ann \u00c3\u00a9"); // UTF-8 bytes, read as latin-1
+      expect(body(await get(reader, "/get", `Cookie: ${cookie.replace("YW5u", "Ym9i")}\r\n`))).toBe("none");
+      const page = await get(maker, "/xsrf");
+      const xsrfCookie = setCookie(page);
+      const token = body(page);
+      const post = (headers: string) => exchange(reader, `POST /xsrf HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n${headers}${close}\r\n`);
+      expect(body(await post(`Cookie: ${xsrfCookie}\r\nX-Xsrftoken: ${token}\r\n`))).toBe("accepted");
+      expect(await post(`Cookie: ${xsrfCookie}\r\n`)).toMatch(/^HTTP\/1\.1 403 /);
+    }
   });
 });
