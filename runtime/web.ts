@@ -39,6 +39,7 @@ import {
   HTTPHeaders,
   HTTPInputError,
   HTTPServerRequest,
+  parseQsBytes,
   responses,
   type HTTPConnection,
   type HTTPMessageDelegate,
@@ -1753,16 +1754,51 @@ export class RedirectHandler extends RequestHandler {
     this.target = String(args["url"]);
     this.permanent = args["permanent"] !== false;
   }
-  get(...args: (string | undefined)[]): void {
-    const named = args.length === 1 && args[0] !== null && typeof args[0] === "object" ? (args[0] as Record<string, string>) : null;
-    let to = this.target.replace(/\{(\w*)\}/g, (m, key: string) => {
-      if (named) return key in named ? String(named[key]) : m;
-      const i = key === "" ? 0 : Number(key);
-      return Number.isInteger(i) && args[i] !== undefined ? String(args[i]) : m;
-    });
-    if (this.request.query) to += (to.includes("?") ? "&" : "?") + this.request.query;
+  get(...args: unknown[]): void {
+    const named = args.length === 1 && args[0] !== null && typeof args[0] === "object" ? (args[0] as Record<string, string | undefined>) : null;
+    let to = formatBraces(this.target, named ? [] : (args as (string | undefined)[]), named ?? {});
+    const pairs: [string, Uint8Array][] = [];
+    for (const [name, values] of Object.entries(this.request.queryArguments)) for (const v of values) pairs.push([name, v]);
+    if (pairs.length) to = urlConcat(to, pairs);
     this.redirect(to, this.permanent);
   }
+}
+
+/** Python's `str.format` for `{}`, `{0}`, `{name}` and `{{ }}`; a missing field is an error (500), None prints as "None". */
+function formatBraces(template: string, args: readonly (string | undefined)[], named: Record<string, string | undefined>): string {
+  let auto = 0;
+  return template.replace(/\{\{|\}\}|\{([^{}]*)\}/g, (m, field: string | undefined) => {
+    if (m === "{{") return "{";
+    if (m === "}}") return "}";
+    let present: boolean;
+    let value: string | undefined;
+    if (field === "" || /^\d+$/.test(field!)) {
+      const i = field === "" ? auto++ : Number(field);
+      present = i < args.length;
+      value = args[i];
+    } else {
+      present = Object.prototype.hasOwnProperty.call(named, field!);
+      value = named[field!];
+    }
+    if (!present) throw new Error(`RedirectHandler: no value for {${field}} in ${pyRepr(template)}`);
+    return value === undefined ? "None" : value;
+  });
+}
+
+/** Tornado's `url_concat`: the URL's own query and `pairs`, re-encoded as `urlencode` does, before any fragment. */
+function urlConcat(url: string, pairs: readonly [string, Uint8Array][]): string {
+  const hash = url.indexOf("#");
+  const fragment = hash < 0 ? "" : url.slice(hash);
+  let base = hash < 0 ? url : url.slice(0, hash);
+  const q = base.indexOf("?");
+  const all: [string, Uint8Array | string][] = [];
+  if (q >= 0) {
+    for (const [name, values] of Object.entries(parseQsBytes(base.slice(q + 1), true))) for (const v of values) all.push([name, v]);
+    base = base.slice(0, q);
+  }
+  all.push(...pairs);
+  const query = all.map(([k, v]) => `${urlEscape(k)}=${urlEscape(v)}`).join("&");
+  return `${base}${query ? "?" + query : ""}${fragment}`;
 }
 
 /**

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HTTPServer } from "./httpserver.js";
 import { setLogSink } from "./log.js";
 import { xhtmlEscape } from "./escape.js";
-import { Application, Finish, HTTPError, RequestHandler, UIModule } from "./web.js";
+import { Application, Finish, HTTPError, RedirectHandler, RequestHandler, UIModule } from "./web.js";
 
 const PYTHON = "/usr/bin/python3";
 const probe = spawnSync(PYTHON, ["-c", "import tornado; print(tornado.version)"], { encoding: "utf8" });
@@ -70,6 +70,8 @@ class Page(tornado.web.RequestHandler):
 app = tornado.web.Application([
     (r"/", Hello), (r"/head", Head), (r"/p/([^/]+)(?:/(\d+))?", Path),
     (r"/n/(?P<year>\d+)/(?P<slug>[^/]+)", Named), (r"/m/(\w+)", More), (r"/page", Page),
+    (r"/old/(\w+)/(\w+)", tornado.web.RedirectHandler, {"url": "/new/{1}/{0}?x=1#frag"}),
+    (r"/gone/(?P<id>\d+)", tornado.web.RedirectHandler, {"url": "/items/{id}/{{literal}}", "permanent": False}),
 ], static_path=sys.argv[1], template_path=sys.argv[2], ui_modules={"Entry": Entry})
 secure_app = tornado.web.Application([(r"/set", SecureSet), (r"/get", SecureGet), (r"/xsrf", Xsrf)], cookie_secret="s3cret", xsrf_cookies=True)
 secure_sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
@@ -247,6 +249,10 @@ const REQUESTS: string[] = [
   ),
   `HEAD /static/site.css HTTP/1.1\r\nHost: x\r\nRange: bytes=2-4\r\n${close}\r\n`,
   `GET /page HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `GET /old/a/b HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `GET /old/a/b?q=%20x+y&q=2&e= HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `GET /gone/7?z=%C3%A9 HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `POST /gone/7 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n${close}\r\n`,
 ];
 
 /** Everything the server sends on one connection, until it closes (or 2 s pass). */
@@ -318,6 +324,8 @@ describe.skipIf(!tornadoVersion)(`web.ts vs Tornado ${tornadoVersion ?? "(not in
           ["/n/(?P<year>\\d+)/(?P<slug>[^/]+)", Named],
           ["/m/(\\w+)", More],
           ["/page", Page],
+          ["/old/(\\w+)/(\\w+)", RedirectHandler, { url: "/new/{1}/{0}?x=1#frag" }],
+          ["/gone/(?P<id>\\d+)", RedirectHandler, { url: "/items/{id}/{{literal}}", permanent: false }],
         ],
         { staticPath: path.join(dir, "static"), templatePath: path.join(dir, "templates"), uiModules: { Entry } },
       ),
@@ -356,6 +364,7 @@ describe.skipIf(!tornadoVersion)(`web.ts vs Tornado ${tornadoVersion ?? "(not in
       if (/^GET \/(page|static\/site\.css|m\/(headers|cookies|bytes|created)) /.test(request) && !request.includes("Range:")) {
         expect(theirs).toMatch(/^HTTP\/1\.1 20[01] /);
       }
+      if (/^GET \/(old|gone)\//.test(request)) expect(theirs).toMatch(/^HTTP\/1\.1 30[12] [^]*\r\nLocation: \/(new|items)\//);
       if (mask(theirs) !== mask(mine)) {
         differences.push(`${JSON.stringify(request.split("\r\n")[0])}\n  tornado: ${JSON.stringify(mask(theirs))}\n  ours:    ${JSON.stringify(mask(mine))}`);
       }
