@@ -129,7 +129,18 @@ async function freezeChart(figure: HTMLElement): Promise<void> {
   img.className = "chart-print";
   img.alt = canvas.getAttribute("aria-label") ?? "";
   img.src = canvas.toDataURL("image/png");
-  await img.decode();
+  try {
+    await img.decode();
+  } catch {
+    // Chromium's decode() sometimes rejects a fresh data: URL while the print view lays out
+    // (EncodingError); the load event still comes. If even that fails, keep the canvas.
+    const loaded = await new Promise<boolean>((done) => {
+      if (img.complete && img.naturalWidth > 0) return done(true);
+      img.onload = () => done(true);
+      img.onerror = () => done(false);
+    });
+    if (!loaded) return;
+  }
   canvas.replaceWith(img);
 }
 
