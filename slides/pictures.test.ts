@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { files, steps, wrap } from "../assets/aldea.js";
+import { sharedFile } from "../tools/shared.js";
 import { releasesByMonth, stackLabels, tagMonth, type CommitHistory } from "./chart.js";
 
 const assets = resolve(import.meta.dirname, "../assets");
@@ -34,7 +35,7 @@ describe("the village pictures (assets/aldea-*.svg)", () => {
 describe("the commit history chart data", () => {
   const history = JSON.parse(readFileSync(resolve(assets, "tornado-commits-2009-2011.json"), "utf8")) as CommitHistory;
   it("is the shared data set, unchanged", () => {
-    expect(readFileSync(resolve(assets, "tornado-commits-2009-2011.json"), "utf8")).toBe(readFileSync("/work/shared/data/tornado-commits-2009-2011.json", "utf8"));
+    expect(readFileSync(resolve(assets, "tornado-commits-2009-2011.json"), "utf8")).toBe(readFileSync(sharedFile("data/tornado-commits-2009-2011.json"), "utf8"));
     expect(history.months.reduce((n, m) => n + m.commits, 0)).toBe(history.total_commits);
   });
   it("places each release in its UTC month, on a month of the chart", () => {

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { dedent, parseCommands, parseShowoff, parseSlideTokens, ShowoffParseError, slideTitle, type Block } from "./showoff.js";
+import { sharedFile } from "../tools/shared.js";
 
 const talkText = readFileSync(resolve(import.meta.dirname, "talk.showoff.md"), "utf8");
 const talk = parseShowoff(talkText);
@@ -10,7 +11,7 @@ const headings = (blocks: Block[]) => blocks.filter((b) => b.kind === "heading")
 
 describe("the real talk (slides/talk.showoff.md)", () => {
   it("is the original, byte for byte", () => {
-    expect(talkText).toBe(readFileSync("/work/shared/talk/bcndevconf-tornado.showoff.md", "utf8"));
+    expect(talkText).toBe(readFileSync(sharedFile("talk/bcndevconf-tornado.showoff.md"), "utf8"));
   });
 
   it("has one slide per !SLIDE line, none dropped", () => {
