@@ -143,8 +143,11 @@ describe("PeriodicCallback", () => {
     while (times.length < 4 && Date.now() < deadline) await sleep(5);
     pc.stop();
     expect(times.length).toBeGreaterThanOrEqual(4);
-    // Without skipping, the six missed beats would run back to back right after the stall.
-    for (let i = 2; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThan(5);
+    // Without skipping, the missed beats would run back to back right after the stall, packing
+    // more runs into the span than its periods allow. Counting runs per elapsed period (rather
+    // than timing the gaps) holds on a loaded machine, where wake-ups come late but never early.
+    const span = times[times.length - 1]! - times[0]!;
+    expect(times.length).toBeLessThanOrEqual(Math.floor(span / 10) + 1 - 4);
   });
 
   it("refuses a non-positive interval", () => {
