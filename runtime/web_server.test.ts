@@ -10,6 +10,7 @@ import { HTTPServer } from "./httpserver.js";
 import { setLogSink, type LogRecord } from "./log.js";
 import { createMemoryPlatform } from "./platform/memory.js";
 import { platform, setPlatform } from "./platform/index.js";
+import { DictLoader } from "./template.js";
 import { Application, HTTPError, RequestHandler, version } from "./web.js";
 
 class MainHandler extends RequestHandler {
@@ -199,6 +200,33 @@ describe("over real TCP (node platform)", () => {
     await clash.stop();
     await other.stop();
     await other.closeAllConnections();
+  });
+});
+
+describe("a broken template in a handler (over real TCP)", () => {
+  it("is a 500 whose logged error names the file and line; the server keeps serving", async () => {
+    class Page extends RequestHandler {
+      get() {
+        return this.render("broken.html", { items: [1, 2] });
+      }
+    }
+    const templates = new DictLoader({ "broken.html": "<ul>\n{% for x of items %}\n  <li>{{ x }}</li>\n" });
+    const server = new HTTPServer(new Application([["/", MainHandler], ["/page", Page]], { templateLoader: templates }));
+    const port = await server.listen(0, "127.0.0.1");
+    try {
+      const broken = await rawExchange(port, "GET /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      expect(broken.split("\r\n")[0]).toBe("HTTP/1.1 500 Internal Server Error");
+      const logged = records.find((r) => r.logger === "tornado.application")!.message;
+      expect(logged).toContain("Missing {% end %} block for for at broken.html:");
+      expect(logged).toMatch(/at broken\.html:\d+/);
+      // The same server answers the next request as if nothing happened.
+      const hello = await rawExchange(port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      expect(hello.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+      expect(hello.endsWith("\r\n\r\nHello, world")).toBe(true);
+    } finally {
+      await server.stop();
+      await server.closeAllConnections();
+    }
   });
 });
 
