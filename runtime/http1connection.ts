@@ -14,7 +14,7 @@
  */
 import { appLog, genLog } from "./log.js";
 import { IOLoop, type TimeoutHandle } from "./ioloop.js";
-import { StreamClosedError, UnsatisfiableReadError, type IOStream } from "./iostream.js";
+import { StreamClosedError, UnsatisfiableReadError, WRITTEN, type IOStream } from "./iostream.js";
 import {
   HTTPHeaders,
   HTTPInputError,
@@ -60,7 +60,6 @@ const DEFAULT_MAX_BODY_SIZE = 104857600;
 const CRLF = new Uint8Array([13, 10]);
 const LAST_CHUNK = new Uint8Array([48, 13, 10, 13, 10]); // "0\r\n\r\n"
 const CONTINUE_100 = new Uint8Array([...'HTTP/1.1 100 (Continue)\r\n\r\n'].map((c) => c.charCodeAt(0)));
-const RESOLVED: Promise<void> = Promise.resolve();
 const noop = () => {};
 const DIGITS = /^[0-9]+$/;
 const HEX_DIGITS = /^[0-9a-fA-F]+$/;
@@ -677,7 +676,7 @@ export class HTTP1Connection implements HTTPConnection {
   write(chunk: Uint8Array): Promise<void> {
     if (this.stream === null || this.stream.closed()) return this.writeRaw(chunk);
     if (this.writeFinished) throw new HTTPOutputError("Cannot write() after finish()");
-    if (chunk.length === 0) return RESOLVED;
+    if (chunk.length === 0) return WRITTEN;
     this.checkContentLength(chunk.length);
     if (!this.chunkingOutput) return this.writeRaw(chunk);
     // Never an empty chunk: that would mean end-of-body.

@@ -43,7 +43,11 @@ const EMPTY = new Uint8Array(0);
 const DEFAULT_MAX_BUFFER = 104857600;
 /** Pause the socket when this much is buffered and nobody is reading. */
 const READ_HIGH_WATER = 65536;
-const RESOLVED: Promise<void> = Promise.resolve();
+/**
+ * What `write` returns when the socket took the bytes at once (nearly always): one shared,
+ * already-resolved promise, which callers may recognise to skip marking it handled.
+ */
+export const WRITTEN: Promise<void> = Promise.resolve();
 const noop = () => {};
 const encoder = new TextEncoder();
 
@@ -91,6 +95,12 @@ export class IOStream {
   private scanned = 0;
   private readResolve: ((data: Uint8Array) => void) | null = null;
   private readReject: ((err: Error) => void) | null = null;
+  /**
+   * The pending read's promise. It is marked handled only when it is about to reject (see
+   * `rejectPending`): a `.catch` attached up front would cost a promise and a microtask on
+   * every read that succeeds, i.e. on every request.
+   */
+  private readPromise: Promise<Uint8Array> | null = null;
 
   private paused = false;
   private eof = false;
@@ -207,11 +217,12 @@ export class IOStream {
       this.readResolve = resolve;
       this.readReject = reject;
     });
+    this.readPromise = promise;
     if (this.paused) {
       this.paused = false;
       this.socket.resume();
     }
-    return quiet(promise);
+    return promise;
   }
 
   private failedRead: Error | null = null;
@@ -381,11 +392,9 @@ export class IOStream {
     }
     if (this.readKind === ReadKind.None) {
       // The read failed (limit exceeded; close() already rejected it, or we do now).
-      const reject = this.readReject;
       const err = this.failedRead!;
       this.failedRead = null;
-      this.clearPending();
-      reject?.(err);
+      this.rejectPending(err);
     }
   }
 
@@ -393,7 +402,16 @@ export class IOStream {
     this.readKind = ReadKind.None;
     this.readResolve = null;
     this.readReject = null;
+    this.readPromise = null;
     this.readRegex = null;
+  }
+
+  /** Rejects the pending read; marked handled first, so a caller that never awaits it cannot crash the process. */
+  private rejectPending(err: Error): void {
+    const reject = this.readReject;
+    this.readPromise?.catch(noop);
+    this.clearPending();
+    reject?.(err);
   }
 
   private handleEnd(): void {
@@ -444,7 +462,7 @@ export class IOStream {
       return quiet(Promise.reject(new StreamBufferFullError("Reached maximum write buffer size")));
     }
     const ok = this.socket.write(bytes);
-    if (ok && !this.needDrain) return RESOLVED;
+    if (ok && !this.needDrain) return WRITTEN;
     this.needDrain = true;
     this.pendingWriteBytes += bytes.length;
     return quiet(new Promise<void>((resolve, reject) => this.writeWaiters.push({ resolve, reject })));
@@ -479,15 +497,13 @@ export class IOStream {
     this._closed = true;
     if (error && !this.error) this.error = error;
     if (this.readKind !== ReadKind.None) {
-      const reject = this.readReject;
       const resolve = this.readResolve;
       if (this.readKind === ReadKind.UntilClose && resolve) {
         const result = this.consume(this.end - this.start);
         this.clearPending();
         resolve(result);
       } else {
-        this.clearPending();
-        reject?.(this.failedRead ?? this.readError());
+        this.rejectPending(this.failedRead ?? this.readError());
       }
     }
     // Buffered bytes stay readable after the close, as in Tornado: a response that arrived

@@ -48,6 +48,7 @@ import {
   type ResponseStartLine,
 } from "./httputil.js";
 import { HTTPServer, type HTTPServerOptions } from "./httpserver.js";
+import { WRITTEN } from "./iostream.js";
 import { accessLog, appLog, genLog } from "./log.js";
 import { Loader, type LoaderOptions } from "./template.js";
 import { sha512 } from "@noble/hashes/sha2.js";
@@ -918,10 +919,12 @@ export class RequestHandler {
     } else if (this.request.method !== "HEAD") {
       result = connection.write(chunk);
     } else {
-      result = Promise.resolve();
+      result = WRITTEN;
     }
-    // Nobody has to await this (auto-finish does not): keep a closed connection from becoming an unhandled rejection.
-    result.catch(noop);
+    // Nobody has to await this (auto-finish does not): keep a closed connection from becoming an
+    // unhandled rejection. The shared already-written promise cannot reject: skip the catch (a
+    // promise and a microtask per response).
+    if (result !== WRITTEN) result.catch(noop);
     return result;
   }
 
