@@ -785,21 +785,28 @@ export class HTTP1Connection implements HTTPConnection {
     return null;
   }
 
+  /**
+   * Hands one piece of body to the delegate. A server that has already answered (and finished
+   * writing) still reads the rest of the body off the wire, but nobody is listening for it.
+   */
+  private async deliverBody(delegate: HTTPMessageDelegate, piece: Uint8Array): Promise<void> {
+    if (this.writeFinished && !this.isClient) return;
+    let ret: unknown;
+    try {
+      ret = delegate.dataReceived(piece);
+    } catch (err) {
+      throw quietly(err);
+    }
+    if (isPromise(ret)) await awaitDelegate(ret);
+  }
+
   private async readFixedBody(contentLength: number, delegate: HTTPMessageDelegate): Promise<void> {
     const stream = this.stream!;
     const chunkSize = this.params.chunkSize;
     while (contentLength > 0) {
       const body = await stream.readBytes(Math.min(chunkSize, contentLength), true);
       contentLength -= body.length;
-      if (!this.writeFinished || this.isClient) {
-        let ret: unknown;
-        try {
-          ret = delegate.dataReceived(body);
-        } catch (err) {
-          throw quietly(err);
-        }
-        if (isPromise(ret)) await awaitDelegate(ret);
-      }
+      await this.deliverBody(delegate, body);
     }
   }
 
@@ -833,15 +840,7 @@ export class HTTP1Connection implements HTTPConnection {
       while (remaining > 0) {
         const chunk = await stream.readBytes(Math.min(remaining, chunkSize), true);
         remaining -= chunk.length;
-        if (!this.writeFinished || this.isClient) {
-          let ret: unknown;
-          try {
-            ret = delegate.dataReceived(chunk);
-          } catch (err) {
-            throw quietly(err);
-          }
-          if (isPromise(ret)) await awaitDelegate(ret);
-        }
+        await this.deliverBody(delegate, chunk);
       }
       const crlf = await stream.readBytes(2);
       if (crlf[0] !== 13 || crlf[1] !== 10) throw new HTTPInputError("chunk not terminated by CRLF");
@@ -850,15 +849,7 @@ export class HTTP1Connection implements HTTPConnection {
 
   private async readBodyUntilClose(delegate: HTTPMessageDelegate): Promise<void> {
     const body = await this.stream!.readUntilClose();
-    if (!this.writeFinished || this.isClient) {
-      let ret: unknown;
-      try {
-        ret = delegate.dataReceived(body);
-      } catch (err) {
-        throw quietly(err);
-      }
-      if (isPromise(ret)) await awaitDelegate(ret);
-    }
+    await this.deliverBody(delegate, body);
   }
 }
 
