@@ -6,47 +6,19 @@
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { HTTPHeaders, type HTTPConnection, type RequestStartLine, type ResponseStartLine } from "./httputil.js";
 import { setLogSink, type LogRecord } from "./log.js";
 import { createMemoryPlatform } from "./platform/memory.js";
 import { setPlatform } from "./platform/index.js";
 import { DictLoader } from "./template.js";
+import { request } from "./testing.js";
 import { Application, RequestHandler, UIModule, type Settings } from "./web.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const talkTemplates = path.join(here, "..", "slides", "examples", "templates");
 
-class Recorder implements HTTPConnection {
-  code = 0;
-  headers = new HTTPHeaders();
-  body = "";
-  private resolve!: () => void;
-  readonly done = new Promise<void>((r) => (this.resolve = r));
-  readonly context = { remoteIp: "127.0.0.1", protocol: "http" };
-  writeHeaders(startLine: ResponseStartLine | RequestStartLine, headers: HTTPHeaders, chunk?: Uint8Array): Promise<void> {
-    this.code = (startLine as ResponseStartLine).code;
-    this.headers = headers.copy();
-    if (chunk) this.body += new TextDecoder().decode(chunk);
-    return Promise.resolve();
-  }
-  write(chunk: Uint8Array): Promise<void> {
-    this.body += new TextDecoder().decode(chunk);
-    return Promise.resolve();
-  }
-  finish(): void {
-    this.resolve();
-  }
-  setCloseCallback(): void {}
-}
-
-async function get(app: Application, uri: string, headers: Record<string, string> = {}): Promise<Recorder> {
-  const connection = new Recorder();
-  const delegate = app.startRequest({}, connection);
-  delegate.headersReceived({ kind: "request", method: "GET", path: uri, version: "HTTP/1.1" }, new HTTPHeaders({ Host: "localhost:8888", ...headers }));
-  delegate.finish();
-  await connection.done;
-  return connection;
-}
+/** A GET as a browser on the talk's port would send it. */
+const get = (app: Application, uri: string, headers: Record<string, string> = {}) =>
+  request(app, "GET", uri, { headers: { Host: "localhost:8888", ...headers } });
 
 let records: LogRecord[];
 let previousSink: ReturnType<typeof setLogSink>;

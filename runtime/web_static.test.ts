@@ -3,7 +3,7 @@
  * the SHA-512 version were taken from Tornado 6.2 serving the same file (`body{}\n`).
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { HTTPHeaders, type HTTPConnection, type RequestStartLine, type ResponseStartLine } from "./httputil.js";
+import { request } from "./testing.js";
 import { setLogSink, type LogRecord } from "./log.js";
 import { createMemoryPlatform } from "./platform/memory.js";
 import { setPlatform } from "./platform/index.js";
@@ -12,40 +12,8 @@ import { Application, RequestHandler, StaticFileHandler } from "./web.js";
 const SITE_CSS_SHA512 =
   "4ae334473cd098bdfc3fbd6202fd2b6b3e0d6f843ae16d9a3495b335d6fa00a32d5830275c2b052ffbf574d0d52185913961fb11c20eb816086add86c67e75fc";
 
-class Recorder implements HTTPConnection {
-  code = 0;
-  headers = new HTTPHeaders();
-  body = "";
-  private resolve!: () => void;
-  readonly done = new Promise<void>((r) => (this.resolve = r));
-  readonly context = { remoteIp: "127.0.0.1", protocol: "http" };
-  writeHeaders(startLine: ResponseStartLine | RequestStartLine, headers: HTTPHeaders, chunk?: Uint8Array): Promise<void> {
-    this.code = (startLine as ResponseStartLine).code;
-    this.headers = headers.copy();
-    if (chunk) this.body += new TextDecoder().decode(chunk);
-    return Promise.resolve();
-  }
-  write(chunk: Uint8Array): Promise<void> {
-    this.body += new TextDecoder().decode(chunk);
-    return Promise.resolve();
-  }
-  finish(): void {
-    this.resolve();
-  }
-  setCloseCallback(): void {}
-}
-
-async function fetch(app: Application, uri: string, init: { method?: string; headers?: Record<string, string> } = {}): Promise<Recorder> {
-  const connection = new Recorder();
-  const delegate = app.startRequest({}, connection);
-  delegate.headersReceived(
-    { kind: "request", method: init.method ?? "GET", path: uri, version: "HTTP/1.1" },
-    new HTTPHeaders({ Host: "localhost:8888", ...init.headers }),
-  );
-  delegate.finish();
-  await connection.done;
-  return connection;
-}
+const fetch = (app: Application, uri: string, init: { method?: string; headers?: Record<string, string> } = {}) =>
+  request(app, init.method ?? "GET", uri, { headers: { Host: "localhost:8888", ...init.headers } });
 
 class Urls extends RequestHandler {
   get() {
