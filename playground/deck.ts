@@ -209,6 +209,15 @@ class CodeView {
         this.el.dataset.edited = String(this.playground.sources.edited(this.name, this.file));
       },
     });
+    // Once Monaco is up, follow its content height instead: it counts wrapped lines (phones wrap)
+    // and lines the presenter adds, within the same bounds as above.
+    const editor = this.handle.editor;
+    const fit = () => {
+      const height = Math.min(22 * 21 + 16, Math.max(3 * 21 + 16, editor.getContentHeight()));
+      if (this.host.style.height !== `${height}px`) this.host.style.height = `${height}px`;
+    };
+    editor.onDidContentSizeChange(fit);
+    fit();
     this.el.dataset.editor = "ready";
     this.el.dataset.edited = String(this.playground.sources.edited(this.name, this.file));
   }

@@ -86,6 +86,10 @@ export interface EditorHandle {
   dispose(): void;
 }
 
+function wrapMode(): "on" | "off" {
+  return document.documentElement.classList.contains("portrait") ? "on" : "off";
+}
+
 export function createEditor(host: HTMLElement, options: EditorOptions): EditorHandle {
   const uri = monaco.Uri.parse(`file:///${options.path}`);
   const language = options.path.endsWith(".html") ? "html" : "typescript";
@@ -107,7 +111,13 @@ export function createEditor(host: HTMLElement, options: EditorOptions): EditorH
     padding: { top: 6, bottom: 6 },
     scrollbar: { alwaysConsumeMouseWheel: false },
     ariaLabel: `${options.path} (Ctrl+Enter runs it)`,
+    wordWrap: wrapMode(),
   });
+  // On a phone (the deck's portrait layout) long lines wrap instead of running off the slide;
+  // the layout can flip when the phone turns.
+  const portraitWatch = new MutationObserver(() => editor.updateOptions({ wordWrap: wrapMode() }));
+  portraitWatch.observe(document.documentElement, { attributes: true, attributeFilter: ["class"] });
+  editor.onDidDispose(() => portraitWatch.disconnect());
   // Ctrl/Cmd+Enter runs, even while a suggestion or parameter hint is open (their own
   // keybindings would otherwise take the key): caught on the editor's own element, first.
   host.addEventListener(
