@@ -27,6 +27,7 @@ import {
   xhtmlUnescape,
   type LinkifyOptions,
 } from "./escape.js";
+import { hasTornado, PYTHON } from "../tools/real-tornado.js";
 
 const linkifyTests: [string, LinkifyOptions, string][] = [
   ["hello http://world.com/!", {}, 'hello <a href="http://world.com/">http://world.com/</a>!'],
@@ -283,14 +284,6 @@ describe("escape (tornado/test/escape_test.py)", () => {
  * shortening, xhtml_unescape's entity rules, url escaping, squeeze, json_encode) against Tornado
  * 6.2 on seeded random inputs built from URL-ish pieces.
  */
-const PYTHON = "/usr/bin/python3";
-const hasTornado = (() => {
-  try {
-    return spawnSync(PYTHON, ["-c", "import tornado"]).status === 0;
-  } catch {
-    return false;
-  }
-})();
 
 describe.skipIf(!hasTornado)("escape: differential against Tornado 6.2", () => {
   let state = 20111125;

@@ -6,15 +6,13 @@
  * status codes than Tornado 6.2 sends, which are asserted explicitly.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
 import * as net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HTTPServer } from "./httpserver.js";
 import { HTTPHeaders } from "./httputil.js";
 import { captureLogs, enc } from "./platform/testkit.js";
+import { hasTornado, PYTHON } from "../tools/real-tornado.js";
 
-const PYTHON = "/usr/bin/python3";
-const hasTornado = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import tornado"]).status === 0;
 
 const TORNADO_APP = `
 import asyncio

@@ -10,12 +10,11 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { utf8 } from "./escape.js";
 import { DictLoader, ParseError } from "./template.js";
+import { hasTornado, PYTHON } from "../tools/real-tornado.js";
 
-const PYTHON = "/usr/bin/python3";
 
 interface Case {
   name: string;
@@ -239,7 +238,6 @@ function renderJs(c: Case): { ok?: Uint8Array; error?: string } {
 const sortSets = (message: string) =>
   message.replace(/\{('[^}]*')\}/g, (_, items: string) => `{${items.split(", ").sort().join(", ")}}`);
 
-const hasTornado = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import tornado"]).status === 0;
 
 describe.skipIf(!hasTornado)("differential: our templates vs Tornado 6.2", () => {
   const python = hasTornado ? runPython() : [];

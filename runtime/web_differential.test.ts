@@ -7,7 +7,7 @@
  * 204, reasons, Finish, errors after a flush, path arguments, header value types, HTTP/1.0,
  * static files and their Range requests, render() with UI modules' resources spliced in. Needs /usr/bin/python3 with tornado; otherwise the test is skipped, saying so.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -17,10 +17,8 @@ import { HTTPServer } from "./httpserver.js";
 import { setLogSink } from "./log.js";
 import { xhtmlEscape } from "./escape.js";
 import { Application, Finish, HTTPError, RedirectHandler, RequestHandler, UIModule } from "./web.js";
+import { PYTHON, tornadoVersion } from "../tools/real-tornado.js";
 
-const PYTHON = "/usr/bin/python3";
-const probe = spawnSync(PYTHON, ["-c", "import tornado; print(tornado.version)"], { encoding: "utf8" });
-const tornadoVersion = probe.status === 0 ? probe.stdout.trim() : null;
 
 const PY_APP = String.raw`
 import sys, datetime, tornado.escape, tornado.web, tornado.ioloop, tornado.netutil, tornado.httpserver, logging

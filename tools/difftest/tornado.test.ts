@@ -7,7 +7,7 @@
  * Needs /usr/bin/python3 with tornado (.ci/run installs python3-tornado); without it the
  * tests are skipped, with the reason in their names.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as net from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,11 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HTTPServer } from "tornado/httpserver";
 import { setLogSink } from "tornado/log";
 import { difftestApp } from "./app.js";
+import { PYTHON, tornadoVersion } from "../real-tornado.js";
 
-const PYTHON = "/usr/bin/python3";
 const here = dirname(fileURLToPath(import.meta.url));
-const probe = spawnSync(PYTHON, ["-c", "import tornado; print(tornado.version)"], { encoding: "utf8" });
-const tornadoVersion = probe.status === 0 ? probe.stdout.trim() : null;
 const SKIP_REASON = tornadoVersion ? "" : ` (SKIPPED: ${PYTHON} cannot import tornado; apt-get install python3-tornado)`;
 
 interface RawResponse {
