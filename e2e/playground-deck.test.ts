@@ -54,11 +54,7 @@ async function showLive(page: Page, example: string): Promise<{ state: string; t
     },
     [index, sel] as const,
   );
-  await page.waitForFunction(
-    ([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.runs ?? 0) > (n as number),
-    [sel, before],
-    { timeout: 10_000 },
-  );
+  await waitForRunAfter(page, sel, before);
   return page.evaluate((s) => {
     const el = document.querySelector<HTMLElement>(s)!;
     return {
@@ -124,15 +120,20 @@ async function retypeLine(page: Page, example: string, line: number, text: strin
   await page.keyboard.type(text);
 }
 
+/** Waits until the element's run counter (`data-runs`) has moved past `before`. */
+async function waitForRunAfter(page: Page, sel: string, before: number): Promise<void> {
+  await page.waitForFunction(
+    ([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.runs ?? 0) > (n as number),
+    [sel, before] as const,
+    { timeout: 10_000 },
+  );
+}
+
 async function runFromEditor(page: Page, example: string, file?: string): Promise<{ run: string; output: string; status: string }> {
   const sel = codeSel(example, file);
   const before = await page.evaluate((s) => Number(document.querySelector<HTMLElement>(s)?.dataset.runs ?? 0), sel);
   await page.keyboard.press(isMac ? "Meta+Enter" : "Control+Enter");
-  await page.waitForFunction(
-    ([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.runs ?? 0) > (n as number),
-    [sel, before],
-    { timeout: 10_000 },
-  );
+  await waitForRunAfter(page, sel, before);
   return page.evaluate((s) => {
     const el = document.querySelector<HTMLElement>(s)!;
     return {
