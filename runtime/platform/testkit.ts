@@ -59,14 +59,17 @@ export interface RawResponse {
 
 /** A client that writes raw bytes and reads raw responses. */
 export class RawClient {
+  // Received bytes are storage[start..length): reads advance `start`, so taking one response
+  // from megabytes of pipelined ones costs no copy of the rest.
   private storage = new Uint8Array(0);
+  private start = 0;
   private length = 0;
   private get buffer(): Uint8Array {
-    return this.storage.subarray(0, this.length);
+    return this.storage.subarray(this.start, this.length);
   }
-  private set buffer(data: Uint8Array) {
-    this.storage = data.slice();
-    this.length = data.length;
+  private consume(n: number): void {
+    this.start += n;
+    if (this.start === this.length) this.start = this.length = 0;
   }
   closed = false;
   ended = false;
@@ -76,9 +79,12 @@ export class RawClient {
     socket.onData = (chunk) => {
       // Grow by doubling: megabyte responses arrive in many small chunks.
       if (this.length + chunk.length > this.storage.length) {
-        const next = new Uint8Array(Math.max(this.storage.length * 2, this.length + chunk.length, 4096));
-        next.set(this.storage.subarray(0, this.length));
+        const live = this.length - this.start;
+        const next = new Uint8Array(Math.max(live * 2, live + chunk.length, 4096));
+        next.set(this.storage.subarray(this.start, this.length));
         this.storage = next;
+        this.start = 0;
+        this.length = live;
       }
       this.storage.set(chunk, this.length);
       this.length += chunk.length;
@@ -160,7 +166,7 @@ export class RawClient {
     );
     if (parsed === null) throw new Error("connection closed before a response");
     const { response, length } = parsed as { response: RawResponse; length: number };
-    this.buffer = this.buffer.slice(length);
+    this.consume(length);
     return response;
   }
 
@@ -180,7 +186,7 @@ export class RawClient {
   consumeThrough(marker: string): void {
     const at = latin1(this.buffer).indexOf(marker);
     if (at < 0) throw new Error(`marker ${JSON.stringify(marker)} not buffered`);
-    this.buffer = this.buffer.slice(at + marker.length);
+    this.consume(at + marker.length);
   }
 }
 
@@ -207,12 +213,14 @@ export function parseResponse(data: Uint8Array, eof: boolean, isHead = false): {
     const m = /\r\ncontent-length: ?([0-9]+)\r\n/i.exec(latin1(data.subarray(0, headEnd + 2)));
     if (m && data.length < headEnd + 4 + Number(m[1])) return null;
   }
-  const text = latin1(data);
   if (headEnd < 0) {
-    if (eof && text.length > 0) throw new Error(`truncated response head: ${JSON.stringify(text)}`);
+    if (eof && data.length > 0) throw new Error(`truncated response head: ${JSON.stringify(latin1(data))}`);
     return null;
   }
-  const lines = text.slice(0, headEnd).split("\r\n");
+  // Only what the response spans is decoded: the buffer may hold megabytes of later responses.
+  let whole = null as string | null;
+  const wholeText = () => (whole ??= latin1(data));
+  const lines = latin1(data.subarray(0, headEnd)).split("\r\n");
   const statusLine = lines[0]!;
   const m = /^(HTTP\/1\.[01]) ([1-5][0-9][0-9]) ([^\r\n]*)$/.exec(statusLine);
   if (!m) throw new Error(`malformed status line ${JSON.stringify(statusLine)}`);
@@ -237,6 +245,7 @@ export function parseResponse(data: Uint8Array, eof: boolean, isHead = false): {
   } else if (te !== undefined) {
     if (te.toLowerCase() !== "chunked") throw new Error(`unexpected Transfer-Encoding ${te}`);
     const parts: number[] = [];
+    const text = wholeText();
     for (;;) {
       const eol = text.indexOf("\r\n", pos);
       if (eol < 0) return incomplete(eof);
@@ -271,7 +280,7 @@ export function parseResponse(data: Uint8Array, eof: boolean, isHead = false): {
     reason: m[3]!,
     headers,
     body,
-    raw: text.slice(0, pos),
+    raw: whole !== null ? whole.slice(0, pos) : latin1(data.subarray(0, pos)),
     header: get,
   };
   return { response, length: pos };
