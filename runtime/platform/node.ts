@@ -121,48 +121,68 @@ function connect(host: string, port: number): Promise<PlatformSocket> {
 }
 
 /**
- * Log lines are batched and written together: once 64 KiB have gathered, 10 ms after the first
- * pending line, or synchronously at exit. Tornado writes each line as it is logged; at tens of
- * thousands of access-log lines a second, a write per line (or per event-loop turn) costs about
- * as much as serving the request, and no reader of a log can tell 10 ms apart. (A process killed
- * by a signal it does not handle can lose those last 10 ms of lines.)
+ * Log lines are encoded into a byte buffer as they are logged and written together: once
+ * 64 KiB have gathered, 10 ms after the first pending line, or synchronously at exit. Tornado
+ * writes each line as it is logged; at tens of thousands of access-log lines a second, a write
+ * per line (or per event-loop turn) costs about as much as serving the request, and no reader of
+ * a log can tell 10 ms apart. (A process killed by a signal it does not handle can lose those
+ * last 10 ms of lines.) Lines are encoded one by one because joining them into one string first
+ * builds a deep rope that costs more to flatten than the encoding itself.
  */
-const LOG_BATCH_CHARS = 65536;
+const LOG_BATCH_BYTES = 65536;
 const LOG_DELAY_MS = 10;
-let pendingLog = "";
+let logBuffer = Buffer.allocUnsafe(LOG_BATCH_BYTES);
+let logLength = 0;
 let logTimer: ReturnType<typeof setTimeout> | null = null;
 let exitHookInstalled = false;
-function flushLog(): void {
+
+function takeLogBytes(): Buffer | null {
   if (logTimer !== null) {
     clearTimeout(logTimer);
     logTimer = null;
   }
-  if (pendingLog === "") return;
-  const text = pendingLog;
-  pendingLog = "";
-  process.stderr.write(text);
+  if (logLength === 0) return null;
+  const bytes = logBuffer.subarray(0, logLength);
+  // stderr may hold on to the bytes (a pipe writes them later): never reuse them.
+  logBuffer = Buffer.allocUnsafe(LOG_BATCH_BYTES);
+  logLength = 0;
+  return bytes;
 }
+
+function flushLog(): void {
+  const bytes = takeLogBytes();
+  if (bytes !== null) process.stderr.write(bytes);
+}
+
+function flushLogSync(): void {
+  const bytes = takeLogBytes();
+  if (bytes === null) return;
+  try {
+    fs.writeSync(2, bytes);
+  } catch {
+    // stderr is gone; nothing else to do at exit.
+  }
+}
+
 function writeLogLine(line: string): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on("exit", flushLogSync);
   }
-  pendingLog += line + "\n";
-  if (pendingLog.length >= LOG_BATCH_CHARS) flushLog();
-  else if (logTimer === null) {
+  // A UTF-16 unit takes at most 3 bytes in UTF-8.
+  if (logLength + line.length * 3 + 1 > LOG_BATCH_BYTES) {
+    flushLog();
+    if (line.length * 3 + 1 > LOG_BATCH_BYTES) {
+      process.stderr.write(line + "\n");
+      return;
+    }
+  }
+  logLength += logBuffer.write(line, logLength, "utf8");
+  logBuffer[logLength++] = 10;
+  if (logTimer === null) {
     logTimer = setTimeout(flushLog, LOG_DELAY_MS);
     // Pending lines must not keep the process alive: the exit hook writes them.
     logTimer.unref();
-  }
-}
-function flushLogSync(): void {
-  if (pendingLog === "") return;
-  const text = pendingLog;
-  pendingLog = "";
-  try {
-    fs.writeSync(2, text);
-  } catch {
-    // stderr is gone; nothing else to do at exit.
   }
 }
 
