@@ -334,7 +334,8 @@ export class IOStream {
 
   private consume(n: number): Uint8Array {
     if (n === 0) return EMPTY;
-    const out = this.buf.subarray(this.start, this.start + n);
+    // A chunk that is exactly one read (a request per packet, the usual case) needs no view.
+    const out = this.start === 0 && n === this.buf.length ? this.buf : this.buf.subarray(this.start, this.start + n);
     this.start += n;
     if (this.start === this.end) {
       // Drop the reference: the next chunk is adopted, and handed-out views stay intact.
