@@ -224,6 +224,53 @@ function encodeLatin1Into(text: string, target: Uint8Array, offset: number): voi
   }
 }
 
+/** The bytes of `text` + CRLF as latin-1; a CR or LF inside is header injection, refused as Tornado does. */
+function latin1Line(text: string): Uint8Array {
+  if (text.indexOf("\n") >= 0 || text.indexOf("\r") >= 0) throw new Error(`Newline in header: ${JSON.stringify(text)}`);
+  // From the slab: a slice is never reused, so it may be cached.
+  const bytes = allocate(text.length + 2);
+  encodeLatin1Into(text, bytes, 0);
+  bytes[text.length] = 13;
+  bytes[text.length + 1] = 10;
+  return bytes;
+}
+
+/**
+ * Encoded head lines, remembered per header name (the last value only, for at most 256 names).
+ * Consecutive responses mostly repeat each header's value (Server, Content-Type, this second's
+ * Date...), and a hit copies bytes that were checked and encoded once. Building the head as one
+ * string instead makes a rope of four pieces per header that costs more to flatten than the
+ * rest of the response.
+ */
+const lineCache = new Map<string, { value: string; bytes: Uint8Array }>();
+const statusCache = new Map<number, { value: string; bytes: Uint8Array }>();
+/** Scratch list of a head's encoded lines (one head is built at a time). */
+const headLines: Uint8Array[] = [];
+
+function headerLine(name: string, value: string): Uint8Array {
+  const hit = lineCache.get(name);
+  if (hit !== undefined && hit.value === value) return hit.bytes;
+  const bytes = latin1Line(name + ": " + value);
+  if (hit !== undefined) {
+    hit.value = value;
+    hit.bytes = bytes;
+  } else {
+    if (lineCache.size >= 256) lineCache.clear();
+    lineCache.set(name, { value, bytes });
+  }
+  return bytes;
+}
+
+/** `HTTP/1.1 <code> <reason>` CRLF (the status line is always HTTP/1.1, as Tornado's). */
+function statusLine(start: ResponseStartLine): Uint8Array {
+  const hit = statusCache.get(start.code);
+  if (hit !== undefined && hit.value === start.reason) return hit.bytes;
+  const bytes = latin1Line(`HTTP/1.1 ${start.code} ${start.reason}`);
+  if (statusCache.size >= 256) statusCache.clear();
+  statusCache.set(start.code, { value: start.reason, bytes });
+  return bytes;
+}
+
 function headerLookup(headers: HeaderInput, name: string): string | undefined {
   if (headers instanceof HTTPHeaders) return headers.get(name);
   const lower = name.toLowerCase();
@@ -661,7 +708,7 @@ export class HTTP1Connection implements HTTPConnection {
     // A second head would land in the middle of the body.
     if (this.headersWritten) throw new HTTPOutputError("writeHeaders() called twice");
     this.headersWritten = true;
-    let first: string;
+    let first = "";
     if (this.isClient) {
       const req = startLine as RequestStartLine;
       this.requestStartLine = req;
@@ -682,7 +729,6 @@ export class HTTP1Connection implements HTTPConnection {
       const req = this.requestStartLine!;
       const h = headers as HTTPHeaders;
       this.responseStartLine = resp;
-      first = `HTTP/1.1 ${resp.code} ${resp.reason}`;
       const code = resp.code;
       const bodyless = req.method === "HEAD" || code === 204 || code === 304 || (code >= 100 && code < 200);
       const hasLength = h.has("Content-Length");
@@ -706,38 +752,47 @@ export class HTTP1Connection implements HTTPConnection {
       this.expectedContentRemaining = cl !== undefined ? Number.parseInt(cl, 10) : null;
     }
     // Serialise the head (and the first chunk) into one buffer: one socket write per response.
-    if (first.indexOf("\n") >= 0 || first.indexOf("\r") >= 0) throw new Error(`Newline in header: ${JSON.stringify(first)}`);
-    let head = first + "\r\n";
-    if (headers instanceof HTTPHeaders) {
-      head += headers.toWire();
-    } else {
-      for (const [name, value] of headers) {
-        const line = name + ": " + value;
-        if (line.indexOf("\n") >= 0 || line.indexOf("\r") >= 0) throw new Error(`Newline in header: ${JSON.stringify(line)}`);
-        head += line + "\r\n";
-      }
-    }
-    head += "\r\n";
-    let data: Uint8Array;
+    const lines = headLines;
+    lines.length = 0;
+    let headLength = 2; // the blank line
+    const firstLine = this.isClient ? latin1Line(first) : statusLine(startLine as ResponseStartLine);
+    lines.push(firstLine);
+    headLength += firstLine.length;
+    const addLine = (name: string, value: string) => {
+      const line = headerLine(name, value);
+      lines.push(line);
+      headLength += line.length;
+    };
+    if (headers instanceof HTTPHeaders) headers.forEachValue(addLine);
+    else for (const [name, value] of headers) addLine(name, value);
+    let size = headLength;
+    let prefix = "";
     if (chunk && chunk.length > 0) {
       this.checkContentLength(chunk.length);
-      if (this.chunkingOutput) {
-        const prefix = chunk.length.toString(16) + "\r\n";
-        data = allocate(head.length + prefix.length + chunk.length + 2);
-        encodeLatin1Into(head + prefix, data, 0);
-        data.set(chunk, head.length + prefix.length);
-        data[data.length - 2] = 13;
-        data[data.length - 1] = 10;
-      } else {
-        data = allocate(head.length + chunk.length);
-        encodeLatin1Into(head, data, 0);
-        data.set(chunk, head.length);
-      }
-    } else {
-      data = allocate(head.length);
-      encodeLatin1Into(head, data, 0);
+      if (this.chunkingOutput) prefix = chunk.length.toString(16) + "\r\n";
+      size += prefix.length + chunk.length + (this.chunkingOutput ? 2 : 0);
     }
-    if (this.isClient) this.requestHead = data.subarray(0, head.length);
+    const data = allocate(size);
+    let at = 0;
+    for (let i = 0; i < lines.length; i++) {
+      data.set(lines[i]!, at);
+      at += lines[i]!.length;
+    }
+    lines.length = 0;
+    data[at++] = 13;
+    data[at++] = 10;
+    if (chunk && chunk.length > 0) {
+      if (prefix) {
+        encodeLatin1Into(prefix, data, at);
+        at += prefix.length;
+      }
+      data.set(chunk, at);
+      if (this.chunkingOutput) {
+        data[size - 2] = 13;
+        data[size - 1] = 10;
+      }
+    }
+    if (this.isClient) this.requestHead = data.subarray(0, headLength);
     return this.writeRaw(data);
   }
 

@@ -121,6 +121,13 @@ export class HTTPHeaders {
     for (const [name, list] of this.values) for (const v of list) yield [name, v];
   }
 
+  /** Calls `fn(name, value)` once per value, in order: `getAll` without an entry array per header (it runs for every response). */
+  forEachValue(fn: (name: string, value: string) => void): void {
+    this.values.forEach((list, name) => {
+      for (let i = 0; i < list.length; i++) fn(name, list[i]!);
+    });
+  }
+
   [Symbol.iterator](): IterableIterator<[string, string]> {
     return this.getAll();
   }
@@ -162,25 +169,6 @@ export class HTTPHeaders {
       if (line) headers.parseLine(line);
     }
     return headers;
-  }
-
-  /**
-   * The block as written on the wire, `Name: value\r\n` per value, in order. Throws on a CR or
-   * LF inside a name or value (header injection / response splitting), as Tornado refuses
-   * "Newline in header". A plain loop, not the generator: it runs for every response.
-   */
-  toWire(): string {
-    let out = "";
-    for (const [name, list] of this.values) {
-      for (let i = 0; i < list.length; i++) {
-        const value = list[i]!;
-        if (value.indexOf("\n") >= 0 || value.indexOf("\r") >= 0 || name.indexOf("\n") >= 0 || name.indexOf("\r") >= 0) {
-          throw new Error(`Newline in header: ${JSON.stringify(`${name}: ${value}`)}`);
-        }
-        out += name + ": " + value + "\r\n";
-      }
-    }
-    return out;
   }
 
   toString(): string {
