@@ -29,17 +29,22 @@ const p2 = (n: number) => String(n).padStart(2, "0");
 
 /** `[I 261125 00:34:39 web] message`, Tornado's default format (without line numbers). */
 export function formatLogRecord(record: LogRecord): string {
-  // One access-log line per request: format the stamp once per second, not per line.
+  // One access-log line per request: the `[I 261125 00:34:39 web] ` part changes once a second.
   const second = Math.floor(record.time / 1000);
-  if (second !== stampSecond) {
-    const d = new Date(record.time);
-    stampText = `${p2(d.getUTCFullYear() % 100)}${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`;
-    stampSecond = second;
+  if (second !== prefixSecond || record.level !== prefixLevel || record.module !== prefixModule) {
+    const d = new Date(second * 1000);
+    const stamp = `${p2(d.getUTCFullYear() % 100)}${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`;
+    prefix = `[${record.level[0]!.toUpperCase()} ${stamp} ${record.module}] `;
+    prefixSecond = second;
+    prefixLevel = record.level;
+    prefixModule = record.module;
   }
-  return `[${record.level[0]!.toUpperCase()} ${stampText} ${record.module}] ${record.message}`;
+  return prefix + record.message;
 }
-let stampSecond = Number.NaN;
-let stampText = "";
+let prefixSecond = Number.NaN;
+let prefixLevel = "";
+let prefixModule = "";
+let prefix = "";
 
 const defaultSink: LogSink = (record) => platform().log(record.level, formatLogRecord(record));
 let sink: LogSink = defaultSink;

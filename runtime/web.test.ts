@@ -1065,6 +1065,22 @@ describe("settings and helpers", () => {
     const r = await request(new Application([["/", MainHandler]]), "GET", "/");
     expect(r.headers.get("Date")).toBe("Tue, 04 Oct 2011 10:00:00 GMT");
   });
+
+  it("the Date header follows the clock from second to second (the cached text is dropped at each boundary)", async () => {
+    restoreClock();
+    restoreClock = () => {};
+    const app = new Application([["/", MainHandler]]);
+    const seen = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const before = Math.floor(Date.now() / 1000);
+      const date = (await request(app, "GET", "/")).headers.get("Date")!;
+      const after = Math.floor(Date.now() / 1000);
+      if (before === after) expect(Date.parse(date) / 1000).toBe(before);
+      seen.add(date);
+      await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20));
+    }
+    expect(seen.size).toBe(3);
+  });
 });
 
 describe("properties", () => {
