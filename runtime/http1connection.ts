@@ -244,8 +244,9 @@ function latin1Line(text: string): Uint8Array {
  */
 const lineCache = new Map<string, { value: string; bytes: Uint8Array }>();
 const statusCache = new Map<number, { value: string; bytes: Uint8Array }>();
-/** Scratch list of a head's encoded lines (one head is built at a time). */
+/** Scratch list of a head's encoded lines (one head is built at a time; slots are blanked after use). */
 const headLines: Uint8Array[] = [];
+const EMPTY_LINE = new Uint8Array(0);
 
 function headerLine(name: string, value: string): Uint8Array {
   const hit = lineCache.get(name);
@@ -271,8 +272,9 @@ function statusLine(start: ResponseStartLine): Uint8Array {
   return bytes;
 }
 
+/** `name` in normalised form. */
 function headerLookup(headers: HeaderInput, name: string): string | undefined {
-  if (headers instanceof HTTPHeaders) return headers.get(name);
+  if (headers instanceof HTTPHeaders) return headers.getNormalized(name);
   const lower = name.toLowerCase();
   let found: string | undefined;
   for (const [k, v] of headers) if (k.toLowerCase() === lower) found = found === undefined ? v : `${found},${v}`;
@@ -596,7 +598,7 @@ export class HTTP1Connection implements HTTPConnection {
         this.delegateOpen = false;
         return this.readMessage(delegate);
       }
-    } else if (headers.get("Expect") === "100-continue" && !this.writeFinished) {
+    } else if (headers.getNormalized("Expect") === "100-continue" && !this.writeFinished) {
       void stream.write(CONTINUE_100);
     }
     if (!skipBody) {
@@ -731,8 +733,8 @@ export class HTTP1Connection implements HTTPConnection {
       this.responseStartLine = resp;
       const code = resp.code;
       const bodyless = req.method === "HEAD" || code === 204 || code === 304 || (code >= 100 && code < 200);
-      const hasLength = h.has("Content-Length");
-      this.chunkingOutput = req.version === "HTTP/1.1" && !bodyless && !hasLength && !h.has("Transfer-Encoding");
+      const hasLength = h.hasNormalized("Content-Length");
+      this.chunkingOutput = req.version === "HTTP/1.1" && !bodyless && !hasLength && !h.hasNormalized("Transfer-Encoding");
       if (this.serverConnection !== null && this.serverConnection.draining) this.disconnectOnFinish = true;
       if (req.version === "HTTP/1.0" && !bodyless && !hasLength) {
         // Tornado 6.2 would keep such a connection open although the body can only end with
@@ -753,14 +755,13 @@ export class HTTP1Connection implements HTTPConnection {
     }
     // Serialise the head (and the first chunk) into one buffer: one socket write per response.
     const lines = headLines;
-    lines.length = 0;
-    let headLength = 2; // the blank line
     const firstLine = this.isClient ? latin1Line(first) : statusLine(startLine as ResponseStartLine);
-    lines.push(firstLine);
-    headLength += firstLine.length;
+    lines[0] = firstLine;
+    let count = 1;
+    let headLength = firstLine.length + 2; // and the blank line
     const addLine = (name: string, value: string) => {
       const line = headerLine(name, value);
-      lines.push(line);
+      lines[count++] = line;
       headLength += line.length;
     };
     if (headers instanceof HTTPHeaders) headers.forEachValue(addLine);
@@ -774,11 +775,12 @@ export class HTTP1Connection implements HTTPConnection {
     }
     const data = allocate(size);
     let at = 0;
-    for (let i = 0; i < lines.length; i++) {
-      data.set(lines[i]!, at);
-      at += lines[i]!.length;
+    for (let i = 0; i < count; i++) {
+      const line = lines[i]!;
+      data.set(line, at);
+      at += line.length;
+      lines[i] = EMPTY_LINE;
     }
-    lines.length = 0;
     data[at++] = 13;
     data[at++] = 10;
     if (chunk && chunk.length > 0) {
@@ -870,7 +872,7 @@ export class HTTP1Connection implements HTTPConnection {
   private canKeepAlive(startLine: RequestStartLine, headers: HTTPHeaders): boolean {
     if (this.params.noKeepAlive) return false;
     if (this.serverConnection !== null && this.serverConnection.draining) return false;
-    let connection = headers.get("Connection");
+    let connection = headers.getNormalized("Connection");
     if (connection !== undefined) connection = connection.toLowerCase();
     if (startLine.version === "HTTP/1.1") return connection !== "close";
     if (
@@ -898,8 +900,8 @@ export class HTTP1Connection implements HTTPConnection {
 
   private readBody(code: number, headers: HTTPHeaders, delegate: HTTPMessageDelegate): Promise<void> | null {
     let contentLength: number | null = null;
-    const te = headers.get("Transfer-Encoding");
-    const clHeader = headers.get("Content-Length");
+    const te = headers.getNormalized("Transfer-Encoding");
+    const clHeader = headers.getNormalized("Content-Length");
     if (clHeader !== undefined) {
       if (te !== undefined) {
         // Both would let a proxy and us disagree on where the body ends (request smuggling).

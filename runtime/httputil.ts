@@ -67,7 +67,8 @@ const HTTP_WHITESPACE = /^[ \t]+|[ \t]+$/g;
  * iteration (`getAll`) yields one `[name, value]` pair per value, in the order they were added.
  */
 export class HTTPHeaders {
-  private readonly values = new Map<string, string[]>();
+  /** A header with one value (nearly all) holds the string itself: no array per header. */
+  private readonly values = new Map<string, string | string[]>();
   private lastKey: string | null = null;
 
   constructor(init?: Iterable<readonly [string, string]> | Record<string, string>) {
@@ -80,27 +81,29 @@ export class HTTPHeaders {
   add(name: string, value: string): void {
     const key = normalizeHeaderName(name);
     this.lastKey = key;
-    const list = this.values.get(key);
-    if (list) list.push(value);
-    else this.values.set(key, [value]);
+    const current = this.values.get(key);
+    if (current === undefined) this.values.set(key, value);
+    else if (typeof current === "string") this.values.set(key, [current, value]);
+    else current.push(value);
   }
 
   /** Replaces all values of the header (Tornado's `headers[name] = value`). */
   set(name: string, value: string): void {
-    const key = normalizeHeaderName(name);
-    this.values.set(key, [value]);
+    this.values.set(normalizeHeaderName(name), value);
   }
 
   get(name: string): string | undefined;
   get(name: string, defaultValue: string): string;
   get(name: string, defaultValue?: string): string | undefined {
-    const list = this.values.get(normalizeHeaderName(name));
-    if (list === undefined) return defaultValue;
-    return list.length === 1 ? list[0]! : list.join(",");
+    const current = this.values.get(normalizeHeaderName(name));
+    if (current === undefined) return defaultValue;
+    return typeof current === "string" ? current : current.join(",");
   }
 
   getList(name: string): string[] {
-    return [...(this.values.get(normalizeHeaderName(name)) ?? [])];
+    const current = this.values.get(normalizeHeaderName(name));
+    if (current === undefined) return [];
+    return typeof current === "string" ? [current] : [...current];
   }
 
   has(name: string): boolean {
@@ -111,6 +114,24 @@ export class HTTPHeaders {
     return this.values.delete(normalizeHeaderName(name));
   }
 
+  /**
+   * `get`/`has`/`set` for a name already in normalised form (`Content-Length`, never
+   * `content-length`): the runtime's own hot paths pass literals and skip `normalizeHeaderName`.
+   * @internal
+   */
+  getNormalized(key: string): string | undefined {
+    const current = this.values.get(key);
+    return current === undefined || typeof current === "string" ? current : current.join(",");
+  }
+  /** @internal */
+  hasNormalized(key: string): boolean {
+    return this.values.has(key);
+  }
+  /** @internal */
+  setNormalized(key: string, value: string): void {
+    this.values.set(key, value);
+  }
+
   /** Header names (normalised), in insertion order. */
   keys(): IterableIterator<string> {
     return this.values.keys();
@@ -118,13 +139,17 @@ export class HTTPHeaders {
 
   /** Every `[name, value]` pair, a header with several values yielding several pairs. */
   *getAll(): IterableIterator<[string, string]> {
-    for (const [name, list] of this.values) for (const v of list) yield [name, v];
+    for (const [name, current] of this.values) {
+      if (typeof current === "string") yield [name, current];
+      else for (const v of current) yield [name, v];
+    }
   }
 
   /** Calls `fn(name, value)` once per value, in order: `getAll` without an entry array per header (it runs for every response). */
   forEachValue(fn: (name: string, value: string) => void): void {
-    this.values.forEach((list, name) => {
-      for (let i = 0; i < list.length; i++) fn(name, list[i]!);
+    this.values.forEach((current, name) => {
+      if (typeof current === "string") fn(name, current);
+      else for (let i = 0; i < current.length; i++) fn(name, current[i]!);
     });
   }
 
@@ -147,9 +172,10 @@ export class HTTPHeaders {
   parseLine(line: string): void {
     if (line[0] === " " || line[0] === "\t") {
       if (this.lastKey === null) throw new HTTPInputError("first header line cannot start with whitespace");
-      const list = this.values.get(this.lastKey)!;
-      const continuation = line.replace(HTTP_WHITESPACE, "");
-      list[list.length - 1] += " " + continuation;
+      const current = this.values.get(this.lastKey)!;
+      const continuation = " " + line.replace(HTTP_WHITESPACE, "");
+      if (typeof current === "string") this.values.set(this.lastKey, current + continuation);
+      else current[current.length - 1] += continuation;
       return;
     }
     const colon = line.indexOf(":");
@@ -487,7 +513,7 @@ export class HTTPServerRequest {
     this.body = init.body ?? new Uint8Array(0);
     this.remoteIp = init.remoteIp ?? "127.0.0.1";
     this.protocol = init.protocol ?? "http";
-    this.host = init.host ?? this.headers.get("Host") ?? "127.0.0.1";
+    this.host = init.host ?? this.headers.getNormalized("Host") ?? "127.0.0.1";
     this.hostAtStart = this.host;
     this.connection = init.connection ?? null;
     this.startTime = init.startTime;

@@ -813,9 +813,9 @@ export class RequestHandler {
   /** Resets headers and content: `Server`, `Content-Type: text/html; charset=UTF-8`, `Date`, then `setDefaultHeaders()`. */
   clear(): void {
     const headers = new HTTPHeaders();
-    headers.set("Server", serverHeader);
-    headers.set("Content-Type", "text/html; charset=UTF-8");
-    headers.set("Date", currentDateHeader());
+    headers.setNormalized("Server", serverHeader);
+    headers.setNormalized("Content-Type", "text/html; charset=UTF-8");
+    headers.setNormalized("Date", currentDateHeader());
     this._headers = headers;
     this.setDefaultHeaders();
     this._writeBuffer = [];
@@ -953,7 +953,7 @@ export class RequestHandler {
     if (chunk !== undefined && chunk !== null) this.write(chunk);
     if (!this._headersWritten) {
       const method = this.request.method;
-      if (this._statusCode === 200 && (method === "GET" || method === "HEAD") && !this._headers.has("Etag")) {
+      if (this._statusCode === 200 && (method === "GET" || method === "HEAD") && !this._headers.hasNormalized("Etag")) {
         this.setEtagHeader();
         if (this.checkEtagHeader()) {
           this._writeBuffer = [];
@@ -964,8 +964,8 @@ export class RequestHandler {
       if (status === 204 || status === 304 || (status >= 100 && status < 200)) {
         if (this._writeBuffer.length) throw new Error(`Cannot send body with ${status}`);
         this._clearRepresentationHeaders();
-      } else if (!this._headers.has("Content-Length")) {
-        this._headers.set("Content-Length", String(this._bufferedBody().length));
+      } else if (!this._headers.hasNormalized("Content-Length")) {
+        this._headers.setNormalized("Content-Length", String(this._bufferedBody().length));
       }
     }
     const connection = this.request.connection;
@@ -1103,7 +1103,7 @@ export class RequestHandler {
       try {
         // An empty body without Content-Type/Content-Encoding parses to nothing: skip the work.
         const request = this.request;
-        if (request.body.length || request.headers.has("Content-Type") || request.headers.has("Content-Encoding")) request.parseBody();
+        if (request.body.length || request.headers.hasNormalized("Content-Type") || request.headers.hasNormalized("Content-Encoding")) request.parseBody();
       } catch (e) {
         if (e instanceof HTTPInputError) throw new HTTPError(400, `Invalid body: ${e.message}`);
         throw e;
@@ -1460,7 +1460,7 @@ export class RequestHandler {
     const etag = this.computeEtag();
     if (etag === null || etag === undefined) return;
     // Our own sha1 Etag needs no checking; an overridden computeEtag's value is checked like any header.
-    this._headers.set("Etag", this.computeEtag === defaultComputeEtag ? etag : this._convertHeaderValue(etag));
+    this._headers.setNormalized("Etag", this.computeEtag === defaultComputeEtag ? etag : this._convertHeaderValue(etag));
   }
 
   /**
@@ -1468,9 +1468,9 @@ export class RequestHandler {
    * listed tag compared weakly (`W/` ignored on both sides).
    */
   checkEtagHeader(): boolean {
-    const header = this.request.headers.get("If-None-Match", "");
+    const header = this.request.headers.getNormalized("If-None-Match");
     if (!header) return false;
-    const computed = this._headers.get("Etag", "");
+    const computed = this._headers.getNormalized("Etag");
     if (!computed) return false;
     const etags = header.match(ETAG_TOKENS);
     if (!etags) return false;
