@@ -154,9 +154,9 @@ function isToken(text: string, start: number, end: number): boolean {
 function parseRequestLine(line: string): RequestStartLine {
   const sp1 = line.indexOf(" ");
   const sp2 = sp1 < 0 ? -1 : line.indexOf(" ", sp1 + 1);
-  if (sp1 > 0 && sp2 > sp1 + 1 && line.length === sp2 + 9) {
-    const version = line.slice(sp2 + 1);
-    if ((version === "HTTP/1.1" || version === "HTTP/1.0") && isToken(line, 0, sp1)) {
+  if (sp1 > 0 && sp2 > sp1 + 1 && line.length === sp2 + 9 && line.startsWith("HTTP/1.", sp2 + 1)) {
+    const minor = line.charCodeAt(sp2 + 8);
+    if ((minor === 49 || minor === 48) && isToken(line, 0, sp1)) {
       let ok = true;
       for (let i = sp1 + 1; i < sp2; i++) {
         const c = line.charCodeAt(i);
@@ -165,11 +165,25 @@ function parseRequestLine(line: string): RequestStartLine {
           break;
         }
       }
-      if (ok) return { kind: "request", method: line.slice(0, sp1), path: line.slice(sp1 + 1, sp2), version };
+      if (ok) {
+        const version = minor === 49 ? "HTTP/1.1" : "HTTP/1.0";
+        return { kind: "request", method: knownMethod(line, sp1), path: line.slice(sp1 + 1, sp2), version };
+      }
     }
   }
   return parseRequestStartLine(line);
 }
+
+/**
+ * The method as one of the standard literals when it is one: a literal is interned, so the
+ * comparisons and property lookups that follow (`method === "GET"`, the handler's `get`) cost a
+ * pointer compare instead of a string compare or a string-table lookup.
+ */
+function knownMethod(line: string, end: number): string {
+  for (const method of STANDARD_METHODS) if (end === method.length && line.startsWith(method)) return method;
+  return line.slice(0, end);
+}
+const STANDARD_METHODS = ["GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"] as const;
 
 /**
  * Parses header lines from `text` starting at `start` (what `HTTPHeaders.parse` does), with a
@@ -283,10 +297,14 @@ function headerLookup(headers: HeaderInput, name: string): string | undefined {
 
 type ResolvedParams = HTTP1Connection["params"];
 const resolved = new WeakSet<object>();
+const resolvedFor = new WeakMap<HTTP1ConnectionParameters, ResolvedParams>();
 
 /** The parameters with their defaults filled in; a server connection does this once, not per request. */
 function resolveParams(params: HTTP1ConnectionParameters): ResolvedParams {
   if (resolved.has(params)) return params as ResolvedParams;
+  // A server passes the same parameters for every connection: resolve them once.
+  const known = resolvedFor.get(params);
+  if (known !== undefined) return known;
   const out: ResolvedParams = {
     noKeepAlive: params.noKeepAlive ?? false,
     chunkSize: params.chunkSize ?? DEFAULT_CHUNK_SIZE,
@@ -298,6 +316,7 @@ function resolveParams(params: HTTP1ConnectionParameters): ResolvedParams {
     chunkRequests: params.chunkRequests ?? true,
   };
   resolved.add(out);
+  resolvedFor.set(params, out);
   return out;
 }
 
