@@ -258,9 +258,8 @@ function latin1Line(text: string): Uint8Array {
  */
 const lineCache = new Map<string, { value: string; bytes: Uint8Array }>();
 const statusCache = new Map<number, { value: string; bytes: Uint8Array }>();
-/** Scratch list of a head's encoded lines (one head is built at a time; slots are blanked after use). */
+/** Scratch list of a head's encoded lines (one head is built at a time). */
 const headLines: Uint8Array[] = [];
-const EMPTY_LINE = new Uint8Array(0);
 
 function headerLine(name: string, value: string): Uint8Array {
   const hit = lineCache.get(name);
@@ -798,7 +797,6 @@ export class HTTP1Connection implements HTTPConnection {
       const line = lines[i]!;
       data.set(line, at);
       at += line.length;
-      lines[i] = EMPTY_LINE;
     }
     data[at++] = 13;
     data[at++] = 10;
