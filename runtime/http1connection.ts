@@ -520,36 +520,43 @@ export class HTTP1Connection implements HTTPConnection {
     try {
       result = this.startMessage(head, delegate);
     } catch (err) {
-      return this.endMessage(delegate, false, err);
+      return this.failMessage(delegate, err);
     }
     if (isPromise(result)) {
       return result.then(
-        (open) => this.endMessage(delegate, open, undefined),
-        (err: unknown) => this.endMessage(delegate, false, err),
+        (open) => this.endMessage(delegate, open),
+        (err: unknown) => this.failMessage(delegate, err),
       );
     }
-    return this.endMessage(delegate, result, undefined);
+    return this.endMessage(delegate, result);
   }
 
-  /**
-   * The end of every message, however it went: malformed input is answered (`messageFailed`),
-   * a delegate that saw the head but never `finish` hears that the connection closed, and the
-   * close callbacks are cleared. `err` undefined means it went well.
-   */
-  private endMessage(delegate: HTTPMessageDelegate, open: boolean, err: unknown): boolean {
+  /** The end of a message that went well (`open`: the stream is still open). */
+  private endMessage(delegate: HTTPMessageDelegate, open: boolean): boolean {
+    this.releaseDelegate(delegate);
+    return open;
+  }
+
+  /** The end of a message that failed: malformed input is answered (`messageFailed`); anything else is rethrown. */
+  private failMessage(delegate: HTTPMessageDelegate, err: unknown): boolean {
     try {
-      return err === undefined ? open : this.messageFailed(err);
+      return this.messageFailed(err);
     } finally {
-      if (this.delegateOpen) {
-        this.delegateOpen = false;
-        try {
-          delegate.onConnectionClose();
-        } catch (closeError) {
-          logUncaught(closeError);
-        }
-      }
-      this.clearCallbacks();
+      this.releaseDelegate(delegate);
     }
+  }
+
+  /** A delegate that saw the head but never `finish` hears that the connection closed; the close callbacks are cleared. */
+  private releaseDelegate(delegate: HTTPMessageDelegate): void {
+    if (this.delegateOpen) {
+      this.delegateOpen = false;
+      try {
+        delegate.onConnectionClose();
+      } catch (closeError) {
+        logUncaught(closeError);
+      }
+    }
+    this.clearCallbacks();
   }
 
   /** Returns false for an error that ends the exchange quietly or with a 4xx; rethrows anything else. */
