@@ -258,8 +258,15 @@ function latin1Line(text: string): Uint8Array {
  */
 const lineCache = new Map<string, { value: string; bytes: Uint8Array }>();
 const statusCache = new Map<number, { value: string; bytes: Uint8Array }>();
-/** Scratch list of a head's encoded lines (one head is built at a time). */
+/** Scratch for the head being built (one at a time): its encoded lines and their total length. */
 const headLines: Uint8Array[] = [];
+let headLineCount = 0;
+let headLength = 0;
+function addHeadLine(name: string, value: string): void {
+  const line = headerLine(name, value);
+  headLines[headLineCount++] = line;
+  headLength += line.length;
+}
 
 function headerLine(name: string, value: string): Uint8Array {
   const hit = lineCache.get(name);
@@ -779,19 +786,16 @@ export class HTTP1Connection implements HTTPConnection {
       this.expectedContentRemaining = cl !== undefined ? Number.parseInt(cl, 10) : null;
     }
     // Serialise the head (and the first chunk) into one buffer: one socket write per response.
-    const lines = headLines;
     const firstLine = this.isClient ? latin1Line(first) : statusLine(startLine as ResponseStartLine);
-    lines[0] = firstLine;
-    let count = 1;
-    let headLength = firstLine.length + 2; // and the blank line
-    const addLine = (name: string, value: string) => {
-      const line = headerLine(name, value);
-      lines[count++] = line;
-      headLength += line.length;
-    };
-    if (headers instanceof HTTPHeaders) headers.forEachValue(addLine);
-    else for (const [name, value] of headers) addLine(name, value);
-    let size = headLength;
+    headLines[0] = firstLine;
+    headLineCount = 1;
+    headLength = firstLine.length + 2; // and the blank line
+    if (headers instanceof HTTPHeaders) headers.forEachValue(addHeadLine);
+    else for (const [name, value] of headers) addHeadLine(name, value);
+    const lines = headLines;
+    const count = headLineCount;
+    const headSize = headLength;
+    let size = headSize;
     let prefix = "";
     if (chunk && chunk.length > 0) {
       this.checkContentLength(chunk.length);
@@ -818,7 +822,7 @@ export class HTTP1Connection implements HTTPConnection {
         data[size - 1] = 10;
       }
     }
-    if (this.isClient) this.requestHead = data.subarray(0, headLength);
+    if (this.isClient) this.requestHead = data.subarray(0, headSize);
     return this.writeRaw(data);
   }
 
