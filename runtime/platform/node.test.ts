@@ -67,7 +67,7 @@ describe("node platform", () => {
 });
 
 describe("node platform logging", () => {
-  it("writes every line, in order, even when the process exits right after logging", async () => {
+  it("writes every line in order, as UTF-8, within moments of logging it and at exit", async () => {
     const { spawnSync } = await import("node:child_process");
     const { mkdtempSync, writeFileSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
@@ -77,15 +77,22 @@ describe("node platform logging", () => {
     writeFileSync(
       script,
       `import { defaultPlatform } from ${JSON.stringify(nodeTs)};\n` +
+        `import { writeSync } from "node:fs";\n` +
         `for (let i = 0; i < 5000; i++) defaultPlatform.log("info", "line " + i);\n` +
-        `setImmediate(() => { defaultPlatform.log("info", "after a turn"); process.exit(0); });\n`,
+        `defaultPlatform.log("info", "line caf\u00e9 \u2603 \ud83c\udf2a");\n` +
+        `defaultPlatform.log("info", "line long " + "x".repeat(100000));\n` +
+        // Lines are batched, but not for long: within 200 ms they are out, before this marker.
+        `setTimeout(() => { writeSync(2, "MARK\\n"); defaultPlatform.log("info", "after a wait"); process.exit(0); }, 200);\n`,
     );
     const tsx = decodeURIComponent(new URL("../../node_modules/tsx/dist/cli.mjs", import.meta.url).pathname);
     const result = spawnSync(process.execPath, [tsx, script], { encoding: "utf8", timeout: 30_000 });
-    const lines = result.stderr.split("\n").filter((l) => l.startsWith("line ") || l === "after a turn");
-    expect(lines.length).toBe(5001);
+    const lines = result.stderr.split("\n").filter((l) => l.startsWith("line ") || l === "MARK" || l === "after a wait");
+    expect(lines.length).toBe(5004);
     expect(lines[0]).toBe("line 0");
     expect(lines[4999]).toBe("line 4999");
-    expect(lines[5000]).toBe("after a turn");
+    expect(lines[5000]).toBe("line caf\u00e9 \u2603 \ud83c\udf2a");
+    expect(lines[5001]).toBe("line long " + "x".repeat(100000));
+    expect(lines[5002]).toBe("MARK");
+    expect(lines[5003]).toBe("after a wait");
   });
 });
