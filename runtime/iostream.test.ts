@@ -66,6 +66,30 @@ for (const { name, make } of PLATFORMS) {
       client.destroy();
     });
 
+    it("reads a head with a callback: at once when buffered, from the data event when not, errors from a microtask", async () => {
+      const { server, client } = await pair();
+      client.write(enc("A\r\n\r\nB"));
+      await sleep(20);
+      const never = () => expect.unreachable("no callback for a buffered head");
+      expect(dec(server.readUntilHeaderEndWithCallback(undefined, never, never)!)).toBe("A\r\n\r\n");
+      const heads: string[] = [];
+      const errors: Error[] = [];
+      expect(server.readUntilHeaderEndWithCallback(undefined, (h) => heads.push(dec(h)), (e) => errors.push(e))).toBeNull();
+      expect(() => server.readUntilHeaderEnd()).toThrow("Already reading");
+      client.write(enc("\n\nC"));
+      for (let i = 0; i < 50 && heads.length === 0; i++) await sleep(5);
+      expect(heads).toEqual(["B\n\n"]);
+      // A pending read fails when the stream closes; the error arrives after close() returns.
+      expect(server.readUntilHeaderEndWithCallback(undefined, (h) => heads.push(dec(h)), (e) => errors.push(e))).toBeNull();
+      server.close();
+      expect(errors).toEqual([]);
+      await sleep(0);
+      expect(errors.map((e) => e.name)).toEqual(["StreamClosedError"]);
+      // On a closed stream the read fails at once.
+      expect(() => server.readUntilHeaderEndWithCallback(undefined, never, never)).toThrow(StreamClosedError);
+      client.destroy();
+    });
+
     it("reads until a regex", async () => {
       const { server, client } = await pair();
       client.write(enc("abc123def"));
