@@ -357,3 +357,67 @@ for (const { name, make } of PLATFORMS) {
     });
   });
 }
+
+describe("response heads from cached header lines", () => {
+  let restore: () => void;
+  let server: HTTPServer;
+  let port: number;
+  let logs: ReturnType<typeof captureLogs>;
+  /** The headers the next response carries; the app writes them as given. */
+  let next: [string, string][] = [];
+  beforeAll(async () => {
+    restore = usePlatform(PLATFORMS.find((p) => p.name === "memory")!.make());
+    logs = captureLogs();
+    server = new HTTPServer((request) => {
+      const h = new HTTPHeaders();
+      for (const [name, value] of next) h.add(name, value);
+      h.set("Content-Length", "0");
+      request.connection!.writeHeaders({ kind: "response", version: "HTTP/1.1", code: 200, reason: "OK" }, h);
+      request.connection!.finish();
+    });
+    port = await server.listen(0, "127.0.0.1");
+  });
+  afterAll(async () => {
+    await server.stop();
+    await server.closeAllConnections();
+    logs.restore();
+    restore();
+  });
+
+  it("always carries the values of this response, whatever earlier responses sent under the same names", async () => {
+    const name = fc.constantFrom("X-A", "x-a", "X-B", "Etag", "Set-Cookie");
+    const value = fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).map((c) => String.fromCharCode(c === 0x7f ? 0x20 : c)), maxLength: 12 }).map((v) => v.trim());
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(fc.tuple(name, value), { maxLength: 5 }), { minLength: 1, maxLength: 6 }), async (responses) => {
+        const socket = await platform().connect("127.0.0.1", port);
+        let received = new Uint8Array(0);
+        socket.onData = (c) => {
+          const grown = new Uint8Array(received.length + c.length);
+          grown.set(received);
+          grown.set(c, received.length);
+          received = grown;
+        };
+        try {
+          for (const headers of responses) {
+            next = headers;
+            received = new Uint8Array(0);
+            socket.write(latin1Encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+            let parsed: ReturnType<typeof parseResponse> = null;
+            for (let i = 0; i < 200 && parsed === null; i++) {
+              await new Promise((r) => setTimeout(r, 0));
+              parsed = parseResponse(received, false);
+            }
+            // HTTPHeaders groups a name's values where it first appeared, normalising its case.
+            const expected = new HTTPHeaders();
+            for (const [n, v] of headers) expected.add(n, v);
+            const sent = parsed!.response.headers.filter(([n]) => n !== "Content-Length");
+            expect(sent).toEqual([...expected]);
+          }
+        } finally {
+          socket.destroy();
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
