@@ -121,12 +121,13 @@ function connect(host: string, port: number): Promise<PlatformSocket> {
 }
 
 /**
- * Log lines are encoded into a byte buffer as they are logged and written together: once
- * 64 KiB have gathered, 10 ms after the first pending line, or synchronously at exit. Tornado
- * writes each line as it is logged; at tens of thousands of access-log lines a second, a write
- * per line (or per event-loop turn) costs about as much as serving the request, and no reader of
- * a log can tell 10 ms apart. (A process killed by a signal it does not handle can lose those
- * last 10 ms of lines.) Lines are encoded one by one because joining them into one string first
+ * Log lines are encoded into a byte buffer as they are logged and written together. A line
+ * logged after a quiet spell goes out at the end of the event-loop turn, as before batching; a
+ * busy log is written every 10 ms or 64 KiB, and whatever is pending at exit synchronously.
+ * Tornado writes each line as it is logged; at tens of thousands of access-log lines a second, a
+ * write per line (or per turn) costs about as much as serving the request, and no reader of a
+ * log can tell 10 ms apart. (A process killed by a signal it does not handle can lose those last
+ * 10 ms of lines.) Lines are encoded one by one because joining them into one string first
  * builds a deep rope that costs more to flatten than the encoding itself.
  */
 const LOG_BATCH_BYTES = 65536;
@@ -134,6 +135,9 @@ const LOG_DELAY_MS = 10;
 let logBuffer = Buffer.allocUnsafe(LOG_BATCH_BYTES);
 let logLength = 0;
 let logTimer: ReturnType<typeof setTimeout> | null = null;
+let logImmediate: ReturnType<typeof setImmediate> | null = null;
+/** performance.now() of the last write: a write less than LOG_DELAY_MS ago means the log is busy. */
+let lastLogWrite = -Infinity;
 let exitHookInstalled = false;
 
 function takeLogBytes(): Buffer | null {
@@ -141,11 +145,16 @@ function takeLogBytes(): Buffer | null {
     clearTimeout(logTimer);
     logTimer = null;
   }
+  if (logImmediate !== null) {
+    clearImmediate(logImmediate);
+    logImmediate = null;
+  }
   if (logLength === 0) return null;
   const bytes = logBuffer.subarray(0, logLength);
   // stderr may hold on to the bytes (a pipe writes them later): never reuse them.
   logBuffer = Buffer.allocUnsafe(LOG_BATCH_BYTES);
   logLength = 0;
+  lastLogWrite = performance.now();
   return bytes;
 }
 
@@ -174,15 +183,17 @@ function writeLogLine(line: string): void {
     flushLog();
     if (line.length * 3 + 1 > LOG_BATCH_BYTES) {
       process.stderr.write(line + "\n");
+      lastLogWrite = performance.now();
       return;
     }
   }
   logLength += logBuffer.write(line, logLength, "utf8");
   logBuffer[logLength++] = 10;
-  if (logTimer === null) {
-    logTimer = setTimeout(flushLog, LOG_DELAY_MS);
+  if (logTimer === null && logImmediate === null) {
     // Pending lines must not keep the process alive: the exit hook writes them.
-    logTimer.unref();
+    const sinceWrite = performance.now() - lastLogWrite;
+    if (sinceWrite >= LOG_DELAY_MS) logImmediate = setImmediate(flushLog).unref();
+    else logTimer = setTimeout(flushLog, LOG_DELAY_MS - sinceWrite).unref();
   }
 }
 
