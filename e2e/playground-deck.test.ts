@@ -232,6 +232,24 @@ describe("the playground in the deck", () => {
     await context.close();
   });
 
+  it("a line the server logs after the answer still shows in the curl slide's log pane", async () => {
+    const { page, context } = await open(inject("plainDeckUrl") + "?no-coi&transition=none");
+    await showCode(page, "hello");
+    await retypeLine(page, "hello", HELLO_LINE, 'this.write("Hello, world"); setTimeout(() => console.log("logged after the answer"), 400);');
+    const live = await showLive(page, "hello");
+    expect(live.state).toBe("done");
+    expect(live.log).not.toContain("logged after the answer");
+    await page.waitForFunction(
+      (s) => document.querySelector(`${s} .playground-server-log`)?.textContent?.includes("logged after the answer"),
+      liveSel("hello"),
+      { timeout: 5000 },
+    );
+    const log = await page.textContent(`${liveSel("hello")} .playground-server-log`);
+    expect(log).toMatch(/200 GET \/ \(127\.0\.0\.1\)[^]*logged after the answer/);
+    await page.evaluate(() => localStorage.clear());
+    await context.close();
+  });
+
   it("while (true) {} in a handler is stopped within 5 s and reported; the next run works", async () => {
     const { page, context } = await open(inject("plainDeckUrl") + "?no-coi&transition=none");
     await showCode(page, "hello");

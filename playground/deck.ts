@@ -28,6 +28,10 @@ export class Playground {
   readonly manager = new EngineManager();
   private runningKey: string | null = null;
   private serverLog = "";
+  /** Bumped whenever the log starts over (another program starts): a pane follows one program's log. */
+  logGeneration = 0;
+  /** The command view that ran last: it alone keeps taking the log's late lines. */
+  lastCommandView: object | null = null;
   private readonly logListeners = new Set<(log: string) => void>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly codeViews = new Map<HTMLElement, CodeView>();
@@ -82,6 +86,7 @@ export class Playground {
     if (!force && key === this.runningKey) return { ok: true, ports: [], ms: 0 };
     this.runningKey = null;
     this.serverLog = "";
+    this.logGeneration++;
     for (const l of this.logListeners) l("");
     const started = await this.manager.engine.start(program, this.appendLog);
     if (started.ok) this.runningKey = key;
@@ -301,6 +306,8 @@ class CommandView {
   private readonly talk: string;
   private readonly name: string;
   private runs = 0;
+  /** The log generation this view's last run showed. */
+  private logGeneration = -1;
 
   constructor(
     private readonly playground: Playground,
@@ -349,7 +356,10 @@ class CommandView {
     this.terminal = new TerminalView(termPane, 11);
     this.terminal.open();
     this.playground.onLog((log) => {
-      if (this.el.dataset.state === "running") this.log.textContent = log;
+      // A server may log after the client has its answer (Node batches its stderr; a handler's
+      // onFinish logs late): the pane of the last run keeps following the same program's log.
+      const following = this.playground.lastCommandView === this && this.logGeneration === this.playground.logGeneration;
+      if (this.el.dataset.state === "running" || following) this.log.textContent = log;
     });
   }
 
@@ -361,6 +371,7 @@ class CommandView {
     const terminal = this.terminal;
     if (!terminal) return;
     const run = ++this.runs;
+    this.playground.lastCommandView = this;
     const enteredAt = this.playground.enteredAt;
     const command = this.input.value;
     this.el.dataset.state = "running";
@@ -378,6 +389,7 @@ class CommandView {
       if (run !== this.runs) return;
       this.el.dataset.runs = String(run);
       this.log.textContent = this.playground.log;
+      this.logGeneration = this.playground.logGeneration;
       if (!start.ok) {
         terminal.write(`${start.message}\n`, "error");
         this.el.dataset.state = "error";
