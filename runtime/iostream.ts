@@ -11,6 +11,7 @@
  * At most one read is pending at a time (as in Tornado). When no read is pending and enough is
  * buffered the socket is paused, which bounds memory for idle or pipelining clients.
  */
+import { latin1 } from "./escape.js";
 import { IOLoop, type TimeoutHandle } from "./ioloop.js";
 import type { PlatformSocket } from "./platform/types.js";
 
@@ -387,10 +388,7 @@ export class IOStream {
   }
 
   private findRegex(): number {
-    const bytes = this.buf.subarray(this.start, this.end);
-    let text = "";
-    for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
-    const m = this.readRegex!.exec(text);
+    const m = this.readRegex!.exec(latin1(this.buf.subarray(this.start, this.end)));
     return m ? m.index + m[0].length : -1;
   }
 
