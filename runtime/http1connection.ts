@@ -758,7 +758,9 @@ export class HTTP1Connection implements HTTPConnection {
         this.disconnectOnFinish = true;
       }
       if (req.version === "HTTP/1.1" && this.disconnectOnFinish) h.set("Connection", "close");
-      if (req.version === "HTTP/1.0" && !this.disconnectOnFinish && (this.requestHeaders!.get("Connection") ?? "").toLowerCase() === "keep-alive") {
+      // Tornado 6 answers every HTTP/1.0 keep-alive request with this header, even one it then
+      // closes (a POST without a length, a body that ends with the connection): same bytes here.
+      if (req.version === "HTTP/1.0" && (this.requestHeaders!.get("Connection") ?? "").toLowerCase() === "keep-alive") {
         h.set("Connection", "Keep-Alive");
       }
       if (this.chunkingOutput) h.set("Transfer-Encoding", "chunked");

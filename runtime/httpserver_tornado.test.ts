@@ -85,6 +85,10 @@ const SAME: Record<string, string> = {
   "leading blank lines": "\r\n\r\nGET / HTTP/1.1\r\n\r\n",
   "duplicate equal Content-Length": "POST /echo HTTP/1.1\r\nContent-Length: 3, 3\r\n\r\nabc",
   "HEAD on HTTP/1.0": "HEAD / HTTP/1.0\r\n\r\n",
+  // Not kept alive (no body length), yet answered with Connection: Keep-Alive, then closed.
+  "HTTP/1.0 keep-alive POST without a length": "POST /echo HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+  "HTTP/1.0 keep-alive DELETE without a length": "DELETE / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+  "HTTP/1.0 keep-alive POST with a length": "POST /echo HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nab",
   "body at the limit": `POST /echo HTTP/1.1\r\nContent-Length: 100\r\nConnection: close\r\n\r\n${"b".repeat(100)}`,
 };
 
@@ -98,6 +102,14 @@ const DIFFERENT: Record<string, [string, string, string]> = {
   ],
   "head over maxHeaderSize": [`GET / HTTP/1.1\r\nX: ${"x".repeat(2000)}\r\n\r\n`, "", "HTTP/1.1 431 Request Header Fields Too Large\r\n\r\n"],
   "bad chunk size": ["POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "", "HTTP/1.1 400 Bad Request\r\n\r\n"],
+};
+
+/**
+ * Same bytes, but Tornado 6.2 then keeps the connection open although the body (no length,
+ * not chunked on HTTP/1.0) can only end with it; we close: [request, the response both send].
+ */
+const SAME_BYTES_WE_CLOSE: Record<string, [string, string]> = {
+  "flush on HTTP/1.0 keep-alive": ["GET /flush HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: Keep-Alive\r\n\r\npart1,part2"],
 };
 
 /** Sends raw bytes; resolves with what came back, marked by whether the server closed. */
@@ -151,6 +163,14 @@ describe.skipIf(!hasTornado)("HTTP/1.x wire behaviour vs Tornado 6.2", () => {
       const [theirs, ours] = await Promise.all([exchange(tornadoPort, request), exchange(ourPort, request)]);
       expect(theirs.length).toBeGreaterThan(0);
       expect(withoutDate(ours)).toBe(withoutDate(theirs));
+    });
+  }
+
+  for (const [name, [request, response]] of Object.entries(SAME_BYTES_WE_CLOSE)) {
+    it(`same bytes, closed where Tornado 6.2 hangs: ${name}`, async () => {
+      const [theirsGot, oursGot] = await Promise.all([exchange(tornadoPort, request), exchange(ourPort, request)]);
+      expect(theirsGot).toBe(response + "<open>");
+      expect(oursGot).toBe(response + "<closed>");
     });
   }
 

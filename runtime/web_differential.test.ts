@@ -226,6 +226,9 @@ const REQUESTS: string[] = [
   `GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: "e02aa1"\r\n${close}\r\n`,
   `GET / HTTP/1.0\r\n\r\n`,
   `GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`,
+  // HTTP/1.0 keep-alive that cannot be kept (no body length): Connection: Keep-Alive, then a close.
+  `POST /m/created HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`,
+  `DELETE / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`,
   `GET /p/a%20b HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
   `GET /p/x/12 HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
   `GET /p/%FF HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
