@@ -2,7 +2,7 @@
  * AsyncHTTPClient against our own HTTPServer, over real sockets and the in-memory network.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AsyncHTTPClient, HTTPClientError, HTTPRequest } from "./httpclient.js";
+import { AsyncHTTPClient, HTTPClientError, HTTPRequest, HTTPTimeoutError } from "./httpclient.js";
 import { HTTPServer } from "./httpserver.js";
 import { HTTPHeaders, type HTTPServerRequest } from "./httputil.js";
 import { platform } from "./platform/index.js";
@@ -22,6 +22,13 @@ function send(request: HTTPServerRequest, code: number, reason: string, headers:
 }
 
 let gzipped: Uint8Array;
+/** Requests to /held, parked until a test answers them; `arrived` wakes whoever waits for one more. */
+const held: HTTPServerRequest[] = [];
+let arrived: (() => void) | null = null;
+/** Resolves once `n` requests are parked at /held. */
+async function heldCount(n: number): Promise<void> {
+  while (held.length < n) await new Promise<void>((resolve) => (arrived = resolve));
+}
 
 function app(request: HTTPServerRequest): void {
   const conn = request.connection!;
@@ -51,6 +58,10 @@ function app(request: HTTPServerRequest): void {
       return send(request, 200, "OK", { "Content-Encoding": "gzip" }, gzipped);
     case "/never":
       return; // never answers
+    case "/held":
+      held.push(request);
+      arrived?.();
+      return;
     case "/casing":
       return send(request, 200, "OK", [["X-MiXeD-Case", "v"], ["Set-Cookie", "a=1"], ["Set-Cookie", "b=2"]], "");
     default:
@@ -201,7 +212,9 @@ for (const { name, make } of PLATFORMS) {
       const t0 = Date.now();
       const r = await client.fetch(`${base}/never`, { requestTimeout: 0.2, raiseError: false });
       expect(r.code).toBe(599);
-      expect(r.error?.message).toBe("HTTP 599: Timeout during request");
+      // Tornado's HTTPTimeoutError: code 599, the message alone.
+      expect(r.error).toBeInstanceOf(HTTPTimeoutError);
+      expect(r.error?.message).toBe("Timeout during request");
       expect(Date.now() - t0).toBeLessThan(3000);
     });
 
@@ -217,7 +230,8 @@ for (const { name, make } of PLATFORMS) {
       const t0 = Date.now();
       const r = await client.fetch(new HTTPRequest("http://127.0.0.1:9/", { connectTimeout: 0.1, platform: stalled }), { raiseError: false });
       expect(r.code).toBe(599);
-      expect(r.error?.message).toBe("HTTP 599: Timeout while connecting");
+      expect(r.error).toBeInstanceOf(HTTPTimeoutError);
+      expect(r.error?.message).toBe("Timeout while connecting");
       expect(Date.now() - t0).toBeLessThan(3000);
       let destroyed = false;
       connected!({ remoteAddress: "127.0.0.1", remotePort: 9, write: () => true, end() {}, destroy: () => (destroyed = true), pause() {}, resume() {}, onData: null, onEnd: null, onClose: null, onDrain: null });
@@ -247,6 +261,53 @@ for (const { name, make } of PLATFORMS) {
       expect(ok.code).toBe(200);
       const bad = await client.fetch("ftp://example.com/", { raiseError: false });
       expect(bad.code).toBe(599);
+    });
+
+    it("runs at most maxClients (10) fetches at once: the 11th connects only when one of the first ten finished", async () => {
+      const connects: string[] = [];
+      const counting = { ...platform(), connect: (host: string, port: number) => (connects.push(`${host}:${port}`), platform().connect(host, port)) };
+      const limited = new AsyncHTTPClient({ platform: counting });
+      expect(limited.maxClients).toBe(10);
+      held.length = 0;
+      const fetches = Array.from({ length: 11 }, (_, i) => limited.fetch(`${base}/held?n=${i}`));
+      await heldCount(10);
+      expect([connects.length, limited.active, limited.queued]).toEqual([10, 10, 1]);
+      expect(held.map((r) => r.query)).toEqual(Array.from({ length: 10 }, (_, i) => `n=${i}`));
+      const first = held.shift()!;
+      send(first, 200, "OK", {}, first.query);
+      expect((await fetches[0]!).text).toBe("n=0");
+      await heldCount(10);
+      expect(held.at(-1)!.query).toBe("n=10");
+      expect([connects.length, limited.active, limited.queued]).toEqual([11, 10, 0]);
+      for (const r of held.splice(0)) send(r, 200, "OK", {}, r.query);
+      expect((await Promise.all(fetches)).map((r) => r.text)).toEqual(Array.from({ length: 11 }, (_, i) => `n=${i}`));
+      expect([limited.active, limited.queued]).toEqual([0, 0]);
+      limited.close();
+    });
+
+    it("a fetch that waits in the queue past its timeout gets 599 'Timeout in request queue'", async () => {
+      const single = new AsyncHTTPClient({}, { maxClients: 1 });
+      held.length = 0;
+      const busy = single.fetch(`${base}/held`);
+      await heldCount(1);
+      // min(connect, request) bounds the wait in the queue, as in Tornado.
+      const queued = await single.fetch(`${base}/hello`, { connectTimeout: 0.05, requestTimeout: 30, raiseError: false });
+      expect([queued.code, queued.error?.message]).toEqual([599, "Timeout in request queue"]);
+      expect(queued.error).toBeInstanceOf(HTTPTimeoutError);
+      expect(single.queued).toBe(0);
+      send(held.shift()!, 200, "OK", {}, "done");
+      expect((await busy).text).toBe("done");
+      // The place is free again: the next fetch runs at once.
+      expect((await single.fetch(`${base}/hello`)).text).toBe("Hello, world");
+      single.close();
+    });
+
+    it("a timeout of 0 means none, as in Tornado", async () => {
+      held.length = 0;
+      const fetching = client.fetch(`${base}/held`, { connectTimeout: 0, requestTimeout: 0 });
+      await heldCount(1);
+      send(held.shift()!, 200, "OK", {}, "late but fine");
+      expect((await fetching).text).toBe("late but fine");
     });
 
     it("runs concurrent fetches independently", async () => {

@@ -7,6 +7,12 @@
  * redirects followed; gzip decoded. As in Tornado 6 a non-2xx response rejects with
  * `HTTPClientError` unless `raiseError: false`, and network failures and timeouts are code 599.
  *
+ * As Tornado's simple client, at most `maxClients` (default 10) fetches run at once; the others
+ * wait in a queue, in order. A fetch that waits there longer than its connect or request timeout
+ * (the smaller) fails with 599 "Timeout in request queue"; once started it has `connectTimeout`
+ * to connect ("Timeout while connecting") and `requestTimeout` from its start to finish
+ * ("Timeout during request"). A timeout of 0 means none, as in Tornado.
+ *
  * Header order and casing are kept on the wire as given, so a caller (the curl emulation) can
  * reproduce another client's request head byte for byte; `response.requestHead` and
  * `response.rawHeaderLines` expose what was written and read.
@@ -14,6 +20,7 @@
 import { HTTP1Connection, type HeaderInput } from "./http1connection.js";
 import { IOLoop, type TimeoutHandle } from "./ioloop.js";
 import { IOStream, StreamClosedError } from "./iostream.js";
+import { Semaphore, type Releaser } from "./locks.js";
 import {
   HTTPHeaders,
   HTTPInputError,
@@ -23,6 +30,7 @@ import {
   type ResponseStartLine,
 } from "./httputil.js";
 import { platform, type Platform } from "./platform/index.js";
+import { TimeoutError } from "./util.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -33,9 +41,9 @@ export interface HTTPRequestOptions {
   method?: string;
   headers?: HeadersInit;
   body?: string | Uint8Array;
-  /** Seconds to establish the connection (default 20). */
+  /** Seconds to establish the connection (default 20; 0: none). */
   connectTimeout?: number;
-  /** Seconds for the whole request (default 20). */
+  /** Seconds for the whole request, from when it leaves the client's queue (default 20; 0: none). */
   requestTimeout?: number;
   followRedirects?: boolean;
   maxRedirects?: number;
@@ -119,6 +127,38 @@ export class HTTPClientError extends Error {
   ) {
     super(`HTTP ${code}: ${message ?? responses[code] ?? "Unknown"}`);
   }
+}
+
+/** Tornado's other name for `HTTPClientError` (`tornado.httpclient.HTTPError`). */
+export { HTTPClientError as HTTPError };
+
+/** A timeout (code 599); its message is Tornado's text alone, e.g. "Timeout during request". */
+export class HTTPTimeoutError extends HTTPClientError {
+  override name = "HTTPTimeoutError";
+  constructor(message: string) {
+    super(599, message);
+    this.message = message || "Timeout";
+  }
+}
+
+/** The connection closed before the response was complete (code 599; message "Stream closed"). */
+export class HTTPStreamClosedError extends HTTPClientError {
+  override name = "HTTPStreamClosedError";
+  constructor(message: string) {
+    super(599, message);
+    this.message = message || "Stream closed";
+  }
+}
+
+/** Tornado's `min(connect, request) or connect or request`: the smaller timeout, a zero one skipped. */
+function queueTimeout(req: HTTPRequest): number {
+  const { connectTimeout: c, requestTimeout: r } = req;
+  return (c && r ? Math.min(c, r) : 0) || c || r;
+}
+
+export interface AsyncHTTPClientOptions {
+  /** How many fetches run at once; the rest wait in order (default 10, as Tornado's). */
+  maxClients?: number;
 }
 
 export class HTTPResponse {
@@ -218,16 +258,42 @@ const STANDARD_METHODS = new Set(["GET", "HEAD", "POST", "DELETE", "PATCH", "PUT
 
 export class AsyncHTTPClient {
   private static _instance: AsyncHTTPClient | null = null;
+  private static configured: AsyncHTTPClientOptions = {};
   private closed = false;
   private readonly streams = new Set<IOStream>();
+  readonly maxClients: number;
+  /** One count per running fetch: `acquire` waits in line once `maxClients` run. */
+  private readonly slots: Semaphore;
 
   /** The shared client (Tornado's `AsyncHTTPClient()`). */
   static instance(): AsyncHTTPClient {
-    if (!AsyncHTTPClient._instance || AsyncHTTPClient._instance.closed) AsyncHTTPClient._instance = new AsyncHTTPClient();
+    if (!AsyncHTTPClient._instance || AsyncHTTPClient._instance.closed) AsyncHTTPClient._instance = new AsyncHTTPClient({}, AsyncHTTPClient.configured);
     return AsyncHTTPClient._instance;
   }
 
-  constructor(readonly defaults: HTTPRequestOptions = {}) {}
+  /** Options for the shared client made from now on (Tornado's `AsyncHTTPClient.configure(None, max_clients=...)`). */
+  static configure(options: AsyncHTTPClientOptions): void {
+    AsyncHTTPClient.configured = { ...options };
+  }
+
+  constructor(
+    readonly defaults: HTTPRequestOptions = {},
+    options: AsyncHTTPClientOptions = {},
+  ) {
+    this.maxClients = options.maxClients ?? 10;
+    if (!(this.maxClients >= 1)) throw new RangeError(`maxClients must be at least 1, got ${this.maxClients}`);
+    this.slots = new Semaphore(this.maxClients);
+  }
+
+  /** Fetches running now. */
+  get active(): number {
+    return this.maxClients - this.slots.counter;
+  }
+
+  /** Fetches waiting for one of the `maxClients` places. */
+  get queued(): number {
+    return this.slots.waiterCount;
+  }
 
   /** Closes open connections; further fetches fail. */
   close(): void {
@@ -258,7 +324,7 @@ export class AsyncHTTPClient {
   }
 
   private async fetchFollowingRedirects(req: HTTPRequest, redirectsLeft: number): Promise<HTTPResponse> {
-    const response = await this.fetchOnce(req);
+    const response = await this.fetchQueued(req);
     const code = response.code;
     const location = response.headers.get("Location");
     if (req.followRedirects && redirectsLeft > 0 && location !== undefined && [301, 302, 303, 307, 308].includes(code)) {
@@ -299,6 +365,24 @@ export class AsyncHTTPClient {
     return new HTTPResponse(req, error.code, messageOf(error), new HTTPHeaders(), new Uint8Array(0), req.url, error, seconds);
   }
 
+  /** Waits for one of the `maxClients` places, then fetches; each redirect queues again, as in Tornado. */
+  private async fetchQueued(req: HTTPRequest): Promise<HTTPResponse> {
+    let releaser: Releaser;
+    try {
+      const timeout = queueTimeout(req);
+      releaser = await this.slots.acquire(timeout ? { seconds: timeout } : null);
+    } catch (err) {
+      if (err instanceof TimeoutError) return this.errorResponse(req, new HTTPTimeoutError("Timeout in request queue"));
+      throw err;
+    }
+    try {
+      if (this.closed) return this.errorResponse(req, new HTTPClientError(599, "fetch() called on closed AsyncHTTPClient"));
+      return await this.fetchOnce(req);
+    } finally {
+      releaser.release();
+    }
+  }
+
   /** One request on a fresh connection. Failures become a 599 response, never a rejection. */
   private async fetchOnce(req: HTTPRequest): Promise<HTTPResponse> {
     let url: URL;
@@ -333,9 +417,13 @@ export class AsyncHTTPClient {
     const failTimeout = (message: string) => {
       timedOut = message;
       stream?.close();
-      rejectTimeout(new HTTPClientError(599, message));
+      rejectTimeout(new HTTPTimeoutError(message));
     };
-    timeoutHandle = loop.callLater(req.connectTimeout, failTimeout, "Timeout while connecting");
+    // Tornado's clocks start when the fetch leaves the queue: connecting may take the smaller of
+    // the two timeouts, the whole request `requestTimeout`.
+    const startTime = loop.time();
+    const connectTimeout = queueTimeout(req);
+    if (connectTimeout) timeoutHandle = loop.callAt(startTime + connectTimeout, failTimeout, "Timeout while connecting");
     const connecting = (req.platform ?? platform()).connect(host, port);
     // A connection that completes after we gave up must not leak.
     connecting.then(
@@ -349,12 +437,12 @@ export class AsyncHTTPClient {
       stream = new IOStream(socket);
       if (timedOut) {
         stream.close();
-        throw new HTTPClientError(599, timedOut);
+        throw new HTTPTimeoutError(timedOut);
       }
       this.streams.add(stream);
       loop.removeTimeout(timeoutHandle);
-      const remaining = req.requestTimeout - ((req.platform ?? platform()).monotonic() - req.startTime) / 1000;
-      timeoutHandle = loop.callLater(Math.max(0, remaining), failTimeout, "Timeout during request");
+      timeoutHandle = null;
+      if (req.requestTimeout) timeoutHandle = loop.callAt(startTime + req.requestTimeout, failTimeout, "Timeout during request");
 
       const conn = new HTTP1Connection(stream, true, {
         decompress: req.decompressResponse,
@@ -399,9 +487,9 @@ export class AsyncHTTPClient {
       return response;
     } catch (err) {
       if (err instanceof HTTPClientError) return this.errorResponse(req, err);
-      if (err instanceof StreamClosedError) return this.errorResponse(req, new HTTPClientError(599, timedOut ?? "Stream closed"));
+      if (err instanceof StreamClosedError) return this.errorResponse(req, timedOut !== null ? new HTTPTimeoutError(timedOut) : new HTTPStreamClosedError("Stream closed"));
       if (err instanceof HTTPInputError) return this.errorResponse(req, new HTTPClientError(599, err.message));
-      const wrapped = new HTTPClientError(599, timedOut ?? messageOf(err));
+      const wrapped = timedOut !== null ? new HTTPTimeoutError(timedOut) : new HTTPClientError(599, messageOf(err));
       (wrapped as { cause?: unknown }).cause = err;
       return this.errorResponse(req, wrapped);
     } finally {
