@@ -148,6 +148,7 @@ const CASES: Array<[string, string]> = [
   ["set_header and set_status", get("/header")],
   ["HTTP/1.0 request", ["GET / HTTP/1.0", "", ""].join(CRLF)],
   ["HTTP/1.0 keep-alive", ["GET / HTTP/1.0", "Connection: keep-alive", "", ""].join(CRLF)],
+  ["HTTP/1.0 keep-alive POST without a length: Connection: Keep-Alive, then closed", ["POST /args HTTP/1.0", "Connection: keep-alive", "", ""].join(CRLF)],
   ["HTTP/1.1 Connection: close", get("/", ["Connection: close"])],
   ["Accept-Encoding: gzip without the gzip setting", get("/json", ["Accept-Encoding: gzip"])],
   ["malformed request line", "GARBAGE\r\n\r\n"],
