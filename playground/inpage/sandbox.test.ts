@@ -42,6 +42,33 @@ describe("in-page sandbox", () => {
     expect(platform().name).toBe("node");
   });
 
+  it("a program can wait with tornado/locks, tornado/queues and tornado/gen on the memory platform", async () => {
+    const program = `import { Application, RequestHandler } from "tornado/web";
+import { Condition } from "tornado/locks";
+import { Queue } from "tornado/queues";
+import { sleep, withTimeout } from "tornado/gen";
+import { IOLoop } from "tornado/ioloop";
+const cond = new Condition();
+const q = new Queue<string>(1);
+class Poll extends RequestHandler {
+  async get() {
+    const waiting = cond.wait({ seconds: 5 });
+    IOLoop.current().callLater(0.01, () => { q.putNowait("news"); cond.notifyAll(); });
+    const notified = await waiting;
+    const item = await withTimeout({ seconds: 5 }, q.get());
+    await sleep(0.001);
+    this.write("notified=" + notified + " item=" + item);
+  }
+}
+new Application([["/poll", Poll]]).listen(8888);
+`;
+    const { sandbox, text } = makeSandbox();
+    current = sandbox;
+    expect(await sandbox.start({ name: "poll", main: "poll.ts", files: { "poll.ts": program } }, 2000)).toEqual({ ok: true, ports: [8888] });
+    expect(await sandbox.run(["-s", "http://localhost:8888/poll"])).toBe(0);
+    expect(text("command")).toBe("notified=true item=news");
+  });
+
   it("reports compile errors with their line, and unknown modules as a crash", async () => {
     const { sandbox } = makeSandbox();
     current = sandbox;
