@@ -8,8 +8,18 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
 import { performance } from "node:perf_hooks";
-import type { ListenOptions, Platform, PlatformListener, PlatformSocket, LogLevel } from "./types.js";
+import type {
+  BoundAddress,
+  ChildExit,
+  ListenOptions,
+  LogLevel,
+  Platform,
+  PlatformListener,
+  PlatformProcesses,
+  PlatformSocket,
+} from "./types.js";
 
 /** `crypto.hash` (Node >= 20.12) hashes in one call: about half the cost of createHash().update().digest(). */
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: "hex") => string }).hash;
@@ -197,6 +207,77 @@ function writeLogLine(line: string): void {
   }
 }
 
+/**
+ * Child processes through `node:cluster`, with its SCHED_NONE policy: the parent binds each
+ * address the children listen on and hands the socket to every one of them; each child accepts
+ * from it itself and the kernel spreads the connections, as with Tornado's pre-forked children.
+ * (Cluster's default, round-robin, would have the parent accept every connection and pass it
+ * on, one more hop and one process doing work that Tornado's parent never does.) A child runs
+ * the program from the top; it learns its task id and the parent's addresses from two
+ * environment variables, removed at once so that its own children do not inherit them.
+ */
+const TASK_ID_ENV = "TORNADO_TASK_ID";
+const SOCKETS_ENV = "TORNADO_BOUND_SOCKETS";
+
+function readChildInfo(): PlatformProcesses["child"] {
+  const id = process.env[TASK_ID_ENV];
+  const sockets = process.env[SOCKETS_ENV];
+  delete process.env[TASK_ID_ENV];
+  delete process.env[SOCKETS_ENV];
+  if (id === undefined || !/^\d+$/.test(id)) return null;
+  let parsed: BoundAddress[] = [];
+  try {
+    const value = JSON.parse(sockets ?? "[]") as unknown;
+    if (Array.isArray(value)) parsed = value.filter((s): s is BoundAddress => typeof s?.port === "number" && typeof s?.host === "string");
+  } catch {
+    // No addresses: the child binds its own.
+  }
+  return { taskId: Number(id), sockets: parsed };
+}
+
+/** Read once per process: every platform created here (tests make several) sees the same. */
+let childInfo: PlatformProcesses["child"] | undefined;
+
+function createNodeProcesses(): PlatformProcesses {
+  childInfo ??= readChildInfo();
+  const child = childInfo;
+  return {
+    pid: process.pid,
+    child,
+    cpuCount: () => Math.max(1, os.cpus().length),
+    bind(port, host) {
+      // Bound and released at once: it resolves port 0 and fails early (EADDRINUSE) as Tornado's
+      // bind_sockets does. Node has no bind-without-listen, and a listening socket here would
+      // accept connections the parent never serves; the children's first listen binds it again.
+      return new Promise<BoundAddress>((resolve, reject) => {
+        const probe = net.createServer();
+        probe.once("error", reject);
+        probe.listen({ port, host: host || undefined, exclusive: true }, () => {
+          const bound = { port: (probe.address() as net.AddressInfo).port, host };
+          probe.close(() => resolve(bound));
+        });
+      });
+    },
+    async startChild(taskId, sockets, onExit) {
+      // Loaded on first use: a WebContainer's Node, which also runs this file, may lack it.
+      const cluster = (await import("node:cluster")).default;
+      if (!cluster.isPrimary) throw new Error("a child process cannot start children of its own");
+      cluster.schedulingPolicy = cluster.SCHED_NONE;
+      const worker = cluster.fork({ [TASK_ID_ENV]: String(taskId), [SOCKETS_ENV]: JSON.stringify(sockets) });
+      const pid = worker.process.pid!;
+      worker.once("exit", (code: number | null, signal: NodeJS.Signals | null) => {
+        const exit: ChildExit = { pid, code: signal ? null : code, signal: signal ? (os.constants.signals[signal] ?? 0) : null };
+        onExit(exit);
+      });
+      return { pid };
+    },
+    exit(code) {
+      flushLogSync();
+      process.exit(code);
+    },
+  };
+}
+
 export function createNodePlatform(): Platform {
   return {
     name: "node",
@@ -241,6 +322,7 @@ export function createNodePlatform(): Platform {
     log(_level: LogLevel, message: string) {
       writeLogLine(message);
     },
+    processes: createNodeProcesses(),
   };
 }
 
