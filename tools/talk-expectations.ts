@@ -99,8 +99,8 @@ export interface RunningExample {
  * Start `tools/example.ts <name>` as a real process (node + tsx, as `npm run example` does)
  * and wait for the port it announces. `port` null means the talk's own 8888.
  */
-export function startExample(name: string, port: number | null): Promise<RunningExample> {
-  const args = ["--import", "tsx", "tools/example.ts", name, ...(port === null ? [] : ["--port", String(port)])];
+export function startExample(name: string, port: number | null, extraArgs: string[] = []): Promise<RunningExample> {
+  const args = ["--import", "tsx", "tools/example.ts", name, ...(port === null ? [] : ["--port", String(port)]), ...extraArgs];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PORT: "" } });
   let stderr = "";
   child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
