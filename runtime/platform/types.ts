@@ -110,6 +110,15 @@ export interface PlatformProcesses {
   exit(code: number): void;
 }
 
+/**
+ * One gzip member written piece by piece (Python's `GzipFile`, as Tornado's
+ * `GZipContentEncoding` uses it): each `write` returns the bytes ready so far, flushed so the
+ * peer can decode everything written up to here; `finishing` ends the member.
+ */
+export interface PlatformGzip {
+  write(chunk: Uint8Array, finishing: boolean): Uint8Array;
+}
+
 export interface Platform {
   /** "node" or "memory": shows up in logs and tests, never in behaviour. */
   readonly name: string;
@@ -129,6 +138,11 @@ export interface Platform {
   fs: PlatformFileSystem;
   /** Where log lines go (Tornado's logging module). `level` is "info" | "warning" | "error". */
   log(level: LogLevel, message: string): void;
+  /**
+   * A gzip compressor at `level` (1-9) for `compressResponse`; absent where the platform has no
+   * synchronous deflate (the in-memory one).
+   */
+  createGzip?(level: number): PlatformGzip;
   /** Child processes sharing listening sockets; absent where there are no processes. */
   processes?: PlatformProcesses;
 }
