@@ -6,9 +6,8 @@
  * gzip header (mtime masked) and decode to the same bytes. One deliberate difference: Tornado
  * gzips a 206 (its Content-Range then counts uncompressed bytes of a compressed body); we do not.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -18,7 +17,7 @@ import { setLogSink } from "./log.js";
 import { createMemoryPlatform } from "./platform/memory.js";
 import { setPlatform } from "./platform/index.js";
 import { Application, RequestHandler } from "./web.js";
-import { PYTHON, tornadoVersion } from "../tools/real-tornado.js";
+import { rawExchange, startTornadoProgram, tornadoVersion } from "../tools/real-tornado.js";
 
 const TEXT = Array.from({ length: 120 }, (_, i) => `line ${i}: the quick brown fox jumps over the lazy dog\n`).join("");
 
@@ -95,21 +94,6 @@ const REQUESTS = [
 ];
 const RANGE = get("/static/big.css", `${gz}Range: bytes=10-2000\r\n`);
 
-function exchange(port: number, request: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, "127.0.0.1");
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => socket.destroy(), 5000);
-    socket.on("data", (c) => chunks.push(c));
-    socket.on("error", reject);
-    socket.on("close", () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks));
-    });
-    socket.write(Buffer.from(request, "latin1"));
-  });
-}
-
 interface Parsed {
   head: string;
   /** The body with any chunked framing removed, still encoded. */
@@ -159,17 +143,9 @@ describe.skipIf(!tornadoVersion)(`compressResponse vs Tornado ${tornadoVersion ?
     const mtime = new Date(Date.UTC(2011, 9, 4, 12, 0, 0));
     for (const f of ["big.css", "small.css", "pic.png"]) fs.utimesSync(path.join(dir, "static", f), mtime, mtime);
     fs.writeFileSync(path.join(dir, "app.py"), PY_APP);
-    python = spawn(PYTHON, [path.join(dir, "app.py"), path.join(dir, "static")], { stdio: ["pipe", "pipe", "pipe"] });
-    pyPort = await new Promise<number>((resolve, reject) => {
-      let out = "";
-      let err = "";
-      python.stderr!.on("data", (c: Buffer) => (err += c.toString()));
-      python.stdout!.on("data", (c: Buffer) => {
-        out += c.toString();
-        if (out.includes("\n")) resolve(Number(out.trim()));
-      });
-      python.once("exit", (code) => reject(new Error(`python exited (${code}): ${err}`)));
-    });
+    const started = await startTornadoProgram(path.join(dir, "app.py"), [path.join(dir, "static")]);
+    python = started.child;
+    pyPort = started.ports[0]!;
     restoreSink = setLogSink(() => {});
     ours = new HTTPServer(new Application([["/h/(\\w+)", H]], { staticPath: path.join(dir, "static"), compressResponse: true }));
     ourPort = await ours.listen(0, "127.0.0.1");
@@ -189,7 +165,7 @@ describe.skipIf(!tornadoVersion)(`compressResponse vs Tornado ${tornadoVersion ?
     const differences: string[] = [];
     let gzippedCount = 0;
     for (const request of REQUESTS) {
-      const [theirs, mine] = (await Promise.all([exchange(pyPort, request), exchange(ourPort, request)])).map(parse) as [Parsed, Parsed];
+      const [theirs, mine] = (await Promise.all([rawExchange(pyPort, request), rawExchange(ourPort, request)])).map(parse) as [Parsed, Parsed];
       const line = JSON.stringify(request.split("\r\n").slice(0, 3).join(" | "));
       const gzipped = theirs.header("Content-Encoding") === "gzip";
       if (mask(theirs.head, gzipped) !== mask(mine.head, gzipped)) {
@@ -215,7 +191,7 @@ describe.skipIf(!tornadoVersion)(`compressResponse vs Tornado ${tornadoVersion ?
   });
 
   it("a 206 is sent as is: Tornado 6.2 gzips it, we do not", async () => {
-    const [theirs, mine] = (await Promise.all([exchange(pyPort, RANGE), exchange(ourPort, RANGE)])).map(parse) as [Parsed, Parsed];
+    const [theirs, mine] = (await Promise.all([rawExchange(pyPort, RANGE), rawExchange(ourPort, RANGE)])).map(parse) as [Parsed, Parsed];
     expect(theirs.head).toMatch(/^HTTP\/1\.1 206 /);
     expect(mine.head).toMatch(/^HTTP\/1\.1 206 /);
     expect(theirs.header("Content-Encoding")).toBe("gzip");
