@@ -8,7 +8,7 @@
  * for the same reason.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as net from "node:net";
 import { fileURLToPath } from "node:url";
@@ -54,6 +54,8 @@ export interface ServerSpec {
   script: string;
   /** Extra node flags. */
   nodeArgs?: string[];
+  /** CPUs the server may use when pinning (taskset list); default "0", the other is wrk's. */
+  cpus?: string;
 }
 
 export interface RunningServer {
@@ -80,7 +82,7 @@ export function canPin(): boolean {
  */
 const NICE = /^-?\d+$/.test(process.env.BENCH_NICE ?? "") ? process.env.BENCH_NICE! : null;
 
-function pinned(cpu: number, command: string, args: string[], pin: boolean): [string, string[]] {
+function pinned(cpu: number | string, command: string, args: string[], pin: boolean): [string, string[]] {
   const [c, a]: [string, string[]] = pin ? ["taskset", ["-c", String(cpu), command, ...args]] : [command, args];
   return NICE === null ? [c, a] : ["nice", ["-n", NICE, c, ...a]];
 }
@@ -125,7 +127,7 @@ export async function bundleServer(script: string): Promise<string> {
 /** Start a server fresh, on CPU 0, and wait for its "listening <port>" line. */
 export async function startServer(spec: ServerSpec, pin: boolean, extraArgs: string[] = []): Promise<RunningServer> {
   const file = await bundleServer(spec.script);
-  const [command, args] = pinned(0, process.execPath, [...(spec.nodeArgs ?? []), file, "0", ...extraArgs], pin);
+  const [command, args] = pinned(spec.cpus ?? 0, process.execPath, [...(spec.nodeArgs ?? []), file, "0", ...extraArgs], pin);
   // The server's stderr (our runtime's access log: one line per request) goes to a file, as in
   // a deployment. Through a pipe to this process it would measure this process instead: at
   // 60k lines/s the pipe fills whenever we are slow to drain it, and the server's log write
@@ -174,11 +176,33 @@ export async function startServer(spec: ServerSpec, pin: boolean, extraArgs: str
   };
 }
 
-/** VmRSS and VmHWM (peak) of a process, in MiB. */
+/** A process and its live children (a multi-process server's parent and workers). */
+export function processTree(pid: number): number[] {
+  const pids = [pid];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // The parent pid is the second field after the ")" that closes the command name.
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+/** VmRSS and VmHWM (peak) of a process and its children, summed, in MiB. */
 export function memoryOf(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
-  return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 };
+  let rss = 0;
+  let hwm = 0;
+  for (const p of processTree(pid)) {
+    const status = readFileSync(`/proc/${p}/status`, "utf8");
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+    rss += kb("VmRSS") / 1024;
+    hwm += kb("VmHWM") / 1024;
+  }
+  return { rss, hwm };
 }
 
 /**
@@ -186,10 +210,14 @@ export function memoryOf(pid: number): { rss: number; hwm: number } {
  * hold steady when other work steals CPU time; requests per wall second do not.
  */
 export function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // Fields after the ")" that closes the command name; utime and stime are the 14th and 15th.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  let total = 0;
+  for (const p of processTree(pid)) {
+    const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+    // Fields after the ")" that closes the command name; utime and stime are the 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    total += (Number(fields[11]) + Number(fields[12])) / 100;
+  }
+  return total;
 }
 
 export interface WrkResult {

@@ -1,6 +1,7 @@
 /**
  * npm run bench: hello world on our runtime (the talk's real hello example) vs node:http vs
- * fastify (and node:http computing Tornado's SHA-1 Etag), measured in the same run, then our runtime's memory with 1,000 idle keep-alive
+ * fastify (and node:http computing Tornado's SHA-1 Etag), and the hello example from two processes
+ * (tornado/process), measured in the same run, then our runtime's memory with 1,000 idle keep-alive
  * connections, then every case in bench/cases/*.ts.
  *
  * Method (see /work/shared/reference/performance-notes.md): loopback only; interleaved rounds;
@@ -40,6 +41,8 @@ const SERVERS: ServerSpec[] = [
   { name: "node:http (minimal)", script: "bench/servers/nodehttp.ts" },
   { name: "fastify 5", script: "bench/servers/fastify.ts" },
   { name: "node:http + SHA-1 Etag", script: "bench/servers/nodehttp-etag.ts" },
+  // tornado/process: two children on both CPUs, which wrk shares: req/CPU-s sums the children.
+  { name: "tornado runtime, 2 processes", script: "bench/servers/runtime-hello-processes.ts", cpus: "0,1" },
 ];
 const BASELINE = 1;
 
@@ -160,6 +163,7 @@ async function httpComparison(ctx: BenchContext): Promise<BenchTable> {
     notes: [
       `target: runtime >= 1.00x node:http ... ${ours >= 1 ? "MET" : "MISSED"} (${ours.toFixed(2)}x req/s; ${oursPerCpu.toFixed(2)}x per server CPU-second)`,
       "req/CPU-s = requests / CPU time the server process used; it holds when other work steals CPU, req/s does not.",
+      "2 processes: forkProcesses(2) children accepting from one socket, allowed both CPUs, one of which wrk also uses; req/CPU-s sums the parent's and the children's CPU (the server CPU column too).",
       "Differences under about 10% between Node servers are within noise on these machines.",
       ...busy,
     ],

@@ -21,7 +21,8 @@ import {
 } from "./httputil.js";
 import { genLog } from "./log.js";
 import { platform } from "./platform/index.js";
-import type { PlatformListener, PlatformSocket } from "./platform/types.js";
+import type { BoundAddress, PlatformListener, PlatformSocket } from "./platform/types.js";
+import { bindSockets, forkProcesses } from "./process.js";
 
 export interface HTTPServerOptions extends HTTP1ConnectionParameters {
   /** Trust `X-Real-Ip`/`X-Forwarded-For` and `X-Scheme`/`X-Forwarded-Proto` (behind a proxy). */
@@ -222,6 +223,9 @@ export class HTTPServer implements HTTPServerConnectionDelegate {
   private readonly requestCallback: HTTPServerConnectionDelegate | ((request: HTTPServerRequest) => void);
   private readonly connections = new Set<HTTP1ServerConnection>();
   private readonly listeners: PlatformListener[] = [];
+  /** Bound by `bind()`, listened on by `start()`. */
+  private pendingSockets: BoundAddress[] = [];
+  private started = false;
   private stopping = false;
 
   constructor(
@@ -265,6 +269,35 @@ export class HTTPServer implements HTTPServerConnectionDelegate {
     this.stopping = false;
     this.listeners.push(listener);
     return listener.port;
+  }
+
+  /**
+   * Starts accepting on addresses from `bindSockets` (Tornado's `add_sockets`). In a child of
+   * `forkProcesses` they are the parent's sockets, shared with the other children.
+   */
+  async addSockets(sockets: readonly BoundAddress[]): Promise<void> {
+    for (const socket of sockets) await this.listen(socket.port, socket.host || undefined);
+  }
+
+  /** Reserves an address for `start()` (Tornado's `bind`): `bind(8888); start(0)` serves from every CPU. */
+  async bind(port: number, address?: string): Promise<void> {
+    const sockets = await bindSockets(port, address);
+    if (this.started) await this.addSockets(sockets);
+    else this.pendingSockets.push(...sockets);
+  }
+
+  /**
+   * Starts serving what `bind()` reserved, in `numProcesses` processes (Tornado's `start`): 1
+   * serves here; any other number forks (0 = one per CPU) and, like `forkProcesses`, resolves
+   * only in the children. `maxRestarts` as in `forkProcesses`.
+   */
+  async start(numProcesses = 1, maxRestarts?: number): Promise<void> {
+    if (this.started) throw new Error("HTTPServer.start() called twice");
+    this.started = true;
+    if (numProcesses !== 1) await forkProcesses(numProcesses, maxRestarts);
+    const sockets = this.pendingSockets;
+    this.pendingSockets = [];
+    await this.addSockets(sockets);
   }
 
   /** Serves a socket accepted elsewhere (e.g. a custom listener). */

@@ -54,7 +54,7 @@ import { accessLog, appLog, genLog } from "./log.js";
 import { Loader, type LoaderOptions } from "./template.js";
 import { sha512 } from "@noble/hashes/sha2.js";
 import { platform } from "./platform/index.js";
-import type { Platform } from "./platform/types.js";
+import type { Platform, PlatformGzip } from "./platform/types.js";
 
 /** This runtime's version, from runtime/package.json: the one place it is kept. */
 export const version: string = runtimePackage.version;
@@ -357,6 +357,9 @@ export interface Settings {
   staticPath?: string;
   staticUrlPrefix?: string;
   staticHashCache?: boolean;
+  /** Gzip text responses for clients that accept it (`GZipContentEncoding`); `gzip` is its old name. */
+  compressResponse?: boolean;
+  gzip?: boolean;
   loginUrl?: string;
   /** Replaces the access log line (`logRequest`). */
   logFunction?: (handler: RequestHandler) => void;
@@ -383,6 +386,8 @@ export class Application implements HTTPServerConnectionDelegate {
   readonly templateLoaders = new Map<string, TemplateLoaderLike>();
   /** Host-specific route lists (from `addHandlers`) first, the wildcard list last. */
   private readonly hosts: HostRules[];
+  /** Output transforms applied to every response (`GZipContentEncoding` with `compressResponse`). */
+  readonly transforms: OutputTransformClass[] = [];
 
   constructor(handlers: readonly Route[] = [], settings: Settings = {}) {
     this.settings = settings;
@@ -413,6 +418,13 @@ export class Application implements HTTPServerConnectionDelegate {
       settings.serveTraceback ??= true;
     }
     this.hosts = [{ host: null, specs }];
+    if (settings.compressResponse || settings.gzip) this.addTransform(GZipContentEncoding);
+  }
+
+  /** Adds an output transform for every later response (Tornado's `add_transform`). */
+  addTransform(transformClass: OutputTransformClass): void {
+    (transformClass as { check?: () => void }).check?.();
+    this.transforms.push(transformClass);
   }
 
   /**
@@ -579,6 +591,7 @@ function executeHandler(
   try {
     handler = new handlerClass(application, request);
     handler._start(kwargs);
+    if (application.transforms.length) handler._transforms = application.transforms.map((t) => new t(request));
   } catch (e) {
     // A broken constructor/initialize: answer 500 with a bare handler so the client is not left hanging.
     appLog.error("web", `Uncaught exception ${request.method} ${request.uri} (${request.remoteIp})\n${requestRepr(request)}\n${formatException(e).trimEnd()}`);
@@ -759,6 +772,8 @@ export class RequestHandler {
   /** @internal */ _activeModules: Map<string, UIModule> | null = null;
   /** The route had named groups: the method gets `pathKwargs` as one object. */
   private _namedPath = false;
+  /** The application's output transforms for this request; null when it has none (the usual case). @internal */
+  _transforms: OutputTransform[] | null = null;
 
   constructor(application: Application, request: HTTPServerRequest) {
     this.application = application;
@@ -924,8 +939,12 @@ export class RequestHandler {
     let chunk: Uint8Array = this._bufferedBody();
     this._writeBuffer = [];
     let result: Promise<void>;
+    const transforms = this._transforms;
     if (!this._headersWritten) {
       this._headersWritten = true;
+      if (transforms !== null) {
+        for (const t of transforms) [this._statusCode, this._headers, chunk] = t.transformFirstChunk(this._statusCode, this._headers, chunk, _includeFooters);
+      }
       if (this.request.method === "HEAD") chunk = EMPTY;
       if (this._newCookies) {
         for (const cookie of this._newCookies.values()) this._headers.add("Set-Cookie", cookie);
@@ -933,6 +952,7 @@ export class RequestHandler {
       const startLine: ResponseStartLine = { kind: "response", version: "", code: this._statusCode, reason: this._reason };
       result = connection.writeHeaders(startLine, this._headers, chunk.length ? chunk : undefined);
     } else if (this.request.method !== "HEAD") {
+      if (transforms !== null) for (const t of transforms) chunk = t.transformChunk(chunk, _includeFooters);
       result = connection.write(chunk);
     } else {
       result = WRITTEN;
@@ -1820,6 +1840,98 @@ function urlConcat(url: string, pairs: readonly [string, Uint8Array][]): string 
   return `${base}${query ? "?" + query : ""}${fragment}`;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Output transforms
+
+/**
+ * Rewrites a response on its way out (Tornado's `OutputTransform`): one instance per request,
+ * given the status, headers and first chunk as the headers are written, then each later chunk.
+ * `finishing` is true for the last chunk.
+ */
+export class OutputTransform {
+  constructor(_request: HTTPServerRequest) {}
+
+  transformFirstChunk(statusCode: number, headers: HTTPHeaders, chunk: Uint8Array, _finishing: boolean): [number, HTTPHeaders, Uint8Array] {
+    return [statusCode, headers, chunk];
+  }
+
+  transformChunk(chunk: Uint8Array, _finishing: boolean): Uint8Array {
+    return chunk;
+  }
+}
+
+export type OutputTransformClass = new (request: HTTPServerRequest) => OutputTransform;
+
+/**
+ * `Content-Encoding: gzip` for clients that send `Accept-Encoding: gzip` (Tornado's
+ * `GZipContentEncoding`, installed by the `compressResponse` setting): text types and the
+ * listed others, when the response is at least `MIN_LENGTH` bytes or streamed in several
+ * chunks; every response gets `Vary: Accept-Encoding`. The Etag stays that of the uncompressed
+ * body; Content-Length becomes the compressed length (or goes, for a streamed response).
+ * One difference from Tornado 6.2: a 206 (a byte range) is never compressed, since its
+ * Content-Range counts bytes of the uncompressed file.
+ */
+export class GZipContentEncoding extends OutputTransform {
+  static CONTENT_TYPES = new Set([
+    "application/javascript",
+    "application/x-javascript",
+    "application/xml",
+    "application/atom+xml",
+    "application/json",
+    "application/xhtml+xml",
+    "image/svg+xml",
+  ]);
+  /** zlib's and gzip(1)'s default; Python's GzipFile would use 9. */
+  static GZIP_LEVEL = 6;
+  /** Shorter single-chunk responses do not win back the header and gzip framing. */
+  static MIN_LENGTH = 1024;
+  private gzipping: boolean;
+  private gzip: PlatformGzip | null = null;
+
+  /** Refuses, when the application is built, a platform that cannot gzip. */
+  static check(): void {
+    if (!platform().createGzip) throw new Error(`compressResponse needs a platform with gzip (Node); the ${platform().name} platform has none`);
+  }
+
+  constructor(request: HTTPServerRequest) {
+    super(request);
+    this.gzipping = (request.headers.get("Accept-Encoding") ?? "").includes("gzip");
+  }
+
+  private compressibleType(contentType: string): boolean {
+    return contentType.startsWith("text/") || GZipContentEncoding.CONTENT_TYPES.has(contentType);
+  }
+
+  override transformFirstChunk(statusCode: number, headers: HTTPHeaders, chunk: Uint8Array, finishing: boolean): [number, HTTPHeaders, Uint8Array] {
+    const vary = headers.get("Vary");
+    headers.set("Vary", vary === undefined ? "Accept-Encoding" : `${vary}, Accept-Encoding`);
+    if (this.gzipping) {
+      const contentType = (headers.get("Content-Type") ?? "").split(";")[0]!;
+      this.gzipping =
+        this.compressibleType(contentType) &&
+        (!finishing || chunk.length >= GZipContentEncoding.MIN_LENGTH) &&
+        !headers.has("Content-Encoding") &&
+        statusCode !== 206;
+    }
+    if (this.gzipping) {
+      headers.set("Content-Encoding", "gzip");
+      GZipContentEncoding.check();
+      this.gzip = platform().createGzip!(GZipContentEncoding.GZIP_LEVEL);
+      chunk = this.transformChunk(chunk, finishing);
+      if (headers.has("Content-Length")) {
+        // The only chunk: its compressed length; otherwise the response goes out chunked.
+        if (finishing) headers.set("Content-Length", String(chunk.length));
+        else headers.delete("Content-Length");
+      }
+    }
+    return [statusCode, headers, chunk];
+  }
+
+  override transformChunk(chunk: Uint8Array, finishing: boolean): Uint8Array {
+    return this.gzip === null ? chunk : this.gzip.write(chunk, finishing);
+  }
+}
+
 /**
  * Serves files under the `path` init argument (installed at `/static/` by the `staticPath`
  * setting), as Tornado 6's handler does: traversal refused (403), missing → 404, a directory →
@@ -1829,6 +1941,7 @@ function urlConcat(url: string, pairs: readonly [string, Uint8Array][]): string 
  */
 export class StaticFileHandler extends RequestHandler {
   static CACHE_MAX_AGE = 86400 * 365 * 10;
+  static CHUNK_SIZE = 64 * 1024;
   private static versions = new Map<string, string | null>();
   root = "";
   defaultFilename: string | null = null;
@@ -1890,7 +2003,13 @@ export class StaticFileHandler extends RequestHandler {
     const from = start ?? 0;
     const to = end ?? size;
     this.setHeader("Content-Length", to - from);
-    if (includeBody) this.write(from === 0 && to === size ? content : content.subarray(from, to));
+    if (!includeBody) return;
+    // Written and flushed 64 KiB at a time, as Tornado's get_content chunks are: the head goes
+    // out before the body is complete, so an output transform (gzip) sees a streamed response.
+    for (let at = from; at < to; at += StaticFileHandler.CHUNK_SIZE) {
+      this.write(content.subarray(at, Math.min(at + StaticFileHandler.CHUNK_SIZE, to)));
+      void this.flush();
+    }
   }
 
   /** Accept-Ranges, Etag, Last-Modified, Content-Type, then the cache headers, in Tornado's order. */

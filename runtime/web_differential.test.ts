@@ -7,9 +7,8 @@
  * 204, reasons, Finish, errors after a flush, path arguments, header value types, HTTP/1.0,
  * static files and their Range requests, render() with UI modules' resources spliced in. Needs /usr/bin/python3 with tornado; otherwise the test is skipped, saying so.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,7 +16,7 @@ import { HTTPServer } from "./httpserver.js";
 import { setLogSink } from "./log.js";
 import { xhtmlEscape } from "./escape.js";
 import { Application, Finish, HTTPError, RedirectHandler, RequestHandler, UIModule } from "./web.js";
-import { PYTHON, tornadoVersion } from "../tools/real-tornado.js";
+import { rawExchange, startTornadoProgram, tornadoVersion } from "../tools/real-tornado.js";
 
 
 const PY_APP = String.raw`
@@ -256,21 +255,8 @@ const REQUESTS: string[] = [
   `POST /gone/7 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n${close}\r\n`,
 ];
 
-/** Everything the server sends on one connection, until it closes (or 2 s pass). */
-function exchange(port: number, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, "127.0.0.1");
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => socket.destroy(), 2000);
-    socket.on("data", (c) => chunks.push(c));
-    socket.on("error", reject);
-    socket.on("close", () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString("latin1"));
-    });
-    socket.write(Buffer.from(request, "latin1"));
-  });
-}
+/** Everything the server sends on one connection, as latin-1 text. */
+const exchange = async (port: number, request: string) => (await rawExchange(port, request)).toString("latin1");
 
 const mask = (text: string) =>
   text
@@ -300,21 +286,9 @@ describe.skipIf(!tornadoVersion)(`web.ts vs Tornado ${tornadoVersion ?? "(not in
     fs.mkdirSync(path.join(dir, "templates"));
     fs.writeFileSync(path.join(dir, "templates", "page.html"), PAGE);
     fs.writeFileSync(path.join(dir, "app.py"), PY_APP);
-    python = spawn(PYTHON, [path.join(dir, "app.py"), path.join(dir, "static"), path.join(dir, "templates")], { stdio: ["pipe", "pipe", "pipe"] });
-    pyPort = await new Promise<number>((resolve, reject) => {
-      let out = "";
-      let err = "";
-      python.stderr!.on("data", (c: Buffer) => (err += c.toString()));
-      python.stdout!.on("data", (c: Buffer) => {
-        out += c.toString();
-        if (out.includes("\n")) {
-          const [main, secure] = out.trim().split(" ").map(Number);
-          pySecurePort = secure!;
-          resolve(main!);
-        }
-      });
-      python.once("exit", (code) => reject(new Error(`python exited (${code}): ${err}`)));
-    });
+    const started = await startTornadoProgram(path.join(dir, "app.py"), [path.join(dir, "static"), path.join(dir, "templates")]);
+    python = started.child;
+    [pyPort, pySecurePort] = started.ports as [number, number];
     restoreSink = setLogSink(() => {});
     ours = new HTTPServer(
       new Application(

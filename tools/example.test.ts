@@ -67,6 +67,42 @@ for (const name of ["hello", "json", "templates"] as const) {
   });
 }
 
+describe.skipIf(!haveCurl)("npm run example -- hello --processes 2", () => {
+  it("serves from two processes, and from the other while one is killed and restarted", async () => {
+    const example = await startExample("hello", 0, ["--processes", "2"]);
+    running.push(example);
+    expect(example.stderr()).toContain(`on http://localhost:${example.port}/ from 2 processes`);
+    const accepting = async (count: number) => {
+      for (let i = 0; i < 1500 && (example.stderr().match(/accepting on port/g)?.length ?? 0) < count; i++) await new Promise((r) => setTimeout(r, 20));
+      return new Map([...example.stderr().matchAll(/process (\d) \(pid (\d+)\) accepting on port (\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]));
+    };
+    const pids = await accepting(2);
+    expect([...pids.keys()].sort()).toEqual([0, 1]);
+    const hello = () => run("/usr/bin/curl", ["-s", "--max-time", "20", `http://127.0.0.1:${example.port}/`]);
+    // A stopped process cannot accept: with each child stopped in turn, the other one answers.
+    for (const pid of pids.values()) {
+      process.kill(pid, "SIGSTOP");
+      try {
+        expect((await hello()).stdout).toBe("Hello, world");
+      } finally {
+        process.kill(pid, "SIGCONT");
+      }
+    }
+    process.kill(pids.get(1)!, "SIGKILL");
+    expect((await hello()).stdout).toBe("Hello, world");
+    const after = await accepting(3);
+    expect(after.get(1)).not.toBe(pids.get(1));
+    expect(example.stderr()).toContain(`child 1 (pid ${pids.get(1)}) killed by signal 9, restarting`);
+    process.kill(after.get(0)!, "SIGSTOP");
+    try {
+      expect((await hello()).stdout).toBe("Hello, world");
+    } finally {
+      process.kill(after.get(0)!, "SIGCONT");
+    }
+    await example.stop();
+  });
+});
+
 describe("the runner's own errors", () => {
   it("an unknown name lists the examples and exits 2", async () => {
     const r = await run(process.execPath, ["--import", "tsx", "tools/example.ts", "nope"]);

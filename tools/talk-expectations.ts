@@ -76,7 +76,7 @@ export function parseCurlInclude(output: string): ParsedResponse {
 }
 
 /** Run a command to completion (asynchronously), capturing bytes as UTF-8 text. */
-export function run(command: string, args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+export function run(command: string, args: string[], encoding: BufferEncoding = "utf8"): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolveP, reject) => {
     const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     const so: Buffer[] = [];
@@ -84,7 +84,7 @@ export function run(command: string, args: string[]): Promise<{ stdout: string; 
     child.stdout.on("data", (c: Buffer) => so.push(c));
     child.stderr.on("data", (c: Buffer) => se.push(c));
     child.on("error", reject);
-    child.on("close", (code) => resolveP({ stdout: Buffer.concat(so).toString("utf8"), stderr: Buffer.concat(se).toString("utf8"), code: code ?? -1 }));
+    child.on("close", (code) => resolveP({ stdout: Buffer.concat(so).toString(encoding), stderr: Buffer.concat(se).toString("utf8"), code: code ?? -1 }));
   });
 }
 
@@ -99,8 +99,8 @@ export interface RunningExample {
  * Start `tools/example.ts <name>` as a real process (node + tsx, as `npm run example` does)
  * and wait for the port it announces. `port` null means the talk's own 8888.
  */
-export function startExample(name: string, port: number | null): Promise<RunningExample> {
-  const args = ["--import", "tsx", "tools/example.ts", name, ...(port === null ? [] : ["--port", String(port)])];
+export function startExample(name: string, port: number | null, extraArgs: string[] = []): Promise<RunningExample> {
+  const args = ["--import", "tsx", "tools/example.ts", name, ...(port === null ? [] : ["--port", String(port)]), ...extraArgs];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PORT: "" } });
   let stderr = "";
   child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));

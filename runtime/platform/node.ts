@@ -8,8 +8,20 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
 import { performance } from "node:perf_hooks";
-import type { ListenOptions, Platform, PlatformListener, PlatformSocket, LogLevel } from "./types.js";
+import * as zlib from "node:zlib";
+import type {
+  BoundAddress,
+  ChildExit,
+  ListenOptions,
+  LogLevel,
+  Platform,
+  PlatformListener,
+  PlatformGzip,
+  PlatformProcesses,
+  PlatformSocket,
+} from "./types.js";
 
 /** `crypto.hash` (Node >= 20.12) hashes in one call: about half the cost of createHash().update().digest(). */
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: "hex") => string }).hash;
@@ -197,6 +209,132 @@ function writeLogLine(line: string): void {
   }
 }
 
+/**
+ * CRC-32 (gzip's trailer), from a table. Not `zlib.crc32`: on Node 20.20, once optimised, it
+ * returned 0 for an empty chunk after a non-empty one (seen in runtime/web_gzip.test.ts), and
+ * next to deflating the same bytes this costs little.
+ */
+const CRC_TABLE = (() => {
+  const table = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c;
+  }
+  return table;
+})();
+
+function crc32(data: Uint8Array, value: number): number {
+  let c = ~value;
+  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/**
+ * A gzip member written piece by piece, synchronously. Node's synchronous zlib calls each start
+ * a fresh stream, so every piece is raw-deflated on its own, ending on a sync flush (byte
+ * aligned, not final) or, for the last, on the final block: the pieces concatenate into one
+ * valid deflate stream. The header is Python's GzipFile's (mtime now, XFL from the level, OS
+ * "unknown"), so the bytes around the deflate data are those Tornado sends.
+ */
+function createGzip(level: number): PlatformGzip {
+  let started = false;
+  let crc = 0;
+  let size = 0;
+  return {
+    write(chunk, finishing) {
+      const parts: Uint8Array[] = [];
+      if (!started) {
+        started = true;
+        const header = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level === 9 ? 2 : level === 1 ? 4 : 0, 0xff]);
+        header.writeUInt32LE(Math.floor(Date.now() / 1000) >>> 0, 4);
+        parts.push(header);
+      }
+      crc = crc32(chunk, crc);
+      size = (size + chunk.length) >>> 0;
+      parts.push(zlib.deflateRawSync(chunk, { level, finishFlush: finishing ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH }));
+      if (finishing) {
+        const trailer = Buffer.alloc(8);
+        trailer.writeUInt32LE(crc >>> 0, 0);
+        trailer.writeUInt32LE(size, 4);
+        parts.push(trailer);
+      }
+      return Buffer.concat(parts);
+    },
+  };
+}
+
+/**
+ * Child processes through `node:cluster`, with its SCHED_NONE policy: the parent binds each
+ * address the children listen on and hands the socket to every one of them; each child accepts
+ * from it itself and the kernel spreads the connections, as with Tornado's pre-forked children.
+ * (Cluster's default, round-robin, would have the parent accept every connection and pass it
+ * on, one more hop and one process doing work that Tornado's parent never does.) A child runs
+ * the program from the top; it learns its task id and the parent's addresses from two
+ * environment variables, removed at once so that its own children do not inherit them.
+ */
+const TASK_ID_ENV = "TORNADO_TASK_ID";
+const SOCKETS_ENV = "TORNADO_BOUND_SOCKETS";
+
+function readChildInfo(): PlatformProcesses["child"] {
+  const id = process.env[TASK_ID_ENV];
+  const sockets = process.env[SOCKETS_ENV];
+  delete process.env[TASK_ID_ENV];
+  delete process.env[SOCKETS_ENV];
+  if (id === undefined || !/^\d+$/.test(id)) return null;
+  let parsed: BoundAddress[] = [];
+  try {
+    const value = JSON.parse(sockets ?? "[]") as unknown;
+    if (Array.isArray(value)) parsed = value.filter((s): s is BoundAddress => typeof s?.port === "number" && typeof s?.host === "string");
+  } catch {
+    // No addresses: the child binds its own.
+  }
+  return { taskId: Number(id), sockets: parsed };
+}
+
+/** Read once per process: every platform created here (tests make several) sees the same. */
+let childInfo: PlatformProcesses["child"] | undefined;
+
+function createNodeProcesses(): PlatformProcesses {
+  childInfo ??= readChildInfo();
+  const child = childInfo;
+  return {
+    pid: process.pid,
+    child,
+    cpuCount: () => Math.max(1, os.cpus().length),
+    bind(port, host) {
+      // Bound and released at once: it resolves port 0 and fails early (EADDRINUSE) as Tornado's
+      // bind_sockets does. Node has no bind-without-listen, and a listening socket here would
+      // accept connections the parent never serves; the children's first listen binds it again.
+      return new Promise<BoundAddress>((resolve, reject) => {
+        const probe = net.createServer();
+        probe.once("error", reject);
+        probe.listen({ port, host: host || undefined, exclusive: true }, () => {
+          const bound = { port: (probe.address() as net.AddressInfo).port, host };
+          probe.close(() => resolve(bound));
+        });
+      });
+    },
+    async startChild(taskId, sockets, onExit) {
+      // Loaded on first use: a WebContainer's Node, which also runs this file, may lack it.
+      const cluster = (await import("node:cluster")).default;
+      if (!cluster.isPrimary) throw new Error("a child process cannot start children of its own");
+      cluster.schedulingPolicy = cluster.SCHED_NONE;
+      const worker = cluster.fork({ [TASK_ID_ENV]: String(taskId), [SOCKETS_ENV]: JSON.stringify(sockets) });
+      const pid = worker.process.pid!;
+      worker.once("exit", (code: number | null, signal: NodeJS.Signals | null) => {
+        const exit: ChildExit = { pid, code: signal ? null : code, signal: signal ? (os.constants.signals[signal] ?? 0) : null };
+        onExit(exit);
+      });
+      return { pid };
+    },
+    exit(code) {
+      flushLogSync();
+      process.exit(code);
+    },
+  };
+}
+
 export function createNodePlatform(): Platform {
   return {
     name: "node",
@@ -241,6 +379,8 @@ export function createNodePlatform(): Platform {
     log(_level: LogLevel, message: string) {
       writeLogLine(message);
     },
+    createGzip,
+    processes: createNodeProcesses(),
   };
 }
 

@@ -68,6 +68,57 @@ export interface PlatformFileSystem {
   isDirectory(path: string): boolean;
 }
 
+/**
+ * An address reserved by `bindSockets` (Tornado's list of bound sockets), listened on later by
+ * `HTTPServer.addSockets`, in this process or in the children `forkProcesses` starts.
+ */
+export interface BoundAddress {
+  /** The port actually reserved (a free one when 0 was asked for). */
+  readonly port: number;
+  /** As asked: "" means every interface. */
+  readonly host: string;
+}
+
+/** How a child process ended: an exit status, or the signal that killed it. */
+export interface ChildExit {
+  readonly pid: number;
+  /** Exit status, or null when a signal killed it. */
+  readonly code: number | null;
+  /** The signal's number (9 for SIGKILL), or null. */
+  readonly signal: number | null;
+}
+
+/**
+ * Processes, for `tornado/process` (`forkProcesses`, `taskId`, `bindSockets`). Optional: a
+ * platform without processes (the in-memory one) leaves it out and those functions say so.
+ *
+ * Node has no `fork()`: a child is a fresh copy of the program that runs from the top, told its
+ * task id and the parent's bound addresses; when it listens on one of them it shares the
+ * parent's listening socket and accepts connections from it itself, as Tornado's children do.
+ */
+export interface PlatformProcesses {
+  readonly pid: number;
+  /** CPUs on this machine (`forkProcesses(0)` starts one child per CPU). */
+  cpuCount(): number;
+  /** In a child started by `startChild`: its task id and the parent's bound addresses; else null. */
+  readonly child: { readonly taskId: number; readonly sockets: readonly BoundAddress[] } | null;
+  /** Reserves `port` (0 = a free one) at `host`; fails as listen would (EADDRINUSE). */
+  bind(port: number, host: string): Promise<BoundAddress>;
+  /** Starts child `taskId`; `onExit` runs once when it ends. */
+  startChild(taskId: number, sockets: readonly BoundAddress[], onExit: (exit: ChildExit) => void): Promise<{ pid: number }>;
+  /** Ends this process with `code` (the parent, once every child exited normally). */
+  exit(code: number): void;
+}
+
+/**
+ * One gzip member written piece by piece (Python's `GzipFile`, as Tornado's
+ * `GZipContentEncoding` uses it): each `write` returns the bytes ready so far, flushed so the
+ * peer can decode everything written up to here; `finishing` ends the member.
+ */
+export interface PlatformGzip {
+  write(chunk: Uint8Array, finishing: boolean): Uint8Array;
+}
+
 export interface Platform {
   /** "node" or "memory": shows up in logs and tests, never in behaviour. */
   readonly name: string;
@@ -87,6 +138,13 @@ export interface Platform {
   fs: PlatformFileSystem;
   /** Where log lines go (Tornado's logging module). `level` is "info" | "warning" | "error". */
   log(level: LogLevel, message: string): void;
+  /**
+   * A gzip compressor at `level` (1-9) for `compressResponse`; absent where the platform has no
+   * synchronous deflate (the in-memory one).
+   */
+  createGzip?(level: number): PlatformGzip;
+  /** Child processes sharing listening sockets; absent where there are no processes. */
+  processes?: PlatformProcesses;
 }
 
 export type LogLevel = "debug" | "info" | "warning" | "error";

@@ -1,0 +1,180 @@
+/**
+ * `npm run serve` as a person meets it: the real process serving a deck folder, real curl
+ * (/usr/bin/curl) as the client: isolation headers, cache lifetimes, Etag/304, a range, and
+ * gzip that `curl --compressed` decodes to the file's bytes. Only loopback is ever contacted;
+ * the network URLs and the QR code are checked as printed.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { networkInterfaces, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run } from "./talk-expectations.js";
+import { isHashedAsset, needsBuild } from "./serve.js";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const haveCurl = existsSync("/usr/bin/curl");
+const JS = Array.from({ length: 400 }, (_, i) => `export const line${i} = "the deck, served by its own framework";\n`).join("");
+
+interface Served {
+  child: ChildProcess;
+  port: number;
+  stdout: string;
+  stop(): Promise<void>;
+}
+
+function serve(dist: string, args: string[]): Promise<Served> {
+  const child = spawn(process.execPath, ["--import", "tsx", "tools/serve.ts", "--dist", dist, "--no-build", "--port", "0", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+  const stop = () =>
+    new Promise<void>((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      child.once("exit", () => done());
+      child.kill("SIGTERM");
+    });
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`serve printed no URL in 30 s:\n${stdout}\n${stderr}`)), 30_000);
+    child.stdout!.on("data", (c: Buffer) => {
+      stdout += c.toString();
+      const m = /this machine: +http:\/\/localhost:(\d+)\//.exec(stdout);
+      // Wait for the whole announcement (the QR code comes last when there is a network).
+      if (m && (!/local network: http/.test(stdout) || /\u2580|\u2584|\u2588/.test(stdout))) {
+        clearTimeout(timer);
+        setTimeout(() => done({ child, port: Number(m[1]), get stdout() { return stdout; }, stop }), 50);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      fail(new Error(`serve exited with ${code}:\n${stderr}`));
+    });
+  });
+}
+
+/** curl -s -D - (the head on stdout, then the body), split. */
+async function curl(args: string[]): Promise<{ head: string; body: Buffer; header(name: string): string | undefined }> {
+  const r = await run("/usr/bin/curl", ["-s", "-D", "-", "-o", "-", "--max-time", "20", ...args], "latin1");
+  expect(r.code).toBe(0);
+  const raw = Buffer.from(r.stdout, "latin1");
+  const split = raw.indexOf("\r\n\r\n");
+  const head = raw.subarray(0, split).toString("latin1");
+  return { head, body: raw.subarray(split + 4), header: (name) => new RegExp(`^${name}: (.*)$`, "mi").exec(head)?.[1]?.trim() };
+}
+
+describe("which files are hashed, when to build", () => {
+  it("Vite's assets/name-<hash>.ext are hashed; index.html and others are not", () => {
+    expect(isHashedAsset("assets/index-BhE-8tnx.js")).toBe(true);
+    expect(isHashedAsset("assets/aldea-3-9R--Lgoh.svg")).toBe(true);
+    expect(isHashedAsset("assets/codicon-DF1abBS2.ttf")).toBe(true);
+    expect(isHashedAsset("index.html")).toBe(false);
+    expect(isHashedAsset("coi-serviceworker.js")).toBe(false);
+    expect(isHashedAsset("assets/logo.svg")).toBe(false);
+    expect(isHashedAsset("elsewhere/index-BhE-8tnx.js")).toBe(false);
+  });
+
+  it("builds when dist/ is missing or older than a source", () => {
+    const dir = mkdtempSync(join(tmpdir(), "serve-build-"));
+    try {
+      const dist = join(dir, "dist");
+      const source = join(dir, "src");
+      mkdirSync(join(source, "deep"), { recursive: true });
+      writeFileSync(join(source, "deep", "a.ts"), "1");
+      expect(needsBuild(dist, [source])).toBe(true);
+      mkdirSync(dist);
+      writeFileSync(join(dist, "index.html"), "<html>");
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(join(source, "deep", "a.ts"), old, old);
+      expect(needsBuild(dist, [source])).toBe(false);
+      writeFileSync(join(source, "deep", "b.ts"), "2");
+      expect(needsBuild(dist, [source])).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!haveCurl)("npm run serve over real sockets, real curl", () => {
+  let dist = "";
+  let server: Served;
+  const url = (path: string) => `http://127.0.0.1:${server.port}/${path}`;
+
+  beforeAll(async () => {
+    dist = mkdtempSync(join(tmpdir(), "serve-dist-"));
+    mkdirSync(join(dist, "assets"));
+    writeFileSync(join(dist, "index.html"), `<!doctype html><title>deck</title>${"<p>slide</p>\n".repeat(200)}`);
+    writeFileSync(join(dist, "assets", "index-BhE-8tnx.js"), JS);
+    writeFileSync(join(dist, "assets", "pic-AbCd1234.png"), Buffer.alloc(5000, 7));
+    server = await serve(dist, []);
+  }, 40_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    if (dist) rmSync(dist, { recursive: true, force: true });
+  });
+
+  it("prints this machine's URL, each local-network URL and a QR code", () => {
+    const expected = Object.values(networkInterfaces())
+      .flat()
+      .filter((a) => a && a.family === "IPv4" && !a.internal)
+      .map((a) => `http://${a!.address}:${server.port}/`);
+    expect(server.stdout).toContain(`this machine:  http://localhost:${server.port}/`);
+    for (const u of expected) expect(server.stdout).toContain(`local network: ${u}`);
+    if (expected.length) expect(server.stdout).toMatch(/[\u2580\u2584\u2588]{5}/);
+    else expect(server.stdout).toContain("local network: none found");
+  });
+
+  it("index.html at /: isolation headers, revalidated, and a 304 for its Etag", async () => {
+    const r = await curl([url("")]);
+    expect(r.head).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(r.header("Cross-Origin-Opener-Policy")).toBe("same-origin");
+    expect(r.header("Cross-Origin-Embedder-Policy")).toBe("require-corp");
+    expect(r.header("Cross-Origin-Resource-Policy")).toBe("same-origin");
+    expect(r.header("Cache-Control")).toBe("no-cache");
+    expect(r.header("Expires")).toBeUndefined();
+    expect(r.body.equals(readFileSync(join(dist, "index.html")))).toBe(true);
+    const etag = r.header("Etag")!;
+    expect(etag).toMatch(/^"[0-9a-f]{128}"$/);
+    const again = await curl(["-H", `If-None-Match: ${etag}`, url("index.html")]);
+    expect(again.head).toMatch(/^HTTP\/1\.1 304 Not Modified/);
+    expect(again.body.length).toBe(0);
+    expect(again.header("Cross-Origin-Embedder-Policy")).toBe("require-corp");
+  });
+
+  it("hashed assets are cached for a year, immutable", async () => {
+    const r = await curl([url("assets/pic-AbCd1234.png")]);
+    expect(r.header("Cache-Control")).toBe("max-age=31536000, immutable");
+    expect(r.header("Content-Type")).toBe("image/png");
+    expect(new Date(r.header("Expires")!).getTime() - Date.now()).toBeGreaterThan(364 * 86400_000);
+    expect(r.body.equals(Buffer.alloc(5000, 7))).toBe(true);
+  });
+
+  it("text is gzipped for curl --compressed and decodes to the file's bytes; not without it", async () => {
+    const gz = await curl(["--compressed", url("assets/index-BhE-8tnx.js")]);
+    expect(gz.header("Content-Encoding")).toBe("gzip");
+    expect(gz.header("Vary")).toBe("Accept-Encoding");
+    expect(gz.body.toString()).toBe(JS);
+    const raw = await curl(["-H", "Accept-Encoding: gzip", url("assets/index-BhE-8tnx.js")]);
+    expect(raw.body.length).toBeLessThan(JS.length / 4);
+    const plain = await curl([url("assets/index-BhE-8tnx.js")]);
+    expect(plain.header("Content-Encoding")).toBeUndefined();
+    expect(plain.header("Content-Length")).toBe(String(JS.length));
+    expect(plain.body.toString()).toBe(JS);
+    const png = await curl(["--compressed", url("assets/pic-AbCd1234.png")]);
+    expect(png.header("Content-Encoding")).toBeUndefined();
+  });
+
+  it("a range is a 206 of the exact bytes, never gzipped", async () => {
+    const r = await curl(["--compressed", "-r", "100-199", url("assets/index-BhE-8tnx.js")]);
+    expect(r.head).toMatch(/^HTTP\/1\.1 206 Partial Content/);
+    expect(r.header("Content-Range")).toBe(`bytes 100-199/${JS.length}`);
+    expect(r.header("Content-Encoding")).toBeUndefined();
+    expect(r.body.toString()).toBe(JS.slice(100, 200));
+  });
+
+  it("bad paths get 4xx and the server keeps serving", async () => {
+    expect((await curl([url("nope.js")])).head).toMatch(/^HTTP\/1\.1 404 /);
+    expect((await curl(["--path-as-is", url("../../etc/passwd")])).head).toMatch(/^HTTP\/1\.1 (403|404) /);
+    expect((await curl([url("assets/index-BhE-8tnx.js")])).head).toMatch(/^HTTP\/1\.1 200 /);
+  });
+});
