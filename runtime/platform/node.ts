@@ -9,7 +9,8 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import { performance } from "node:perf_hooks";
-import type { ListenOptions, Platform, PlatformListener, PlatformSocket, LogLevel } from "./types.js";
+import * as zlib from "node:zlib";
+import type { ListenOptions, Platform, PlatformDeflate, PlatformListener, PlatformSocket, LogLevel, RawDeflater, RawInflater } from "./types.js";
 
 /** `crypto.hash` (Node >= 20.12) hashes in one call: about half the cost of createHash().update().digest(). */
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: "hex") => string }).hash;
@@ -197,6 +198,47 @@ function writeLogLine(line: string): void {
   }
 }
 
+/**
+ * Synchronous streaming zlib: `_processChunk(data, flush)` is what Node's own `deflateRawSync`
+ * runs on its engine; on a long-lived engine it gives a Z_SYNC_FLUSH'd block per message while
+ * keeping the window (Python's `compressobj().compress() + flush(Z_SYNC_FLUSH)`, which is what
+ * Tornado does). It is not documented API, so the capability is offered only where it exists.
+ */
+type SyncZlib = zlib.DeflateRaw & { _processChunk(chunk: Uint8Array, flushFlag: number): Buffer };
+
+function hasSyncZlib(): boolean {
+  const probe = zlib.createDeflateRaw() as Partial<SyncZlib> & zlib.DeflateRaw;
+  const ok = typeof probe._processChunk === "function";
+  probe.close();
+  return ok;
+}
+
+const nodeDeflate: PlatformDeflate = {
+  createDeflater({ windowBits, level, memLevel }): RawDeflater {
+    const engine = zlib.createDeflateRaw({ windowBits, level: level ?? zlib.constants.Z_DEFAULT_COMPRESSION, memLevel: memLevel ?? 8 }) as unknown as SyncZlib;
+    return {
+      compress: (data) => engine._processChunk(data, zlib.constants.Z_SYNC_FLUSH),
+      close: () => engine.close(),
+    };
+  },
+  createInflater({ windowBits, maxOutputLength }): RawInflater {
+    // maxOutputLength must be at least 1; a 0-byte limit still refuses any output.
+    const engine = zlib.createInflateRaw({ windowBits, maxOutputLength: Math.max(1, maxOutputLength) }) as unknown as SyncZlib;
+    return {
+      inflate(data) {
+        try {
+          const out = engine._processChunk(data, zlib.constants.Z_SYNC_FLUSH);
+          return out.length > maxOutputLength ? null : out;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") return null;
+          throw err;
+        }
+      },
+      close: () => engine.close(),
+    };
+  },
+};
+
 export function createNodePlatform(): Platform {
   return {
     name: "node",
@@ -241,6 +283,7 @@ export function createNodePlatform(): Platform {
     log(_level: LogLevel, message: string) {
       writeLogLine(message);
     },
+    deflate: hasSyncZlib() ? nodeDeflate : undefined,
   };
 }
 
