@@ -278,6 +278,8 @@ export class WebSocketProtocol13 {
   selectedSubprotocol: string | null = null;
   lastPing = 0;
   lastPong = 0;
+  /** Bytes of frames read, headers included (Tornado's `_wire_bytes_in`). */
+  wireBytesIn = 0;
 
   private fragments: Uint8Array[] | null = null;
   private fragmentsSize = 0;
@@ -321,7 +323,8 @@ export class WebSocketProtocol13 {
 
   // ---- writing ------------------------------------------------------------------------------
 
-  private writeFrame(fin: boolean, opcode: number, data: Uint8Array, flags = 0): Promise<void> {
+  /** Writes one frame as is (masked on the client). Tests use it for fragments; applications use `writeMessage`. */
+  writeFrame(fin: boolean, opcode: number, data: Uint8Array, flags = 0): Promise<void> {
     return this.stream.write(encodeFrame(fin, opcode, data, flags, this.maskOutgoing ? nextMask() : null));
   }
 
@@ -357,7 +360,15 @@ export class WebSocketProtocol13 {
   }
 
   writePing(data: Uint8Array): void {
-    void this.writeFrame(true, OPCODE_PING, data).catch(() => {});
+    this.writeControl(OPCODE_PING, data);
+  }
+
+  /** A control frame goes out after any message still being compressed, never before it. */
+  private writeControl(opcode: number, data: Uint8Array): void {
+    const frame = encodeFrame(true, opcode, data, 0, this.maskOutgoing ? nextMask() : null);
+    const send = () => this.stream.write(frame).catch(() => this.abort());
+    if (this.writeChain === null) void send();
+    else void this.writeChain.then(send);
   }
 
   // ---- reading ------------------------------------------------------------------------------
@@ -378,6 +389,7 @@ export class WebSocketProtocol13 {
   }
 
   private read(n: number): Uint8Array | Promise<Uint8Array> {
+    this.wireBytesIn += n;
     return this.stream.readBufferedBytes(n) ?? this.stream.readBytes(n);
   }
 
@@ -494,7 +506,7 @@ export class WebSocketProtocol13 {
         return null;
       }
       case OPCODE_PING:
-        void this.writeFrame(true, OPCODE_PONG, data).catch(() => this.abort());
+        this.writeControl(OPCODE_PONG, data);
         // Not awaited, as in Tornado: a slow onPing does not hold up the next frame.
         void this.runCallback(() => this.handler.onPing(data));
         return null;
@@ -556,7 +568,7 @@ export class WebSocketProtocol13 {
           payload[1] = code & 0xff;
           payload.set(reasonBytes, 2);
         }
-        void this.writeFrame(true, OPCODE_CLOSE, payload).catch(() => this.abort());
+        this.writeControl(OPCODE_CLOSE, payload);
       }
       this.serverTerminated = true;
     }

@@ -199,43 +199,52 @@ function writeLogLine(line: string): void {
 }
 
 /**
- * Synchronous streaming zlib: `_processChunk(data, flush)` is what Node's own `deflateRawSync`
- * runs on its engine; on a long-lived engine it gives a Z_SYNC_FLUSH'd block per message while
- * keeping the window (Python's `compressobj().compress() + flush(Z_SYNC_FLUSH)`, which is what
- * Tornado does). It is not documented API, so the capability is offered only where it exists.
+ * Runs zlib streams one flush at a time: `write(data)` then `flush(Z_SYNC_FLUSH)` gives one
+ * self-contained block per message while keeping the window (context takeover), what Python's
+ * `compressobj().compress() + flush(Z_SYNC_FLUSH)` gives Tornado synchronously. Node has no
+ * synchronous streaming zlib (its *Sync functions close the engine after one call), so results
+ * are promises, queued so messages come out in order.
  */
-type SyncZlib = zlib.DeflateRaw & { _processChunk(chunk: Uint8Array, flushFlag: number): Buffer };
-
-function hasSyncZlib(): boolean {
-  const probe = zlib.createDeflateRaw() as Partial<SyncZlib> & zlib.DeflateRaw;
-  const ok = typeof probe._processChunk === "function";
-  probe.close();
-  return ok;
+function flushingStream(engine: zlib.DeflateRaw | zlib.InflateRaw, maxOutputLength: number): (data: Uint8Array) => Promise<Uint8Array | null> {
+  let chunks: Buffer[] = [];
+  let size = 0;
+  let failure: Error | null = null;
+  engine.on("data", (chunk: Buffer) => {
+    size += chunk.length;
+    // Past the limit nothing more is kept: a decompression bomb costs no memory.
+    if (size <= maxOutputLength) chunks.push(chunk);
+  });
+  engine.on("error", (err: Error) => (failure = err));
+  let queue: Promise<unknown> = Promise.resolve();
+  return (data) => {
+    const run = queue.then(
+      () =>
+        new Promise<Uint8Array | null>((resolve, reject) => {
+          if (failure) return reject(failure);
+          engine.write(data);
+          engine.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+            const out = size > maxOutputLength ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+            chunks = [];
+            size = 0;
+            if (failure) reject(failure);
+            else resolve(out);
+          });
+        }),
+    );
+    queue = run.catch(() => {});
+    return run;
+  };
 }
 
 const nodeDeflate: PlatformDeflate = {
   createDeflater({ windowBits, level, memLevel }): RawDeflater {
-    const engine = zlib.createDeflateRaw({ windowBits, level: level ?? zlib.constants.Z_DEFAULT_COMPRESSION, memLevel: memLevel ?? 8 }) as unknown as SyncZlib;
-    return {
-      compress: (data) => engine._processChunk(data, zlib.constants.Z_SYNC_FLUSH),
-      close: () => engine.close(),
-    };
+    const engine = zlib.createDeflateRaw({ windowBits, level: level ?? zlib.constants.Z_DEFAULT_COMPRESSION, memLevel: memLevel ?? 8 });
+    const run = flushingStream(engine, Infinity);
+    return { compress: (data) => run(data) as Promise<Uint8Array>, close: () => engine.close() };
   },
   createInflater({ windowBits, maxOutputLength }): RawInflater {
-    // maxOutputLength must be at least 1; a 0-byte limit still refuses any output.
-    const engine = zlib.createInflateRaw({ windowBits, maxOutputLength: Math.max(1, maxOutputLength) }) as unknown as SyncZlib;
-    return {
-      inflate(data) {
-        try {
-          const out = engine._processChunk(data, zlib.constants.Z_SYNC_FLUSH);
-          return out.length > maxOutputLength ? null : out;
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") return null;
-          throw err;
-        }
-      },
-      close: () => engine.close(),
-    };
+    const engine = zlib.createInflateRaw({ windowBits });
+    return { inflate: flushingStream(engine, maxOutputLength), close: () => engine.close() };
   },
 };
 
@@ -283,7 +292,7 @@ export function createNodePlatform(): Platform {
     log(_level: LogLevel, message: string) {
       writeLogLine(message);
     },
-    deflate: hasSyncZlib() ? nodeDeflate : undefined,
+    deflate: nodeDeflate,
   };
 }
 
