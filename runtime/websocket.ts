@@ -406,7 +406,7 @@ export class WebSocketClientConnection implements WebSocketDelegate {
 
   /** Sends a ping with up to 125 bytes of data. */
   ping(data: string | Uint8Array = new Uint8Array(0)): void {
-    if (this.protocol === null) throw new WebSocketClosedError();
+    if (this.protocol === null || this.protocol.isClosing()) throw new WebSocketClosedError();
     this.protocol.writePing(typeof data === "string" ? new TextEncoder().encode(data) : data);
   }
 

@@ -432,8 +432,9 @@ export class WebSocketProtocol13 {
     }
     if (!masked) {
       const payload = length === 0 ? EMPTY : this.read(length);
-      if (payload instanceof Promise) return payload.then((p) => this.afterPayload(fin, opcode, p.slice()));
-      return this.afterPayload(fin, opcode, payload.slice());
+      // A copy, as a plain Uint8Array: the application keeps it, and Node's Buffer.slice would be a view.
+      if (payload instanceof Promise) return payload.then((p) => this.afterPayload(fin, opcode, new Uint8Array(p)));
+      return this.afterPayload(fin, opcode, new Uint8Array(payload));
     }
     // Mask and payload in one read: they are adjacent.
     const maskAndPayload = this.read(4 + length);
