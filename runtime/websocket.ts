@@ -121,16 +121,18 @@ export class WebSocketHandler extends RequestHandler implements WebSocketDelegat
       this.setHeader("Sec-WebSocket-Protocol", selected);
     }
     if (protocol.compressionAvailable) {
-      for (const [name, params] of parseExtensions(headers.get("Sec-WebSocket-Extensions"))) {
+      for (const [name, offered] of parseExtensions(headers.get("Sec-WebSocket-Extensions"))) {
         if (name !== "permessage-deflate") continue;
+        // Tornado's header parser drops parameters without a value: an offered
+        // client_max_window_bits is not echoed, and server_no_context_takeover is not honoured
+        // (RFC 7692 7.1.1.1 would have it echoed). We answer with Tornado's bytes.
+        const params = new Map([...offered].filter(([, v]) => v !== null));
         try {
           protocol.createCompressors("server", params);
         } catch (err) {
           // Tornado 6.2 trips over its own error handling here (a 500); a 400 says what is wrong.
           return this.refuse(400, `Invalid permessage-deflate offer: ${err instanceof Error ? err.message : String(err)}`);
         }
-        // An offered client_max_window_bits without a value is not echoed.
-        if (params.has("client_max_window_bits") && params.get("client_max_window_bits") === null) params.delete("client_max_window_bits");
         this.setHeader("Sec-WebSocket-Extensions", encodeExtension("permessage-deflate", params));
         break;
       }
@@ -278,8 +280,10 @@ export class WebSocketHandler extends RequestHandler implements WebSocketDelegat
 
   /** The connection went away before the handshake finished, or is torn down. */
   override onConnectionClose(): void {
-    if (this.wsConnection !== null) {
-      this.wsConnection.abort();
+    const ws = this.wsConnection;
+    if (ws !== null) {
+      // A finished close handshake may still be flushing (compressed messages): leave it be.
+      if (!(ws.clientTerminated && ws.serverTerminated)) ws.abort();
       this.wsConnection = null;
     }
     if (!this.onCloseCalled) {

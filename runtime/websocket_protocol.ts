@@ -21,10 +21,17 @@
  * - A close frame's code is echoed as received, not validated (1005, 999, 5000 are echoed); a
  *   1-byte close payload gets an empty close frame back.
  * - A message over `maxMessageSize` is answered with close 1009 "message too big", then dropped.
- * - Differences, each where Tornado 6.2 leaves the connection open with nobody reading it: a
- *   close reason that is not UTF-8 drops the connection; an `onMessage` promise that rejects is
- *   logged and drops the connection; a control frame between compressed fragments does not
- *   lose the message's compression flag.
+ * - permessage-deflate parameters without a value in a client's offer are ignored, as Tornado's
+ *   header parser drops them (so `server_no_context_takeover` is not echoed; RFC 7692 asks it
+ *   to be).
+ * runtime/websocket_tornado.test.ts holds each of these to Tornado's bytes. Where we differ: an
+ * `onMessage` promise that rejects is logged and drops the connection (Tornado stops reading
+ * and leaves it open), and a control frame between compressed fragments does not lose the
+ * message's compression flag (Tornado's does).
+ *
+ * Node's zlib compresses asynchronously, so a compressed message may still be on its way when
+ * the next write is asked for: writes, control frames and the final close wait in `writeChain`,
+ * so frames always leave in the order they were written.
  */
 import { jsonEncode, utf8 } from "./escape.js";
 import { joinChunks } from "./httpserver.js";
@@ -578,7 +585,9 @@ export class WebSocketProtocol13 {
         IOLoop.current().removeTimeout(this.waiting);
         this.waiting = null;
       }
-      this.stream.close();
+      // Messages still being compressed (and our close frame behind them) go out first.
+      if (this.writeChain === null) this.stream.close();
+      else void this.writeChain.then(() => this.stream.close());
     } else if (this.waiting === null) {
       // Give the peer a few seconds to complete a clean shutdown, then drop it.
       this.waiting = IOLoop.current().callLater(5, () => this.abort());
@@ -644,8 +653,13 @@ export class WebSocketProtocol13 {
     this.stream.setNodelay(value);
   }
 
+  /** Frees the zlib streams once nothing is being compressed any more. */
   private closeCompressors(): void {
-    this.compressor?.close();
-    this.decompressor?.close();
+    const free = () => {
+      this.compressor?.close();
+      this.decompressor?.close();
+    };
+    if (this.writeChain === null) free();
+    else void this.writeChain.then(free);
   }
 }

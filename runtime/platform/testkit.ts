@@ -218,7 +218,7 @@ export function parseResponse(data: Uint8Array, eof: boolean, isHead = false): {
     }
   }
   // Cheap early exit for a Content-Length body that has not fully arrived.
-  if (headEnd >= 0 && !eof) {
+  if (headEnd >= 0 && !eof && !isHead) {
     const m = /\r\ncontent-length: ?([0-9]+)\r\n/i.exec(latin1(data.subarray(0, headEnd + 2)));
     if (m && data.length < headEnd + 4 + Number(m[1])) return null;
   }
