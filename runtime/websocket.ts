@@ -67,8 +67,6 @@ const NOT_SUPPORTED = "Method not supported for Web Sockets";
  * 30 s)), `websocketMaxMessageSize` (bytes, default 10 MiB; a bigger message closes with 1009).
  */
 export class WebSocketHandler extends RequestHandler implements WebSocketDelegate {
-  static override SUPPORTED_METHODS: readonly string[] = RequestHandler.SUPPORTED_METHODS;
-
   /** The protocol once the handshake is accepted; null before and after. */
   wsConnection: WebSocketProtocol13 | null = null;
   closeCode: number | null = null;

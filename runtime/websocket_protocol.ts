@@ -12,8 +12,8 @@
  * of frames costs no promise per field. A message is handled before the next frame is read,
  * and an async `onMessage` is awaited first: messages are handled in order.
  *
- * Where Tornado 6 is more lenient than the RFC, we do as Tornado does (a peer sees the same
- * bytes from either server), except where Tornado hangs:
+ * Where Tornado 6 is more lenient than the RFC, we do as Tornado does, so a peer sees the same
+ * bytes from either server:
  * - Unmasked frames from a client are accepted (RFC 6455 5.1 says fail the connection).
  * - A protocol error (reserved bits, an unknown opcode, a fragmented or over-long control frame,
  *   a continuation with nothing to continue, a new message inside a fragmented one, text that
