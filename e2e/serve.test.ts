@@ -46,9 +46,9 @@ describe("the deck served by npm run serve", () => {
     const errors = collectConsoleErrors(page);
     const encodings = new Map<string, string>();
     page.on("response", (r) => void (r.url().endsWith(".js") && encodings.set(r.url(), r.headers()["content-encoding"] ?? "")));
-    const document = page.waitForResponse((r) => r.request().resourceType() === "document");
+    const pageResponse = page.waitForResponse((r) => r.request().resourceType() === "document");
     await openDeck(page, deckUrl + "?transition=none");
-    expect((await document).headers()["cross-origin-embedder-policy"]).toBe("require-corp");
+    expect((await pageResponse).headers()["cross-origin-embedder-policy"]).toBe("require-corp");
     // Isolated by the server's own headers, not by the deck's service-worker fallback.
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     expect(await page.evaluate(() => navigator.serviceWorker?.controller ?? null)).toBeNull();

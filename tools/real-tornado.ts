@@ -53,3 +53,18 @@ export function rawExchange(port: number, request: string): Promise<Buffer> {
     socket.write(Buffer.from(request, "latin1"));
   });
 }
+
+/**
+ * `startTornadoProgram` for a server with one port, with `stop()` (closing stdin, which the
+ * scripts take as their cue to exit, then SIGTERM).
+ */
+export async function startPythonServer(script: string, args: readonly string[] = []): Promise<{ port: number; stop(): void }> {
+  const { child, ports } = await startTornadoProgram(script, [...args]);
+  return {
+    port: ports[0]!,
+    stop() {
+      child.stdin!.end();
+      child.kill("SIGTERM");
+    },
+  };
+}

@@ -119,6 +119,30 @@ export interface PlatformGzip {
   write(chunk: Uint8Array, finishing: boolean): Uint8Array;
 }
 
+/**
+ * Raw DEFLATE (RFC 1951, no zlib header or trailer), for websocket permessage-deflate (RFC 7692).
+ * A platform may return results synchronously or as promises; callers accept both.
+ */
+export interface PlatformDeflate {
+  /** A compressor that keeps its window between calls (context takeover). */
+  createDeflater(options: { windowBits: number; level?: number; memLevel?: number }): RawDeflater;
+  /** A decompressor that keeps its window between calls; output beyond `maxOutputLength` is refused. */
+  createInflater(options: { windowBits: number; maxOutputLength: number }): RawInflater;
+}
+
+export interface RawDeflater {
+  /** Compresses `data` and flushes with Z_SYNC_FLUSH: the output ends with 00 00 ff ff. */
+  compress(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /** Frees the compressor. */
+  close(): void;
+}
+
+export interface RawInflater {
+  /** Decompresses `data`; null when the output would exceed `maxOutputLength`. Throws on corrupt input. */
+  inflate(data: Uint8Array): Uint8Array | null | Promise<Uint8Array | null>;
+  close(): void;
+}
+
 export interface Platform {
   /** "node" or "memory": shows up in logs and tests, never in behaviour. */
   readonly name: string;
@@ -145,6 +169,8 @@ export interface Platform {
   createGzip?(level: number): PlatformGzip;
   /** Child processes sharing listening sockets; absent where there are no processes. */
   processes?: PlatformProcesses;
+  /** Raw DEFLATE streams, if the platform has them (websocket compression is declined otherwise). */
+  deflate?: PlatformDeflate;
 }
 
 export type LogLevel = "debug" | "info" | "warning" | "error";
