@@ -74,6 +74,30 @@ export interface PlatformFileSystem {
   writeFile?(path: string, data: Uint8Array): void;
 }
 
+/**
+ * Raw DEFLATE (RFC 1951, no zlib header or trailer), for websocket permessage-deflate (RFC 7692).
+ * A platform may return results synchronously or as promises; callers accept both.
+ */
+export interface PlatformDeflate {
+  /** A compressor that keeps its window between calls (context takeover). */
+  createDeflater(options: { windowBits: number; level?: number; memLevel?: number }): RawDeflater;
+  /** A decompressor that keeps its window between calls; output beyond `maxOutputLength` is refused. */
+  createInflater(options: { windowBits: number; maxOutputLength: number }): RawInflater;
+}
+
+export interface RawDeflater {
+  /** Compresses `data` and flushes with Z_SYNC_FLUSH: the output ends with 00 00 ff ff. */
+  compress(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /** Frees the compressor. */
+  close(): void;
+}
+
+export interface RawInflater {
+  /** Decompresses `data`; null when the output would exceed `maxOutputLength`. Throws on corrupt input. */
+  inflate(data: Uint8Array): Uint8Array | null | Promise<Uint8Array | null>;
+  close(): void;
+}
+
 export interface Platform {
   /** "node" or "memory": shows up in logs and tests, never in behaviour. */
   readonly name: string;
@@ -93,6 +117,8 @@ export interface Platform {
   fs: PlatformFileSystem;
   /** Where log lines go (Tornado's logging module). `level` is "info" | "warning" | "error". */
   log(level: LogLevel, message: string): void;
+  /** Raw DEFLATE streams, if the platform has them (websocket compression is declined otherwise). */
+  deflate?: PlatformDeflate;
 }
 
 export type LogLevel = "debug" | "info" | "warning" | "error";
