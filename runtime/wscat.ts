@@ -61,21 +61,18 @@ export class WscatUsageError extends Error {}
 
 type Key = "connect" | "execute" | "wait" | "subprotocols" | "headers" | "origin" | "host";
 /** Options with a value: their commander flags (as its errors name them) and where they go. */
-const VALUED: Record<string, { key: Key; flags: string }> = {
-  "-c": { key: "connect", flags: "-c, --connect <url>" },
-  "--connect": { key: "connect", flags: "-c, --connect <url>" },
-  "-x": { key: "execute", flags: "-x, --execute <command>" },
-  "--execute": { key: "execute", flags: "-x, --execute <command>" },
-  "-w": { key: "wait", flags: "-w, --wait <seconds>" },
-  "--wait": { key: "wait", flags: "-w, --wait <seconds>" },
-  "-s": { key: "subprotocols", flags: "-s, --subprotocol <protocol>" },
-  "--subprotocol": { key: "subprotocols", flags: "-s, --subprotocol <protocol>" },
-  "-H": { key: "headers", flags: "-H, --header <header:value>" },
-  "--header": { key: "headers", flags: "-H, --header <header:value>" },
-  "-o": { key: "origin", flags: "-o, --origin <origin>" },
-  "--origin": { key: "origin", flags: "-o, --origin <origin>" },
-  "--host": { key: "host", flags: "--host <host>" },
-};
+const VALUED: Record<string, { key: Key; flags: string }> = {};
+for (const [flags, key] of [
+  ["-c, --connect <url>", "connect"],
+  ["-x, --execute <command>", "execute"],
+  ["-w, --wait <seconds>", "wait"],
+  ["-s, --subprotocol <protocol>", "subprotocols"],
+  ["-H, --header <header:value>", "headers"],
+  ["-o, --origin <origin>", "origin"],
+  ["--host <host>", "host"],
+] as const) {
+  for (const name of flags.split(" <")[0]!.split(", ")) VALUED[name] = { key, flags };
+}
 /** wscat options this one does not do (TLS, proxy, auth, server mode): refused by name. */
 const UNSUPPORTED = new Set([
   "-l", "--listen", "--auth", "--ca", "--cert", "--key", "--passphrase", "--proxy", "-n", "--no-check",
