@@ -67,8 +67,6 @@ const NOT_SUPPORTED = "Method not supported for Web Sockets";
  * 30 s)), `websocketMaxMessageSize` (bytes, default 10 MiB; a bigger message closes with 1009).
  */
 export class WebSocketHandler extends RequestHandler implements WebSocketDelegate {
-  static override SUPPORTED_METHODS: readonly string[] = RequestHandler.SUPPORTED_METHODS;
-
   /** The protocol once the handshake is accepted; null before and after. */
   wsConnection: WebSocketProtocol13 | null = null;
   closeCode: number | null = null;
@@ -121,16 +119,18 @@ export class WebSocketHandler extends RequestHandler implements WebSocketDelegat
       this.setHeader("Sec-WebSocket-Protocol", selected);
     }
     if (protocol.compressionAvailable) {
-      for (const [name, params] of parseExtensions(headers.get("Sec-WebSocket-Extensions"))) {
+      for (const [name, offered] of parseExtensions(headers.get("Sec-WebSocket-Extensions"))) {
         if (name !== "permessage-deflate") continue;
+        // Tornado's header parser drops parameters without a value: an offered
+        // client_max_window_bits is not echoed, and server_no_context_takeover is not honoured
+        // (RFC 7692 7.1.1.1 would have it echoed). We answer with Tornado's bytes.
+        const params = new Map([...offered].filter(([, v]) => v !== null));
         try {
           protocol.createCompressors("server", params);
         } catch (err) {
           // Tornado 6.2 trips over its own error handling here (a 500); a 400 says what is wrong.
           return this.refuse(400, `Invalid permessage-deflate offer: ${err instanceof Error ? err.message : String(err)}`);
         }
-        // An offered client_max_window_bits without a value is not echoed.
-        if (params.has("client_max_window_bits") && params.get("client_max_window_bits") === null) params.delete("client_max_window_bits");
         this.setHeader("Sec-WebSocket-Extensions", encodeExtension("permessage-deflate", params));
         break;
       }
@@ -278,8 +278,10 @@ export class WebSocketHandler extends RequestHandler implements WebSocketDelegat
 
   /** The connection went away before the handshake finished, or is torn down. */
   override onConnectionClose(): void {
-    if (this.wsConnection !== null) {
-      this.wsConnection.abort();
+    const ws = this.wsConnection;
+    if (ws !== null) {
+      // A finished close handshake may still be flushing (compressed messages): leave it be.
+      if (!(ws.clientTerminated && ws.serverTerminated)) ws.abort();
       this.wsConnection = null;
     }
     if (!this.onCloseCalled) {
@@ -406,7 +408,7 @@ export class WebSocketClientConnection implements WebSocketDelegate {
 
   /** Sends a ping with up to 125 bytes of data. */
   ping(data: string | Uint8Array = new Uint8Array(0)): void {
-    if (this.protocol === null) throw new WebSocketClosedError();
+    if (this.protocol === null || this.protocol.isClosing()) throw new WebSocketClosedError();
     this.protocol.writePing(typeof data === "string" ? new TextEncoder().encode(data) : data);
   }
 

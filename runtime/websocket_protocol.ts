@@ -12,8 +12,8 @@
  * of frames costs no promise per field. A message is handled before the next frame is read,
  * and an async `onMessage` is awaited first: messages are handled in order.
  *
- * Where Tornado 6 is more lenient than the RFC, we do as Tornado does (a peer sees the same
- * bytes from either server), except where Tornado hangs:
+ * Where Tornado 6 is more lenient than the RFC, we do as Tornado does, so a peer sees the same
+ * bytes from either server:
  * - Unmasked frames from a client are accepted (RFC 6455 5.1 says fail the connection).
  * - A protocol error (reserved bits, an unknown opcode, a fragmented or over-long control frame,
  *   a continuation with nothing to continue, a new message inside a fragmented one, text that
@@ -21,10 +21,17 @@
  * - A close frame's code is echoed as received, not validated (1005, 999, 5000 are echoed); a
  *   1-byte close payload gets an empty close frame back.
  * - A message over `maxMessageSize` is answered with close 1009 "message too big", then dropped.
- * - Differences, each where Tornado 6.2 leaves the connection open with nobody reading it: a
- *   close reason that is not UTF-8 drops the connection; an `onMessage` promise that rejects is
- *   logged and drops the connection; a control frame between compressed fragments does not
- *   lose the message's compression flag.
+ * - permessage-deflate parameters without a value in a client's offer are ignored, as Tornado's
+ *   header parser drops them (so `server_no_context_takeover` is not echoed; RFC 7692 asks it
+ *   to be).
+ * runtime/websocket_tornado.test.ts holds each of these to Tornado's bytes. Where we differ: an
+ * `onMessage` promise that rejects is logged and drops the connection (Tornado stops reading
+ * and leaves it open), and a control frame between compressed fragments does not lose the
+ * message's compression flag (Tornado's does).
+ *
+ * Node's zlib compresses asynchronously, so a compressed message may still be on its way when
+ * the next write is asked for: writes, control frames and the final close wait in `writeChain`,
+ * so frames always leave in the order they were written.
  */
 import { jsonEncode, utf8 } from "./escape.js";
 import { joinChunks } from "./httpserver.js";
@@ -432,8 +439,9 @@ export class WebSocketProtocol13 {
     }
     if (!masked) {
       const payload = length === 0 ? EMPTY : this.read(length);
-      if (payload instanceof Promise) return payload.then((p) => this.afterPayload(fin, opcode, p.slice()));
-      return this.afterPayload(fin, opcode, payload.slice());
+      // A copy, as a plain Uint8Array: the application keeps it, and Node's Buffer.slice would be a view.
+      if (payload instanceof Promise) return payload.then((p) => this.afterPayload(fin, opcode, new Uint8Array(p)));
+      return this.afterPayload(fin, opcode, new Uint8Array(payload));
     }
     // Mask and payload in one read: they are adjacent.
     const maskAndPayload = this.read(4 + length);
@@ -577,7 +585,9 @@ export class WebSocketProtocol13 {
         IOLoop.current().removeTimeout(this.waiting);
         this.waiting = null;
       }
-      this.stream.close();
+      // Messages still being compressed (and our close frame behind them) go out first.
+      if (this.writeChain === null) this.stream.close();
+      else void this.writeChain.then(() => this.stream.close());
     } else if (this.waiting === null) {
       // Give the peer a few seconds to complete a clean shutdown, then drop it.
       this.waiting = IOLoop.current().callLater(5, () => this.abort());
@@ -643,8 +653,13 @@ export class WebSocketProtocol13 {
     this.stream.setNodelay(value);
   }
 
+  /** Frees the zlib streams once nothing is being compressed any more. */
   private closeCompressors(): void {
-    this.compressor?.close();
-    this.decompressor?.close();
+    const free = () => {
+      this.compressor?.close();
+      this.decompressor?.close();
+    };
+    if (this.writeChain === null) free();
+    else void this.writeChain.then(free);
   }
 }
