@@ -428,6 +428,9 @@ export function createNodePlatform(): Platform {
           return false;
         }
       },
+      writeFile(path, data) {
+        fs.writeFileSync(path, data);
+      },
     },
     log(_level: LogLevel, message: string) {
       writeLogLine(message);

@@ -59,13 +59,19 @@ export interface ListenOptions {
   onConnection: (socket: PlatformSocket) => void;
 }
 
-/** Synchronous, read-only file access: Tornado loads templates and static files synchronously. */
+/**
+ * Synchronous file access: Tornado loads templates and static files synchronously. The
+ * framework only reads; `writeFile` is there for the command-line tools built on the runtime
+ * (curl's `-c` cookie jar), on platforms that can write.
+ */
 export interface PlatformFileSystem {
   /** The file's bytes, or null if it does not exist / is not a regular file. */
   readFile(path: string): Uint8Array | null;
   /** Modification time in ms since the epoch, or null if missing. */
   mtime(path: string): number | null;
   isDirectory(path: string): boolean;
+  /** Create or replace a file (relative paths from the working directory); throws on failure. */
+  writeFile?(path: string, data: Uint8Array): void;
 }
 
 /**
