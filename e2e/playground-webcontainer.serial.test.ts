@@ -89,8 +89,23 @@ globalThis.__name = (f) => f;
 })();
 `;
 
+/**
+ * A container that answers differently: its `node` runs a runtime patched to send another
+ * Server header (the mounted node_modules/tornado/web.js is edited on its way to the disk).
+ */
+function patchRuntime(tree: FileSystemTree): FileSystemTree {
+  const pkg = (tree.node_modules as any)?.directory?.tornado?.directory;
+  const web = pkg?.["web.js"]?.file;
+  if (!web) return tree;
+  if (!String(web.contents).includes("TornadoTS/")) throw new Error("web.js no longer names TornadoTS/: update the patch");
+  web.contents = String(web.contents).replace("`TornadoTS/", "`TornadoTS-patched/");
+  return tree;
+}
+
 /** A page of the isolated deck whose WebContainer is the Node-backed one. */
-async function openWithContainer(): Promise<{ page: Page; context: BrowserContext; container: NodeContainer; close(): Promise<void> }> {
+async function openWithContainer(
+  options: { query?: string; patch?: (tree: FileSystemTree) => FileSystemTree } = {},
+): Promise<{ page: Page; context: BrowserContext; container: NodeContainer; close(): Promise<void> }> {
   const container = bootNodeContainer();
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const page = await context.newPage();
@@ -105,7 +120,7 @@ async function openWithContainer(): Promise<{ page: Page; context: BrowserContex
   await page.exposeFunction("__nbCall", async (op: string, args: any[]) => {
     switch (op) {
       case "mount":
-        return container.mount(args[0] as FileSystemTree, args[1]);
+        return container.mount(options.patch ? options.patch(args[0] as FileSystemTree) : (args[0] as FileSystemTree), args[1]);
       case "mkdir":
         return container.fs.mkdir(args[0], { recursive: true });
       case "rm":
@@ -129,7 +144,7 @@ async function openWithContainer(): Promise<{ page: Page; context: BrowserContex
     }
   });
   await page.addInitScript(pageBridge);
-  await openDeck(page, server.url + "?transition=none");
+  await openDeck(page, server.url + "?transition=none" + (options.query ?? ""));
   await page.waitForFunction(() => "__playground" in globalThis, undefined, { timeout: 20_000 });
   return {
     page,
@@ -173,7 +188,7 @@ describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", (
     const { page, close } = await openWithContainer();
     try {
       await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer", undefined, { timeout: 15_000 });
-      expect(await badge(page)).toBe("WebContainer · WebContainer: booted, real Node in the page");
+      expect(await badge(page)).toBe("WebContainer · WebContainer: booted and proved, real Node in the page");
       const hello = await showLive(page, "hello");
       expect(hello.state, hello.transcript).toBe("done");
       expect(hello.transcript).toContain('Etag: "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8"\r\n');
@@ -220,6 +235,47 @@ describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", (
       await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer");
       const back = await showLive(page, "json");
       expect(back.transcript.endsWith('{"msg": "hello!"}')).toBe(true);
+    } finally {
+      await close();
+    }
+  });
+
+  it("a container that answers differently is refused: the deck stays in the page and the badge says why", async () => {
+    const { page, close } = await openWithContainer({ patch: patchRuntime });
+    try {
+      await page.waitForFunction(() => /WebContainer refused/.test(document.querySelector(".playground-badge")?.textContent ?? ""), undefined, {
+        timeout: 30_000,
+      });
+      expect(await badge(page)).toMatch(
+        /^in-page · in the page: WebContainer refused, hello answers differently, line 2: expected "Server: TornadoTS\/[\d.]+\\r\\n", got "Server: TornadoTS-patched\/[\d.]+\\r\\n"$/,
+      );
+      expect(await page.getAttribute(".playground-badge", "data-engine")).toBe("inpage");
+      const hello = await showLive(page, "hello");
+      expect(hello.transcript).toMatch(/\r\nServer: TornadoTS\/\d+\.\d+\.\d+\r\n/);
+      // The presenter's click runs the same check, and is refused the same way.
+      await page.evaluate(() => {
+        const b = document.querySelector<HTMLElement>(".playground-badge")!;
+        (globalThis as any).__badgeTexts = [];
+        new MutationObserver(() => (globalThis as any).__badgeTexts.push(b.textContent)).observe(b, { childList: true, characterData: true, subtree: true });
+      });
+      await page.click(".playground-badge");
+      await page.waitForFunction(() => ((globalThis as any).__badgeTexts as string[]).some((t) => /proves itself/.test(t)));
+      await page.waitForFunction(() => /WebContainer refused/.test(document.querySelector(".playground-badge")?.textContent ?? ""), undefined, {
+        timeout: 30_000,
+      });
+      expect(await page.getAttribute(".playground-badge", "data-engine")).toBe("inpage");
+    } finally {
+      await close();
+    }
+  });
+
+  it("?engine=webcontainer is guarded by the same check", async () => {
+    const { page, close } = await openWithContainer({ query: "&engine=webcontainer", patch: patchRuntime });
+    try {
+      await page.waitForFunction(() => /WebContainer refused/.test(document.querySelector(".playground-badge")?.textContent ?? ""), undefined, {
+        timeout: 30_000,
+      });
+      expect(await page.getAttribute(".playground-badge", "data-engine")).toBe("inpage");
     } finally {
       await close();
     }
