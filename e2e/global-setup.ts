@@ -24,6 +24,8 @@ declare module "vitest" {
     deckUrl: string;
     /** The same build served without cross-origin isolation headers. */
     plainDeckUrl: string;
+    /** The folder of that build (tests that publish variants of it copy it). */
+    deckDir: string;
   }
 }
 
@@ -68,6 +70,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     servers.push(plain);
     project.provide("deckUrl", isolated.url);
     project.provide("plainDeckUrl", plain.url);
+    project.provide("deckDir", root);
   } catch (error) {
     await Promise.all(servers.map((s) => s.close()));
     throw error;

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootNodeContainer, type NodeContainer } from "../playground/webcontainer/node-backed.js";
 import type { ContainerProcess, FileSystemTree } from "../playground/webcontainer/container.js";
 import { startStaticServer, type StaticServer } from "./static-server.js";
-import { launchBrowser, openDeck } from "./support.js";
+import { launchBrowser, openDeck, showLive } from "./support.js";
 
 const repo = resolve(import.meta.dirname, "..");
 let temp: string | undefined;
@@ -155,30 +155,6 @@ async function openWithContainer(
       await container.teardown();
     },
   };
-}
-
-async function showLive(page: Page, example: string) {
-  const sel = `.live-command[data-example="${example}"]`;
-  const before = await page.evaluate((s) => Number(document.querySelector<HTMLElement>(s)?.dataset.runs ?? 0), sel);
-  // Entering the slide runs its command; on the slide already, its Run button does.
-  await page.evaluate((s) => {
-    const slides = [...document.querySelectorAll(".reveal .slides > section")];
-    const i = slides.findIndex((x) => x.querySelector(s));
-    if ((window as any).deck.getIndices().h === i) document.querySelector<HTMLButtonElement>(`${s} .playground-commandline button`)!.click();
-    else (window as any).deck.slide(i);
-  }, sel);
-  await page.waitForFunction(([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.runs ?? 0) > (n as number), [sel, before] as const, {
-    timeout: 30_000,
-  });
-  return page.evaluate((s) => {
-    const el = document.querySelector<HTMLElement>(s)!;
-    return {
-      state: el.dataset.state,
-      transcript: el.querySelector(".playground-transcript")?.textContent ?? "",
-      log: el.querySelector(".playground-server-log")?.textContent ?? "",
-      commandMs: Number(el.dataset.commandMs),
-    };
-  }, sel);
 }
 
 const badge = (page: Page) => page.textContent(".playground-badge");
