@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Script } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
-import { precacheManifest, serviceWorkerSource, SW_FILE, writeServiceWorker } from "./build.js";
+import { existsSync } from "node:fs";
+import { precacheManifest, serviceWorkerPlugin, serviceWorkerSource, SW_FILE, writeServiceWorker } from "./build.js";
 
 let dir = "";
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,5 +51,33 @@ describe("sw.js", () => {
     expect(() => new Script(source)).not.toThrow();
     expect(source.startsWith(`const PRECACHE = ${JSON.stringify(manifest)};\nconst BUILD = "${build}";\n`)).toBe(true);
     expect(source).not.toMatch(/^\s*(import|export)\b/m);
+  });
+});
+
+describe("the Vite plugin", () => {
+  /** Run the plugin's hooks as Vite would for `command`, building into `outDir`. */
+  function run(command: "build" | "serve", outDir: string) {
+    const plugin = serviceWorkerPlugin() as any;
+    plugin.configResolved({ command, root: outDir, build: { outDir: "." } });
+    const tags = plugin.transformIndexHtml();
+    plugin.closeBundle();
+    return tags as Array<{ tag: string; children: string; injectTo: string }>;
+  }
+
+  it("in a build: registers ./sw.js from the page and writes sw.js last", () => {
+    const root = deck();
+    const [tag] = run("build", root);
+    expect(tag!.tag).toBe("script");
+    expect(tag!.children).toContain('register("./sw.js", { updateViaCache: "none" })');
+    expect(() => new Script(tag!.children)).not.toThrow();
+    expect(existsSync(join(root, SW_FILE))).toBe(true);
+  });
+
+  it("in dev: no worker, and one left from a build is unregistered", () => {
+    const root = deck();
+    const [tag] = run("serve", root);
+    expect(tag!.children).toContain("unregister()");
+    expect(tag!.children).not.toMatch(/\.register\(/);
+    expect(existsSync(join(root, SW_FILE))).toBe(false);
   });
 });
