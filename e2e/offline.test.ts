@@ -116,8 +116,8 @@ describe("offline after one visit", () => {
     let loads = 0; // documents loaded (reveal's hash changes are navigations too, not loads)
     page.on("load", () => void loads++);
     await openDeck(page, server.url + "?transition=none");
-    // The first visit: the worker caches the deck, takes the page, and reloads it once to isolate it.
-    await page.waitForFunction(() => crossOriginIsolated && navigator.serviceWorker.controller !== null, undefined, { timeout: 60_000 });
+    // The first visit: the worker takes the page, reloads it once to isolate it, and caches the deck.
+    await page.waitForFunction(() => crossOriginIsolated && document.documentElement.dataset.deckOffline === "ready", undefined, { timeout: 60_000 });
     await waitForDeck(page);
     expect(loads).toBe(2);
     const cachesV1 = await deckCaches(page);
@@ -188,7 +188,7 @@ describe("offline after one visit", () => {
     let loads = 0; // documents loaded (reveal's hash changes are navigations too, not loads)
     page.on("load", () => void loads++);
     await openDeck(page, server.url + "?transition=none");
-    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => document.documentElement.dataset.deckOffline === "ready", undefined, { timeout: 60_000 });
     expect(loads).toBe(1);
     const headers = await page.evaluate(async () => {
       const r = await fetch("index.html");

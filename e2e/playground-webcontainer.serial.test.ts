@@ -144,7 +144,9 @@ async function openWithContainer(
     }
   });
   await page.addInitScript(pageBridge);
-  await openDeck(page, server.url + "?transition=none" + (options.query ?? ""));
+  // The host sends COOP/COEP, so the page is isolated without the deck's service worker;
+  // `no-coi` keeps that worker (and its precaching of the whole deck) out of these engine tests.
+  await openDeck(page, server.url + "?transition=none&no-coi" + (options.query ?? ""));
   await page.waitForFunction(() => "__playground" in globalThis, undefined, { timeout: 20_000 });
   return {
     page,
@@ -163,7 +165,7 @@ describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", (
   it("switches to the WebContainer once booted and serves the talk's programs from real node processes", async () => {
     const { page, close } = await openWithContainer();
     try {
-      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer", undefined, { timeout: 15_000 });
+      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer", undefined, { timeout: 45_000 });
       expect(await badge(page)).toBe("WebContainer · WebContainer: booted and proved, real Node in the page");
       const hello = await showLive(page, "hello");
       expect(hello.state, hello.transcript).toBe("done");
@@ -179,12 +181,12 @@ describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", (
     } finally {
       await close();
     }
-  });
+  }, 120_000);
 
   it("kills a program stuck in while (true) {} within 5 s; the badge switches engines both ways", async () => {
     const { page, close } = await openWithContainer();
     try {
-      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer", undefined, { timeout: 15_000 });
+      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer", undefined, { timeout: 45_000 });
       await page.evaluate(() =>
         localStorage.setItem(
           "tornado-deck:playground:hello:hello.ts",
@@ -208,13 +210,13 @@ describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", (
       const inPage = await showLive(page, "hello");
       expect(inPage.transcript.endsWith("Hello, world")).toBe(true);
       await page.click(".playground-badge");
-      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer");
+      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer", undefined, { timeout: 45_000 });
       const back = await showLive(page, "json");
       expect(back.transcript.endsWith('{"msg": "hello!"}')).toBe(true);
     } finally {
       await close();
     }
-  });
+  }, 120_000);
 
   it("a container that answers differently is refused: the deck stays in the page and the badge says why", async () => {
     const { page, close } = await openWithContainer({ patch: patchRuntime });
@@ -243,7 +245,7 @@ describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", (
     } finally {
       await close();
     }
-  });
+  }, 120_000);
 
   it("?engine=webcontainer is guarded by the same check", async () => {
     const { page, close } = await openWithContainer({ query: "&engine=webcontainer", patch: patchRuntime });
@@ -255,5 +257,5 @@ describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", (
     } finally {
       await close();
     }
-  });
+  }, 120_000);
 });

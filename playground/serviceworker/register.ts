@@ -8,6 +8,8 @@
  * - First visit on a host without COOP/COEP: once the worker (with the whole deck cached) has
  *   claimed the page, reload once so it is cross-origin isolated. A page that is isolated
  *   already (the host sends the headers) is not reloaded.
+ * - A controlled page asks the worker to make sure the whole build is cached ("precache"); once
+ *   it is, `<html data-deck-offline="ready">` (the deck now works without the host).
  * - A new build's worker taking over an open page does not reload it mid-talk: a small notice
  *   offers the reload (`<html data-deck-update="ready">`); the next load shows the new build.
  */
@@ -17,6 +19,14 @@
   if (/[?&](no-coi|print-pdf|receiver)\b/.test(location.search)) return;
   const hadController = container.controller !== null;
   const reloadKey = "tornado-deck:sw-reloaded";
+  const precache = () => container.controller?.postMessage({ type: "precache" });
+  container.addEventListener("message", (event: MessageEvent<{ type?: string; message?: string }>) => {
+    if (event.data?.type === "precached") document.documentElement.dataset.deckOffline = "ready";
+    if (event.data?.type === "precache-failed") {
+      document.documentElement.dataset.deckOffline = "failed";
+      console.warn("the deck could not be cached for offline use:", event.data.message);
+    }
+  });
 
   container.addEventListener("controllerchange", () => {
     if (!hadController) {
@@ -24,7 +34,7 @@
       if (window.crossOriginIsolated === false && !sessionStorage.getItem(reloadKey)) {
         sessionStorage.setItem(reloadKey, "1");
         location.reload();
-      }
+      } else precache();
       return;
     }
     document.documentElement.dataset.deckUpdate = "ready";
@@ -39,6 +49,7 @@
     document.body.append(notice);
   });
   if (window.crossOriginIsolated) sessionStorage.removeItem(reloadKey);
+  precache();
   container.register("./sw.js", { updateViaCache: "none" }).catch((error: unknown) => console.warn("the deck's service worker failed to register", error));
 })();
 

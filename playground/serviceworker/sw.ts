@@ -6,10 +6,14 @@
  * (every file Vite wrote, each with a content hash) prepended as PRECACHE and its hash as BUILD.
  * A classic script: no imports, nothing exported at run time.
  *
- * - install: fill the build's own cache `tornado-deck-<BUILD>`. A file whose revision an older
+ * - precache: fill the build's own cache `tornado-deck-<BUILD>`. A file whose revision an older
  *   build's cache already holds is copied from there, the rest is fetched (bypassing the HTTP
  *   cache) and its bytes checked against the revision, so a half-deployed host cannot poison
- *   the cache: the install fails and the old build keeps serving. Then skipWaiting.
+ *   the cache. An update (an older build's cache exists) precaches during install, so a failed
+ *   one leaves the old build serving; the first install does not wait for it (the page's one
+ *   reload for isolation comes at once, as coi-serviceworker's did): the page asks for it with
+ *   a "precache" message once controlled and hears "precached" when the deck works offline.
+ *   Then skipWaiting.
  * - activate: delete the deck's caches except this build's and the one before it (a page still
  *   open on the previous build loads its lazy chunks from there), claim the open pages.
  * - fetch: the build's files from the cache (a navigation anywhere in the scope is index.html),
@@ -25,12 +29,17 @@ interface FetchEvent extends ExtendableEvent {
   readonly request: Request;
   respondWith(response: Response | Promise<Response>): void;
 }
+interface ExtendableMessageEvent extends ExtendableEvent {
+  readonly data: unknown;
+  readonly source: { postMessage(message: unknown): void } | null;
+}
 interface WorkerScope {
   readonly registration: { readonly scope: string };
   readonly clients: { claim(): Promise<void> };
   skipWaiting(): Promise<void>;
   addEventListener(type: "install" | "activate", listener: (event: ExtendableEvent) => void): void;
   addEventListener(type: "fetch", listener: (event: FetchEvent) => void): void;
+  addEventListener(type: "message", listener: (event: ExtendableMessageEvent) => void): void;
 }
 declare const self: WorkerScope;
 /** Prepended by build.ts: the build's files (relative to the scope) and their content hashes. */
@@ -78,8 +87,24 @@ async function cleanUp(): Promise<void> {
   await Promise.all(older.slice(0, -1).map((k) => caches.delete(k)));
 }
 
-self.addEventListener("install", (event) => event.waitUntil(precache().then(() => self.skipWaiting())));
+async function install(): Promise<void> {
+  const update = (await caches.keys()).some((k) => k.startsWith(PREFIX) && k !== CACHE);
+  if (update) await precache();
+  await self.skipWaiting();
+}
+
+self.addEventListener("install", (event) => event.waitUntil(install()));
 self.addEventListener("activate", (event) => event.waitUntil(cleanUp().then(() => self.clients.claim())));
+self.addEventListener("message", (event) => {
+  if ((event.data as { type?: string } | null)?.type !== "precache") return;
+  const reply = (message: unknown) => event.source?.postMessage(message);
+  event.waitUntil(
+    precache().then(
+      () => reply({ type: "precached", build: BUILD }),
+      (error: unknown) => reply({ type: "precache-failed", message: String(error) }),
+    ),
+  );
+});
 
 /** COOP/COEP on a response, as a host with the right headers would send them. */
 function isolated(response: Response): Response {
