@@ -113,16 +113,22 @@ describe("offline after one visit", () => {
     const port = server.port;
     const context = await browser.newContext({ viewport: viewports.desktop });
     const page = await context.newPage();
-    let loads = 0; // documents loaded (reveal's hash changes are navigations too, not loads)
-    page.on("load", () => void loads++);
+    let documents = 0; // document requests (reveal's hash changes are navigations without one)
+    page.on("request", (r) => void (r.isNavigationRequest() && r.frame() === page.mainFrame() && documents++));
     await openDeck(page, server.url + "?transition=none");
     // The first visit: the worker takes the page, reloads it once to isolate it, and caches the deck.
     await page.waitForFunction(() => crossOriginIsolated && document.documentElement.dataset.deckOffline === "ready", undefined, { timeout: 60_000 });
     await waitForDeck(page);
-    expect(loads).toBe(2);
+    expect(documents).toBe(2);
     const cachesV1 = await deckCaches(page);
     expect(Object.keys(cachesV1)).toEqual([`tornado-deck-${v1.build}`]);
     expect(Object.values(cachesV1)[0]!.map((p) => p.replace(/\?__rev=.*$/, ""))).toEqual(v1.files);
+
+    // `?no-coi` still means a page that is not isolated, though the worker serves it.
+    await openDeck(page, server.url + "?no-coi&transition=none");
+    expect(await page.evaluate(() => [crossOriginIsolated, navigator.serviceWorker.controller !== null])).toEqual([false, true]);
+    await openDeck(page, server.url + "?transition=none");
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
 
     await stop(server);
     const outside = await page.evaluate(() => fetch("/talks/tornado/not-in-the-build.txt").then((r) => `HTTP ${r.status}`, () => "failed"));
@@ -178,18 +184,18 @@ describe("offline after one visit", () => {
     expect(await firstSlide(page)).toContain("python async web framework, build 3");
     expect(Object.keys(await deckCaches(page))).toEqual([`tornado-deck-${v2.build}`, `tornado-deck-${v3.build}`]);
     await context.close();
-  });
+  }, 240_000); // a visit, an offline tour of every slide and demo, and two updates, one after the other
 
   it("a host with real COOP/COEP: no reload, its headers kept as they are, and offline too", async () => {
     const v1 = publish("isolated");
     const server = await serve(v1.dir, true);
     const context = await browser.newContext({ viewport: viewports.desktop });
     const page = await context.newPage();
-    let loads = 0; // documents loaded (reveal's hash changes are navigations too, not loads)
-    page.on("load", () => void loads++);
+    let documents = 0; // document requests (reveal's hash changes are navigations without one)
+    page.on("request", (r) => void (r.isNavigationRequest() && r.frame() === page.mainFrame() && documents++));
     await openDeck(page, server.url + "?transition=none");
     await page.waitForFunction(() => document.documentElement.dataset.deckOffline === "ready", undefined, { timeout: 60_000 });
-    expect(loads).toBe(1);
+    expect(documents).toBe(1);
     const headers = await page.evaluate(async () => {
       const r = await fetch("index.html");
       return ["cross-origin-embedder-policy", "cross-origin-opener-policy", "cross-origin-resource-policy"].map((h) => r.headers.get(h));
@@ -201,5 +207,5 @@ describe("offline after one visit", () => {
     const hello = await showLive(page, "hello");
     expect(hello.transcript.endsWith("\r\n\r\nHello, world")).toBe(true);
     await context.close();
-  });
+  }, 120_000);
 });
