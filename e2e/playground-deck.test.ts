@@ -382,7 +382,7 @@ describe("the playground on hosts with and without isolation", () => {
   it("the service worker makes a plain host cross-origin isolated; without StackBlitz the page engine runs", async () => {
     const { page, context } = await open(inject("plainDeckUrl") + "?transition=none");
     // The deck's service worker registers, caches the deck, then reloads the page once so it controls it.
-    await page.waitForFunction(() => crossOriginIsolated === true, undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => crossOriginIsolated === true, undefined, { timeout: 15_000 });
     await page.waitForFunction(() => "__playground" in globalThis, undefined, { timeout: 20_000 });
     const live = await showLive(page, "hello");
     expect(live.transcript).toContain('Etag: "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8"');
