@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { serviceWorkerPlugin } from "./playground/serviceworker/build.js";
 
 /**
  * One config for the deck (vite dev/build/preview) and the tests (vitest projects).
@@ -17,6 +18,7 @@ export default defineConfig({
   root: "slides",
   base: "./",
   publicDir: "public",
+  plugins: [serviceWorkerPlugin()],
   server: { headers: isolation, port: 5173, fs: { allow: [".."] } },
   preview: { headers: isolation, port: 4173 },
   build: { outDir: "../dist", emptyOutDir: true, target: "es2022" },

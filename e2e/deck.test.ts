@@ -80,8 +80,8 @@ describe("the deck, served from a sub-path", () => {
     const page = await newPage();
     const errors = collectConsoleErrors(page);
     await openDeck(page, inject("plainDeckUrl"), "#/17");
-    // The playground's coi-serviceworker may reload the page once to isolate it: wait it out.
-    await page.waitForTimeout(1000);
+    // The deck's service worker caches the deck, then reloads the page once to isolate it: wait for that.
+    await page.waitForFunction(() => crossOriginIsolated, undefined, { timeout: 60_000 });
     await waitForDeck(page);
     expect(await present(page)).toBe(18);
     expect(page.url()).toMatch(/\/talks\/tornado\/#\/17$/);

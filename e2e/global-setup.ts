@@ -24,8 +24,8 @@ declare module "vitest" {
     deckUrl: string;
     /** The same build served without cross-origin isolation headers. */
     plainDeckUrl: string;
-    /** The folder of the build (for servers of its own, such as `npm run serve`). */
-    deckDist: string;
+    /** The folder of that build (tests that serve it themselves, or publish variants of it). */
+    deckDir: string;
   }
 }
 
@@ -70,7 +70,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     servers.push(plain);
     project.provide("deckUrl", isolated.url);
     project.provide("plainDeckUrl", plain.url);
-    project.provide("deckDist", root);
+    project.provide("deckDir", root);
   } catch (error) {
     await Promise.all(servers.map((s) => s.close()));
     throw error;

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { collectConsoleErrors, launchBrowser, openDeck } from "./support.js";
+import { collectConsoleErrors, launchBrowser, openDeck, showLive } from "./support.js";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -40,32 +40,6 @@ function slideIndex(page: Page, selector: string): Promise<number> {
 
 const liveSel = (example: string) => `.live-command[data-example="${example}"]`;
 const codeSel = (example: string, file = `${example}.ts`) => `.code-ts[data-example="${example}"][data-file="${file}"]`;
-
-/** Go to the commandline slide of `example` and wait for its next completed run. */
-async function showLive(page: Page, example: string): Promise<{ state: string; transcript: string; log: string; comparison: string; ms: number }> {
-  const sel = liveSel(example);
-  const before = await page.evaluate((s) => Number(document.querySelector<HTMLElement>(s)?.dataset.runs ?? 0), sel);
-  const index = await slideIndex(page, sel);
-  // Entering the slide runs its command; on the slide already, its Run button does.
-  await page.evaluate(
-    ([i, s]) => {
-      if ((window as any).deck.getIndices().h === i) document.querySelector<HTMLButtonElement>(`${s} .playground-commandline button`)!.click();
-      else (window as any).deck.slide(i);
-    },
-    [index, sel] as const,
-  );
-  await waitForRunAfter(page, sel, before);
-  return page.evaluate((s) => {
-    const el = document.querySelector<HTMLElement>(s)!;
-    return {
-      state: el.dataset.state ?? "",
-      transcript: el.querySelector(".playground-transcript")?.textContent ?? "",
-      log: el.querySelector(".playground-server-log")?.textContent ?? "",
-      comparison: el.querySelector(".playground-comparison")?.textContent ?? "",
-      ms: Number(el.dataset.outputMs),
-    };
-  }, sel);
-}
 
 /** Go to the code slide of `example` and wait for Monaco. */
 async function showCode(page: Page, example: string): Promise<void> {
@@ -407,7 +381,7 @@ describe("the playground on hosts with and without isolation", () => {
 
   it("the service worker makes a plain host cross-origin isolated; without StackBlitz the page engine runs", async () => {
     const { page, context } = await open(inject("plainDeckUrl") + "?transition=none");
-    // coi-serviceworker registers, then reloads the page once so it controls it.
+    // The deck's service worker registers, caches the deck, then reloads the page once so it controls it.
     await page.waitForFunction(() => crossOriginIsolated === true, undefined, { timeout: 15_000 });
     await page.waitForFunction(() => "__playground" in globalThis, undefined, { timeout: 20_000 });
     const live = await showLive(page, "hello");

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootNodeContainer, type NodeContainer } from "../playground/webcontainer/node-backed.js";
 import type { ContainerProcess, FileSystemTree } from "../playground/webcontainer/container.js";
 import { startStaticServer, type StaticServer } from "./static-server.js";
-import { launchBrowser, openDeck } from "./support.js";
+import { launchBrowser, openDeck, showLive } from "./support.js";
 
 const repo = resolve(import.meta.dirname, "..");
 let temp: string | undefined;
@@ -89,8 +89,23 @@ globalThis.__name = (f) => f;
 })();
 `;
 
+/**
+ * A container that answers differently: its `node` runs a runtime patched to send another
+ * Server header (the mounted node_modules/tornado/web.js is edited on its way to the disk).
+ */
+function patchRuntime(tree: FileSystemTree): FileSystemTree {
+  const pkg = (tree.node_modules as any)?.directory?.tornado?.directory;
+  const web = pkg?.["web.js"]?.file;
+  if (!web) return tree;
+  if (!String(web.contents).includes("TornadoTS/")) throw new Error("web.js no longer names TornadoTS/: update the patch");
+  web.contents = String(web.contents).replace("`TornadoTS/", "`TornadoTS-patched/");
+  return tree;
+}
+
 /** A page of the isolated deck whose WebContainer is the Node-backed one. */
-async function openWithContainer(): Promise<{ page: Page; context: BrowserContext; container: NodeContainer; close(): Promise<void> }> {
+async function openWithContainer(
+  options: { query?: string; patch?: (tree: FileSystemTree) => FileSystemTree } = {},
+): Promise<{ page: Page; context: BrowserContext; container: NodeContainer; close(): Promise<void> }> {
   const container = bootNodeContainer();
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const page = await context.newPage();
@@ -105,7 +120,7 @@ async function openWithContainer(): Promise<{ page: Page; context: BrowserContex
   await page.exposeFunction("__nbCall", async (op: string, args: any[]) => {
     switch (op) {
       case "mount":
-        return container.mount(args[0] as FileSystemTree, args[1]);
+        return container.mount(options.patch ? options.patch(args[0] as FileSystemTree) : (args[0] as FileSystemTree), args[1]);
       case "mkdir":
         return container.fs.mkdir(args[0], { recursive: true });
       case "rm":
@@ -129,7 +144,9 @@ async function openWithContainer(): Promise<{ page: Page; context: BrowserContex
     }
   });
   await page.addInitScript(pageBridge);
-  await openDeck(page, server.url + "?transition=none");
+  // The host sends COOP/COEP, so the page is isolated without the deck's service worker;
+  // `no-coi` keeps that worker (and its precaching of the whole deck) out of these engine tests.
+  await openDeck(page, server.url + "?transition=none&no-coi" + (options.query ?? ""));
   await page.waitForFunction(() => "__playground" in globalThis, undefined, { timeout: 20_000 });
   return {
     page,
@@ -142,38 +159,14 @@ async function openWithContainer(): Promise<{ page: Page; context: BrowserContex
   };
 }
 
-async function showLive(page: Page, example: string) {
-  const sel = `.live-command[data-example="${example}"]`;
-  const before = await page.evaluate((s) => Number(document.querySelector<HTMLElement>(s)?.dataset.runs ?? 0), sel);
-  // Entering the slide runs its command; on the slide already, its Run button does.
-  await page.evaluate((s) => {
-    const slides = [...document.querySelectorAll(".reveal .slides > section")];
-    const i = slides.findIndex((x) => x.querySelector(s));
-    if ((window as any).deck.getIndices().h === i) document.querySelector<HTMLButtonElement>(`${s} .playground-commandline button`)!.click();
-    else (window as any).deck.slide(i);
-  }, sel);
-  await page.waitForFunction(([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.runs ?? 0) > (n as number), [sel, before] as const, {
-    timeout: 30_000,
-  });
-  return page.evaluate((s) => {
-    const el = document.querySelector<HTMLElement>(s)!;
-    return {
-      state: el.dataset.state,
-      transcript: el.querySelector(".playground-transcript")?.textContent ?? "",
-      log: el.querySelector(".playground-server-log")?.textContent ?? "",
-      commandMs: Number(el.dataset.commandMs),
-    };
-  }, sel);
-}
-
 const badge = (page: Page) => page.textContent(".playground-badge");
 
 describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", () => {
   it("switches to the WebContainer once booted and serves the talk's programs from real node processes", async () => {
     const { page, close } = await openWithContainer();
     try {
-      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer", undefined, { timeout: 15_000 });
-      expect(await badge(page)).toBe("WebContainer · WebContainer: booted, real Node in the page");
+      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer", undefined, { timeout: 45_000 });
+      expect(await badge(page)).toBe("WebContainer · WebContainer: booted and proved, real Node in the page");
       const hello = await showLive(page, "hello");
       expect(hello.state, hello.transcript).toBe("done");
       expect(hello.transcript).toContain('Etag: "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8"\r\n');
@@ -188,12 +181,12 @@ describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", (
     } finally {
       await close();
     }
-  });
+  }, 120_000);
 
   it("kills a program stuck in while (true) {} within 5 s; the badge switches engines both ways", async () => {
     const { page, close } = await openWithContainer();
     try {
-      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer", undefined, { timeout: 15_000 });
+      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer", undefined, { timeout: 45_000 });
       await page.evaluate(() =>
         localStorage.setItem(
           "tornado-deck:playground:hello:hello.ts",
@@ -217,11 +210,52 @@ describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", (
       const inPage = await showLive(page, "hello");
       expect(inPage.transcript.endsWith("Hello, world")).toBe(true);
       await page.click(".playground-badge");
-      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer");
+      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer", undefined, { timeout: 45_000 });
       const back = await showLive(page, "json");
       expect(back.transcript.endsWith('{"msg": "hello!"}')).toBe(true);
     } finally {
       await close();
     }
-  });
+  }, 120_000);
+
+  it("a container that answers differently is refused: the deck stays in the page and the badge says why", async () => {
+    const { page, close } = await openWithContainer({ patch: patchRuntime });
+    try {
+      await page.waitForFunction(() => /WebContainer refused/.test(document.querySelector(".playground-badge")?.textContent ?? ""), undefined, {
+        timeout: 30_000,
+      });
+      expect(await badge(page)).toMatch(
+        /^in-page · in the page: WebContainer refused, hello answers differently, line 2: expected "Server: TornadoTS\/[\d.]+\\r\\n", got "Server: TornadoTS-patched\/[\d.]+\\r\\n"$/,
+      );
+      expect(await page.getAttribute(".playground-badge", "data-engine")).toBe("inpage");
+      const hello = await showLive(page, "hello");
+      expect(hello.transcript).toMatch(/\r\nServer: TornadoTS\/\d+\.\d+\.\d+\r\n/);
+      // The presenter's click runs the same check, and is refused the same way.
+      await page.evaluate(() => {
+        const b = document.querySelector<HTMLElement>(".playground-badge")!;
+        (globalThis as any).__badgeTexts = [];
+        new MutationObserver(() => (globalThis as any).__badgeTexts.push(b.textContent)).observe(b, { childList: true, characterData: true, subtree: true });
+      });
+      await page.click(".playground-badge");
+      await page.waitForFunction(() => ((globalThis as any).__badgeTexts as string[]).some((t) => /proves itself/.test(t)));
+      await page.waitForFunction(() => /WebContainer refused/.test(document.querySelector(".playground-badge")?.textContent ?? ""), undefined, {
+        timeout: 30_000,
+      });
+      expect(await page.getAttribute(".playground-badge", "data-engine")).toBe("inpage");
+    } finally {
+      await close();
+    }
+  }, 120_000);
+
+  it("?engine=webcontainer is guarded by the same check", async () => {
+    const { page, close } = await openWithContainer({ query: "&engine=webcontainer", patch: patchRuntime });
+    try {
+      await page.waitForFunction(() => /WebContainer refused/.test(document.querySelector(".playground-badge")?.textContent ?? ""), undefined, {
+        timeout: 30_000,
+      });
+      expect(await page.getAttribute(".playground-badge", "data-engine")).toBe("inpage");
+    } finally {
+      await close();
+    }
+  }, 120_000);
 });

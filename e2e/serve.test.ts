@@ -15,7 +15,7 @@ let server: ChildProcess;
 let deckUrl = "";
 
 beforeAll(async () => {
-  server = spawn(process.execPath, ["--import", "tsx", "tools/serve.ts", "--dist", inject("deckDist"), "--no-build", "--host", "127.0.0.1", "--port", "0"], {
+  server = spawn(process.execPath, ["--import", "tsx", "tools/serve.ts", "--dist", inject("deckDir"), "--no-build", "--host", "127.0.0.1", "--port", "0"], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });

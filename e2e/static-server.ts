@@ -23,6 +23,8 @@ export interface StaticServerOptions {
   mount?: string;
   /** Send COOP: same-origin, COEP: require-corp and CORP: same-origin. */
   isolation?: boolean;
+  /** Port to listen on (default 0, any free one); a restarted server reuses its port to keep its origin. */
+  port?: number;
   /** Gzip is left to the caller; this server sends files as they are. */
 }
 
@@ -92,7 +94,7 @@ export function startStaticServer(options: StaticServerOptions): Promise<StaticS
   });
   return new Promise((resolveStart, fail) => {
     server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
       const { port } = server.address() as AddressInfo;
       resolveStart({
         url: `http://127.0.0.1:${port}${mount}`,

@@ -110,3 +110,43 @@ export function collectConsoleErrors(page: Page, ignore: RegExp[] = []): Console
     },
   };
 }
+
+/** What a live command slide shows after a run. */
+export interface LiveRun {
+  state: string;
+  transcript: string;
+  log: string;
+  /** The comparison with the 2011 slide's output. */
+  comparison: string;
+  commandMs: number;
+}
+
+/**
+ * Go to the commandline slide of `example` and wait for its next completed run: entering the
+ * slide runs its command; on the slide already, its Run button does.
+ */
+export async function showLive(page: Page, example: string, timeout = 30_000): Promise<LiveRun> {
+  const sel = `.live-command[data-example="${example}"]`;
+  const before = await page.evaluate((s) => Number(document.querySelector<HTMLElement>(s)?.dataset.runs ?? 0), sel);
+  await page.evaluate((s) => {
+    const slides = [...document.querySelectorAll(".reveal .slides > section")];
+    const i = slides.findIndex((x) => x.querySelector(s));
+    if (i < 0) throw new Error(`no slide with ${s}`);
+    const deck = (window as unknown as { deck: { getIndices(): { h: number }; slide(h: number): void } }).deck;
+    if (deck.getIndices().h === i) document.querySelector<HTMLButtonElement>(`${s} .playground-commandline button`)!.click();
+    else deck.slide(i);
+  }, sel);
+  await page.waitForFunction(([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.runs ?? 0) > (n as number), [sel, before] as const, {
+    timeout,
+  });
+  return page.evaluate((s) => {
+    const el = document.querySelector<HTMLElement>(s)!;
+    return {
+      state: el.dataset.state ?? "",
+      transcript: el.querySelector(".playground-transcript")?.textContent ?? "",
+      log: el.querySelector(".playground-server-log")?.textContent ?? "",
+      comparison: el.querySelector(".playground-comparison")?.textContent ?? "",
+      commandMs: Number(el.dataset.commandMs),
+    };
+  }, sel);
+}

@@ -97,6 +97,20 @@ export function bootNodeContainer(options: NodeContainerOptions = {}): NodeConta
   timer.unref();
 
   const inWorkdir = (path: string) => resolve(workdir, path.replace(/^\/+/, ""));
+  // File operations still running when teardown starts (a caller that goes away mid-mount)
+  // finish before the workdir is removed; later ones are refused.
+  let tornDown = false;
+  const pending = new Set<Promise<unknown>>();
+  const track = <T>(op: () => Promise<T>): Promise<T> => {
+    if (tornDown) return Promise.reject(new Error("node-backed container: torn down"));
+    const p = op();
+    pending.add(p);
+    void p.then(
+      () => pending.delete(p),
+      () => pending.delete(p),
+    );
+    return p;
+  };
 
   async function writeTree(tree: FileSystemTree, dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
@@ -110,10 +124,11 @@ export function bootNodeContainer(options: NodeContainerOptions = {}): NodeConta
 
   return {
     workdir,
-    async mount(tree, mountOptions) {
-      await writeTree(tree, inWorkdir(mountOptions?.mountPoint ?? "."));
+    mount(tree, mountOptions) {
+      return track(() => writeTree(tree, inWorkdir(mountOptions?.mountPoint ?? ".")));
     },
     async spawn(command: string, args: string[], spawnOptions: ContainerSpawnOptions = {}): Promise<ContainerProcess> {
+      if (tornDown) throw new Error("node-backed container: torn down");
       const env: Record<string, string> = { ...(process.env as Record<string, string>) };
       for (const [k, v] of Object.entries(spawnOptions.env ?? {})) env[k] = String(v);
       const child = spawnChild(command === "node" ? process.execPath : command, args, {
@@ -153,20 +168,26 @@ export function bootNodeContainer(options: NodeContainerOptions = {}): NodeConta
       return () => void set.delete(listener);
     },
     fs: {
-      async mkdir(path, mkdirOptions) {
-        await mkdir(inWorkdir(path), mkdirOptions);
-        return path;
+      mkdir(path, mkdirOptions) {
+        return track(async () => {
+          await mkdir(inWorkdir(path), mkdirOptions);
+          return path;
+        });
       },
-      async rm(path, rmOptions) {
-        await rm(inWorkdir(path), rmOptions);
+      rm(path, rmOptions) {
+        return track(() => rm(inWorkdir(path), rmOptions));
       },
-      async writeFile(path, data) {
-        await mkdir(dirname(inWorkdir(path)), { recursive: true });
-        await writeFile(inWorkdir(path), data);
+      writeFile(path, data) {
+        return track(async () => {
+          await mkdir(dirname(inWorkdir(path)), { recursive: true });
+          await writeFile(inWorkdir(path), data);
+        });
       },
     },
     async teardown() {
+      tornDown = true;
       clearInterval(timer);
+      await Promise.allSettled([...pending]);
       const exits = [...children].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("close", r))));
       for (const c of children) c.kill("SIGKILL");
       await Promise.all(exits);

@@ -1,0 +1,211 @@
+/**
+ * Offline after one visit, in Chromium, against a plain static host that really goes away:
+ * the presenter opens the deck once, the host stops (the server is closed, so the service
+ * worker's own fetches fail too, which `context.setOffline` would not cover), a reload still
+ * shows every slide and runs every live demo in the in-page engine (worker, Monaco, fonts).
+ * Then the host comes back with a new build (the first slide's subtitle changed) and the
+ * open deck picks it up: the presenter is told, the next load shows it, old caches go.
+ *
+ * Builds are the e2e build (global-setup's `deckDir`) copied and edited; `writeServiceWorker`
+ * (what the Vite build runs last) then writes that build's manifest into its sw.js.
+ */
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { writeServiceWorker } from "../playground/serviceworker/build.js";
+import { mountPath } from "./global-setup.js";
+import { startStaticServer, type StaticServer } from "./static-server.js";
+import { collectConsoleErrors, launchBrowser, openDeck, showLive, viewports, waitForDeck } from "./support.js";
+
+let browser: Browser;
+let temp: string;
+const servers = new Set<StaticServer>();
+beforeAll(async () => {
+  browser = await launchBrowser();
+  temp = mkdtempSync(join(tmpdir(), "deck-offline-"));
+});
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all([...servers].map((s) => s.close()));
+  rmSync(temp, { recursive: true, force: true });
+});
+
+const SUBTITLE = "##python async web framework##";
+
+/** A copy of the e2e build, its first slide's subtitle edited to `subtitle`, with its own sw.js. */
+function publish(name: string, subtitle?: string): { dir: string; build: string; files: string[] } {
+  const dir = join(temp, name);
+  cpSync(inject("deckDir"), dir, { recursive: true });
+  if (subtitle) {
+    const main = readdirSync(join(dir, "assets")).filter((f) => /^index-.*\.js$/.test(f) && readFileSync(join(dir, "assets", f), "utf8").includes(SUBTITLE));
+    expect(main).toHaveLength(1);
+    const file = join(dir, "assets", main[0]!);
+    writeFileSync(file, readFileSync(file, "utf8").replace(SUBTITLE, `##${subtitle}##`));
+  }
+  const { build, manifest } = writeServiceWorker(dir);
+  return { dir, build, files: manifest.map((e) => e.url) };
+}
+
+async function serve(root: string, isolation: boolean, port?: number): Promise<StaticServer> {
+  const server = await startStaticServer({ root, mount: mountPath, isolation, ...(port ? { port } : {}) });
+  servers.add(server);
+  return server;
+}
+
+async function stop(server: StaticServer): Promise<void> {
+  await server.close();
+  servers.delete(server);
+}
+
+/** The deck's caches and, per cache, the paths it holds (relative to the deck's folder). */
+function deckCaches(page: Page): Promise<Record<string, string[]>> {
+  return page.evaluate(async () => {
+    const out: Record<string, string[]> = {};
+    for (const name of await caches.keys()) {
+      if (!name.startsWith("tornado-deck-")) continue;
+      const keys = await (await caches.open(name)).keys();
+      out[name] = keys.map((r) => new URL(r.url).pathname.replace(/^\/talks\/tornado\//, "")).sort();
+    }
+    return out;
+  });
+}
+
+/** Reload and wait for the deck (the reload is served by the service worker when the host is gone). */
+async function reload(page: Page): Promise<void> {
+  await page.reload({ waitUntil: "load" });
+  await waitForDeck(page);
+}
+
+/** Show every slide; for each, whether it has a size, some content, and pictures that loaded. */
+function renderEverySlide(page: Page) {
+  return page.evaluate(async () => {
+    const deck = (window as any).deck;
+    const out: Array<{ at: string; height: number; content: number; brokenPictures: string[] }> = [];
+    for (const slide of deck.getSlides() as HTMLElement[]) {
+      const { h, v } = deck.getIndices(slide);
+      deck.slide(h, v);
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      const pictures = [...slide.querySelectorAll("img")];
+      await Promise.all(pictures.map((img) => img.decode().catch(() => {})));
+      out.push({
+        at: `${h}/${v ?? 0}`,
+        height: slide.getBoundingClientRect().height,
+        content: (slide.textContent ?? "").trim().length + slide.querySelectorAll("img, canvas, svg").length,
+        brokenPictures: pictures.filter((img) => !img.complete || img.naturalWidth === 0).map((img) => img.src),
+      });
+    }
+    deck.slide(0, 0);
+    return out;
+  });
+}
+
+const firstSlide = (page: Page) => page.evaluate(() => (window as any).deck.getSlides()[0].textContent as string);
+
+/** Errors a deck without a network may log: the WebContainer boot (StackBlitz) fails anyway. */
+const expectedOffline = [/webcontainer|stackblitz|staticblitz/i, /Failed to load resource: net::ERR_/];
+
+describe("offline after one visit", () => {
+  it("a plain host: every slide and live demo after the host is gone; a new build is picked up when it is back", async () => {
+    const v1 = publish("v1");
+    let server = await serve(v1.dir, false);
+    const port = server.port;
+    const context = await browser.newContext({ viewport: viewports.desktop });
+    const page = await context.newPage();
+    let documents = 0; // document requests (reveal's hash changes are navigations without one)
+    page.on("request", (r) => void (r.isNavigationRequest() && r.frame() === page.mainFrame() && documents++));
+    await openDeck(page, server.url + "?transition=none");
+    // The first visit: the worker takes the page, reloads it once to isolate it, and caches the deck.
+    await page.waitForFunction(() => crossOriginIsolated && document.documentElement.dataset.deckOffline === "ready", undefined, { timeout: 60_000 });
+    await waitForDeck(page);
+    expect(documents).toBe(2);
+    const cachesV1 = await deckCaches(page);
+    expect(Object.keys(cachesV1)).toEqual([`tornado-deck-${v1.build}`]);
+    expect(Object.values(cachesV1)[0]!.map((p) => p.replace(/\?__rev=.*$/, ""))).toEqual(v1.files);
+
+    // `?no-coi` still means a page that is not isolated, though the worker serves it.
+    await openDeck(page, server.url + "?no-coi&transition=none");
+    expect(await page.evaluate(() => [crossOriginIsolated, navigator.serviceWorker.controller !== null])).toEqual([false, true]);
+    await openDeck(page, server.url + "?transition=none");
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+
+    await stop(server);
+    const outside = await page.evaluate(() => fetch("/talks/tornado/not-in-the-build.txt").then((r) => `HTTP ${r.status}`, () => "failed"));
+    expect(outside).toBe("failed"); // the host is really gone, for the worker too
+    const errors = collectConsoleErrors(page, expectedOffline);
+    await reload(page);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    const slides = await renderEverySlide(page);
+    expect(slides.length).toBeGreaterThan(20);
+    expect(slides.filter((s) => s.height === 0 || s.content === 0 || s.brokenPictures.length > 0)).toEqual([]);
+
+    const examples = await page.$$eval(".live-command", (all) => all.map((el) => (el as HTMLElement).dataset.example ?? ""));
+    expect(examples.length).toBeGreaterThanOrEqual(3);
+    for (const example of examples) {
+      const live = await showLive(page, example);
+      expect(live.state, `${example}: ${live.transcript}`).toBe("done");
+      expect(live.transcript).toMatch(/^HTTP\/1\.1 \d{3} /m);
+    }
+    const hello = await showLive(page, "hello");
+    expect(hello.transcript).toContain('Etag: "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8"');
+    expect(hello.transcript.endsWith("\r\n\r\nHello, world")).toBe(true);
+    // Monaco (its workers and codicon font) on the hello code slide.
+    await page.evaluate(() => {
+      const deck = (window as any).deck;
+      deck.slide(deck.getIndices(document.querySelector('.code-ts[data-example="hello"]')!.closest(".slides > section")).h);
+    });
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('.code-ts[data-example="hello"]')?.dataset.editor === "ready", undefined, {
+      timeout: 30_000,
+    });
+    expect(await page.evaluate(() => [...document.fonts].filter((f) => f.status === "error").map((f) => f.family))).toEqual([]);
+    expect(errors.messages).toEqual([]);
+    errors.stop();
+
+    // The host is back with a new build: this load is still the cached one, the presenter is told.
+    const v2 = publish("v2", "python async web framework, build 2");
+    server = await serve(v2.dir, false, port);
+    await reload(page);
+    await page.waitForFunction(() => document.documentElement.dataset.deckUpdate === "ready", undefined, { timeout: 60_000 });
+    expect(await firstSlide(page)).not.toContain("build 2");
+    await Promise.all([page.waitForEvent("load"), page.click(".deck-update")]);
+    await waitForDeck(page);
+    expect(await firstSlide(page)).toContain("python async web framework, build 2");
+    // The previous build's cache stays for pages still open on it; nothing older.
+    expect(Object.keys(await deckCaches(page))).toEqual([`tornado-deck-${v1.build}`, `tornado-deck-${v2.build}`]);
+
+    await stop(server);
+    const v3 = publish("v3", "python async web framework, build 3");
+    server = await serve(v3.dir, false, port);
+    await reload(page);
+    await page.waitForFunction(() => document.documentElement.dataset.deckUpdate === "ready", undefined, { timeout: 60_000 });
+    await stop(server);
+    await reload(page); // offline again: the new build
+    expect(await firstSlide(page)).toContain("python async web framework, build 3");
+    expect(Object.keys(await deckCaches(page))).toEqual([`tornado-deck-${v2.build}`, `tornado-deck-${v3.build}`]);
+    await context.close();
+  }, 240_000); // a visit, an offline tour of every slide and demo, and two updates, one after the other
+
+  it("a host with real COOP/COEP: no reload, its headers kept as they are, and offline too", async () => {
+    const v1 = publish("isolated");
+    const server = await serve(v1.dir, true);
+    const context = await browser.newContext({ viewport: viewports.desktop });
+    const page = await context.newPage();
+    let documents = 0; // document requests (reveal's hash changes are navigations without one)
+    page.on("request", (r) => void (r.isNavigationRequest() && r.frame() === page.mainFrame() && documents++));
+    await openDeck(page, server.url + "?transition=none");
+    await page.waitForFunction(() => document.documentElement.dataset.deckOffline === "ready", undefined, { timeout: 60_000 });
+    expect(documents).toBe(1);
+    const headers = await page.evaluate(async () => {
+      const r = await fetch("index.html");
+      return ["cross-origin-embedder-policy", "cross-origin-opener-policy", "cross-origin-resource-policy"].map((h) => r.headers.get(h));
+    });
+    expect(headers).toEqual(["require-corp", "same-origin", "same-origin"]);
+    await stop(server);
+    await reload(page);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    const hello = await showLive(page, "hello");
+    expect(hello.transcript.endsWith("\r\n\r\nHello, world")).toBe(true);
+    await context.close();
+  }, 120_000);
+});
