@@ -130,7 +130,8 @@ async function converse(port: number, path: string, frames: Uint8Array[]): Promi
   const { client, code, head } = await handshake(port, [path, path === "/deflate" ? { "Sec-WebSocket-Extensions": "permessage-deflate" } : {}]);
   if (code !== 101) return [head];
   for (const f of frames) client.send(f);
-  const out = await readUntilClosed(client, 1500);
+  // Every conversation here ends with a close; the quiet period only decides a hang.
+  const out = await readUntilClosed(client, 3000);
   client.close();
   return out;
 }
