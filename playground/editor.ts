@@ -16,6 +16,7 @@ import "monaco-editor/features/register.all";
 import "monaco-editor/languages/definitions/typescript/register";
 import "monaco-editor/languages/definitions/html/register";
 import {
+  getTypeScriptWorker,
   ModuleKind,
   ModuleResolutionKind,
   ScriptTarget,
@@ -23,6 +24,7 @@ import {
 } from "monaco-editor/languages/features/typescript/register";
 import EditorWorker from "monaco-editor/editor/editor.worker?worker";
 import TsWorker from "monaco-editor/language/typescript/ts.worker?worker";
+import { codeFontSize, codeLineHeight, onLayoutFlip } from "./sizes.js";
 
 export type Monaco = typeof monaco;
 
@@ -60,7 +62,9 @@ export function setupTypes(runtimeSources: Record<string, string>): void {
     strict: true,
     noEmit: true,
     allowNonTsExtensions: true,
-    lib: ["es2022", "dom"],
+    // The programs run in a worker (or in Node), not in a page: lib.webworker (0.8 MB) instead
+    // of lib.dom (2.3 MB), the largest file the TypeScript worker parsed before its first answer.
+    lib: ["es2022", "webworker"],
   });
   for (const [path, source] of Object.entries(runtimeSources)) {
     if (!path.endsWith(".ts")) continue;
@@ -68,11 +72,17 @@ export function setupTypes(runtimeSources: Record<string, string>): void {
   }
 }
 
+/** Resolves once the TypeScript worker has checked `model` (hovers and suggestions answer at once then). */
+function typesChecked(model: monaco.editor.ITextModel): Promise<unknown> {
+  return getTypeScriptWorker()
+    .then((worker) => worker(model.uri))
+    .then((client) => client.getSemanticDiagnostics(model.uri.toString()));
+}
+
 export interface EditorOptions {
   /** Model URI path, e.g. "examples/hello.ts"; editors of the same file share one model. */
   path: string;
   value: string;
-  fontSize?: number;
   onRun(): void;
   onChange(value: string): void;
 }
@@ -86,10 +96,6 @@ export interface EditorHandle {
   dispose(): void;
 }
 
-function wrapMode(): "on" | "off" {
-  return document.documentElement.classList.contains("portrait") ? "on" : "off";
-}
-
 export function createEditor(host: HTMLElement, options: EditorOptions): EditorHandle {
   const uri = monaco.Uri.parse(`file:///${options.path}`);
   const language = options.path.endsWith(".html") ? "html" : "typescript";
@@ -97,8 +103,8 @@ export function createEditor(host: HTMLElement, options: EditorOptions): EditorH
   const editor = monaco.editor.create(host, {
     model,
     theme: "vs-dark",
-    fontSize: options.fontSize ?? 15,
-    lineHeight: Math.round((options.fontSize ?? 15) * 1.4),
+    fontSize: codeFontSize(),
+    lineHeight: codeLineHeight(),
     minimap: { enabled: false },
     scrollBeyondLastLine: false,
     automaticLayout: true,
@@ -111,13 +117,13 @@ export function createEditor(host: HTMLElement, options: EditorOptions): EditorH
     padding: { top: 6, bottom: 6 },
     scrollbar: { alwaysConsumeMouseWheel: false },
     ariaLabel: `${options.path} (Ctrl+Enter runs it)`,
-    wordWrap: wrapMode(),
+    // Code keeps its readable size (sizes.ts): a line too long for the slide wraps instead.
+    wordWrap: "on",
+    wrappingIndent: "indent",
   });
-  // On a phone (the deck's portrait layout) long lines wrap instead of running off the slide;
-  // the layout can flip when the phone turns.
-  const portraitWatch = new MutationObserver(() => editor.updateOptions({ wordWrap: wrapMode() }));
-  portraitWatch.observe(document.documentElement, { attributes: true, attributeFilter: ["class"] });
-  editor.onDidDispose(() => portraitWatch.disconnect());
+  // The sizes follow the deck's layout, which flips when a phone turns.
+  const stopWatching = onLayoutFlip(() => editor.updateOptions({ fontSize: codeFontSize(), lineHeight: codeLineHeight() }));
+  editor.onDidDispose(stopWatching);
   // Ctrl/Cmd+Enter runs, even while a suggestion or parameter hint is open (their own
   // keybindings would otherwise take the key): caught on the editor's own element, first.
   host.addEventListener(
@@ -131,6 +137,15 @@ export function createEditor(host: HTMLElement, options: EditorOptions): EditorH
     },
     true,
   );
+  // `data-types` on the editor's host: "loading" until the TypeScript worker has checked this
+  // file (types on hover, suggestions), then "ready"; HTML files have no types to wait for.
+  if (language === "typescript") {
+    host.dataset.types = "loading";
+    typesChecked(model).then(
+      () => (host.dataset.types = "ready"),
+      () => (host.dataset.types = "failed"),
+    );
+  }
   const changes = model.onDidChangeContent(() => options.onChange(model.getValue()));
   return {
     editor,
