@@ -109,3 +109,35 @@ describe.each(Object.entries(viewports))("type sizes on every live slide at %s s
     await context.close();
   }, 180_000); // every live slide, each waiting for its editor or its command
 });
+
+describe("the engine badge", () => {
+  it("is a small quiet label while the in-page engine works, with the reason on hover", async () => {
+    const context = await browser.newContext({ viewport: viewports.desktop });
+    const page = await context.newPage();
+    await openDeck(page, inject("plainDeckUrl") + "?no-coi&transition=none");
+    await page.waitForFunction(() => "__playground" in globalThis, undefined, { timeout: 20_000 });
+    const badge = page.locator(".playground-badge");
+    expect(await badge.getAttribute("data-state")).toBe("ok");
+    expect(await badge.textContent()).toMatch(/^in-page · in the page: /);
+    expect(await page.isVisible(".playground-badge-reason")).toBe(false);
+    const quiet = (await badge.boundingBox())!;
+    expect(quiet.width).toBeLessThan(120);
+    await badge.hover();
+    expect(await page.isVisible(".playground-badge-reason")).toBe(true);
+    await context.close();
+  });
+
+  it("says in full that the demos cannot run when no engine can (the in-page worker does not load)", async () => {
+    const context = await browser.newContext({ viewport: viewports.desktop });
+    const page = await context.newPage();
+    // The in-page engine's worker script (assets/worker-<hash>.js) is missing from the host.
+    await page.route(/\/assets\/worker-[^/]*\.js$/, (route) => route.fulfill({ status: 404, body: "" }));
+    await openDeck(page, inject("plainDeckUrl") + "?no-coi&transition=none");
+    await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.state === "down", undefined, { timeout: 20_000 });
+    expect(await page.isVisible(".playground-badge-reason")).toBe(true);
+    expect(await page.textContent(".playground-badge")).toMatch(/live demos cannot run: the engine's worker failed to load/);
+    const loud = (await page.locator(".playground-badge").boundingBox())!;
+    expect(loud.width).toBeGreaterThan(300);
+    await context.close();
+  });
+});
