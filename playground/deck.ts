@@ -185,6 +185,7 @@ class CodeView {
     this.output.className = "playground-run-output";
     this.output.hidden = true;
     this.output.title = "Click to hide";
+    this.output.tabIndex = 0; // it scrolls: reachable by keyboard
     this.output.addEventListener("click", () => (this.output.hidden = true));
   }
 
@@ -325,6 +326,8 @@ class CommandView {
     this.input.setAttribute("aria-label", "command");
     this.log = document.createElement("pre");
     this.log.className = "playground-server-log";
+    this.log.tabIndex = 0; // it scrolls: reachable by keyboard
+    this.log.setAttribute("aria-label", "server log");
     // Folded to its one-line verdict until opened: the live output is what the room reads.
     this.comparison = document.createElement("details");
     this.comparison.className = "playground-comparison";
@@ -340,6 +343,10 @@ class CommandView {
       if (e.key === "Enter") {
         e.preventDefault();
         void this.run();
+      } else if (e.key === "Escape") {
+        // Back to the deck: its keys work again, Tab goes on from this command.
+        if (!this.el.hasAttribute("tabindex")) this.el.tabIndex = -1;
+        this.el.focus({ preventScroll: true });
       }
     });
     line.append(prompt, this.input, button("Run ▶", "Run the command", () => void this.run()));

@@ -117,6 +117,8 @@ export function createEditor(host: HTMLElement, options: EditorOptions): EditorH
     padding: { top: 6, bottom: 6 },
     scrollbar: { alwaysConsumeMouseWheel: false },
     ariaLabel: `${options.path} (Ctrl+Enter runs it)`,
+    // The last line number at full contrast (the dimmed one fails WCAG contrast).
+    renderFinalNewline: "on",
     // Code keeps its readable size (sizes.ts): a line too long for the slide wraps instead.
     wordWrap: "on",
     wrappingIndent: "indent",
@@ -146,6 +148,14 @@ export function createEditor(host: HTMLElement, options: EditorOptions): EditorH
       () => (host.dataset.types = "failed"),
     );
   }
+  // Escape gives the keyboard back to the deck (Monaco would keep the focus forever), unless a
+  // widget of the editor is open: then Escape is Monaco's, and closes it.
+  editor.addCommand(
+    monaco.KeyCode.Escape,
+    () => leaveEditor(host),
+    "!suggestWidgetVisible && !findWidgetVisible && !parameterHintsVisible && !renameInputVisible && !editorHoverVisible && " +
+      "!markersNavigationVisible && !inSnippetMode && !editorHasMultipleSelections && !accessibilityHelpWidgetVisible",
+  );
   const changes = model.onDidChangeContent(() => options.onChange(model.getValue()));
   return {
     editor,
@@ -174,6 +184,16 @@ export function createEditor(host: HTMLElement, options: EditorOptions): EditorH
       editor.dispose();
     },
   };
+}
+
+/**
+ * Move the focus from an editor to the block around it (focusable, outside the editor), so
+ * reveal's keys work again and Tab continues from there.
+ */
+export function leaveEditor(host: HTMLElement): void {
+  const block = (host.closest<HTMLElement>(".code-ts, section") ?? document.body) as HTMLElement;
+  if (!block.hasAttribute("tabindex")) block.tabIndex = -1;
+  block.focus({ preventScroll: true });
 }
 
 /** Re-measure fonts once web fonts are in (Monaco caches glyph widths). */
