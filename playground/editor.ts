@@ -73,10 +73,18 @@ export function setupTypes(runtimeSources: Record<string, string>): void {
 }
 
 /** Resolves once the TypeScript worker has checked `model` (hovers and suggestions answer at once then). */
-function typesChecked(model: monaco.editor.ITextModel): Promise<unknown> {
-  return getTypeScriptWorker()
-    .then((worker) => worker(model.uri))
-    .then((client) => client.getSemanticDiagnostics(model.uri.toString()));
+async function typesChecked(model: monaco.editor.ITextModel): Promise<unknown> {
+  // Monaco registers its TypeScript support when it first meets a TypeScript model, from a
+  // chunk it loads then; until that has run, getTypeScriptWorker() rejects ("not registered").
+  let worker: Awaited<ReturnType<typeof getTypeScriptWorker>> | null = null;
+  for (let waited = 0; !worker; waited += 100) {
+    worker = await getTypeScriptWorker().catch((error: unknown) => {
+      if (waited >= 60_000) throw error;
+      return new Promise<null>((done) => setTimeout(() => done(null), 100));
+    });
+  }
+  const client = await worker(model.uri);
+  return client.getSemanticDiagnostics(model.uri.toString());
 }
 
 export interface EditorOptions {
