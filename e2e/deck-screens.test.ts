@@ -45,7 +45,7 @@ function problemsOf(page: Page, n: number): Promise<string[]> {
 }
 
 describe.each(Object.entries(viewports))("every slide at %s size", (name, viewport) => {
-  it("fits its slide and is written to e2e/screenshots", async () => {
+  it("fits its slide and is written to e2e/screenshots", { timeout: 240_000 }, async () => {
     const dir = ensureScreenshotsDir(name);
     const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
     const page = await context.newPage();

@@ -10,6 +10,7 @@ import type { CommandResult, OutputListener, Program, StartResult } from "./engi
 import { EngineManager } from "./engines.js";
 import { Sources } from "./sources.js";
 import { TerminalView } from "./terminal.js";
+import { codeLineHeight } from "./sizes.js";
 import type { EditorHandle } from "./editor.js";
 import { loadRuntimeSources } from "./webcontainer/runtime-sources.js";
 
@@ -184,15 +185,16 @@ class CodeView {
     this.output.className = "playground-run-output";
     this.output.hidden = true;
     this.output.title = "Click to hide";
+    this.output.tabIndex = 0; // it scrolls: reachable by keyboard
     this.output.addEventListener("click", () => (this.output.hidden = true));
   }
 
   async mount(): Promise<void> {
     const text = this.playground.sources.text(this.name, this.file);
-    // As tall as the code (Monaco's line height is 21 px at 15 px font), so the slide keeps
-    // the layout the highlighted code had.
+    // As tall as the code at the editor's line height (sizes.ts), so the slide keeps the
+    // layout the highlighted code had.
     const lines = text.replace(/\n+$/, "").split("\n").length;
-    this.host.style.height = `${Math.min(22, Math.max(3, lines)) * 21 + 16}px`;
+    this.host.style.height = `${Math.min(22, Math.max(3, lines)) * codeLineHeight() + 16}px`;
     const bar = document.createElement("div");
     bar.className = "playground-toolbar";
     const run = button("Run ▶", "Run (Ctrl/Cmd+Enter)", () => void this.run());
@@ -218,7 +220,8 @@ class CodeView {
     // and lines the presenter adds, within the same bounds as above.
     const editor = this.handle.editor;
     const fit = () => {
-      const height = Math.min(22 * 21 + 16, Math.max(3 * 21 + 16, editor.getContentHeight()));
+      const line = codeLineHeight();
+      const height = Math.min(22 * line + 16, Math.max(3 * line + 16, editor.getContentHeight()));
       if (this.host.style.height !== `${height}px`) this.host.style.height = `${height}px`;
     };
     editor.onDidContentSizeChange(fit);
@@ -323,7 +326,10 @@ class CommandView {
     this.input.setAttribute("aria-label", "command");
     this.log = document.createElement("pre");
     this.log.className = "playground-server-log";
-    this.comparison = document.createElement("div");
+    this.log.tabIndex = 0; // it scrolls: reachable by keyboard
+    this.log.setAttribute("aria-label", "server log");
+    // Folded to its one-line verdict until opened: the live output is what the room reads.
+    this.comparison = document.createElement("details");
     this.comparison.className = "playground-comparison";
   }
 
@@ -337,6 +343,10 @@ class CommandView {
       if (e.key === "Enter") {
         e.preventDefault();
         void this.run();
+      } else if (e.key === "Escape") {
+        // Back to the deck: its keys work again, Tab goes on from this command.
+        if (!this.el.hasAttribute("tabindex")) this.el.tabIndex = -1;
+        this.el.focus({ preventScroll: true });
       }
     });
     line.append(prompt, this.input, button("Run ▶", "Run the command", () => void this.run()));
@@ -393,7 +403,9 @@ class CommandView {
       if (!start.ok) {
         terminal.write(`${start.message}\n`, "error");
         this.el.dataset.state = "error";
-        this.comparison.textContent = start.kind === "compile" ? "the code on the previous slide does not compile" : "the program did not start";
+        const verdict = document.createElement("summary");
+        verdict.textContent = start.kind === "compile" ? "the code on the previous slide does not compile" : "the program did not start";
+        this.comparison.replaceChildren(verdict);
         return;
       }
       if (result!.stderr) terminal.write((stdout.endsWith("\n") || stdout === "" ? "" : "\n") + result!.stderr, result!.timedOut ? "note" : "error");
@@ -412,9 +424,10 @@ class CommandView {
   private showComparison(live: string): void {
     const c = compareWithTalk(live, this.talk);
     this.comparison.dataset.matches = String(c.matches);
-    const title = document.createElement("div");
+    const title = document.createElement("summary");
     title.className = "playground-label";
-    title.textContent = c.matches ? "✓ matches the 2011 slide" : "compared with the 2011 slide:";
+    const differences = describeComparison(c).length;
+    title.textContent = c.matches ? "✓ matches the 2011 slide" : `compared with the 2011 slide: ${differences} difference${differences === 1 ? "" : "s"}`;
     const list = document.createElement("ul");
     if (!c.matches) {
       for (const line of describeComparison(c)) {
@@ -437,24 +450,4 @@ function button(label: string, title: string, onClick: () => void): HTMLButtonEl
     onClick();
   });
   return b;
-}
-
-/** The badge: which engine runs and why; a click switches when both are available. */
-export function mountBadge(manager: EngineManager): HTMLElement {
-  const badge = document.createElement("button");
-  badge.type = "button";
-  badge.className = "playground-badge";
-  const render = () => {
-    const s = manager.status();
-    badge.dataset.engine = s.kind;
-    badge.textContent = `${s.kind === "webcontainer" ? "WebContainer" : "in-page"} · ${s.reason}`;
-    badge.title = s.canSwitch ? "Click to switch engines" : "The other engine is not available";
-  };
-  badge.addEventListener("click", () => {
-    if (manager.status().canSwitch) void manager.toggle().catch(() => {});
-  });
-  manager.onChange(render);
-  render();
-  document.body.append(badge);
-  return badge;
 }

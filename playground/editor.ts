@@ -16,6 +16,7 @@ import "monaco-editor/features/register.all";
 import "monaco-editor/languages/definitions/typescript/register";
 import "monaco-editor/languages/definitions/html/register";
 import {
+  getTypeScriptWorker,
   ModuleKind,
   ModuleResolutionKind,
   ScriptTarget,
@@ -23,6 +24,7 @@ import {
 } from "monaco-editor/languages/features/typescript/register";
 import EditorWorker from "monaco-editor/editor/editor.worker?worker";
 import TsWorker from "monaco-editor/language/typescript/ts.worker?worker";
+import { codeFontSize, codeLineHeight, onLayoutFlip } from "./sizes.js";
 
 export type Monaco = typeof monaco;
 
@@ -60,7 +62,9 @@ export function setupTypes(runtimeSources: Record<string, string>): void {
     strict: true,
     noEmit: true,
     allowNonTsExtensions: true,
-    lib: ["es2022", "dom"],
+    // The programs run in a worker (or in Node), not in a page: lib.webworker (0.8 MB) instead
+    // of lib.dom (2.3 MB), the largest file the TypeScript worker parsed before its first answer.
+    lib: ["es2022", "webworker"],
   });
   for (const [path, source] of Object.entries(runtimeSources)) {
     if (!path.endsWith(".ts")) continue;
@@ -68,11 +72,25 @@ export function setupTypes(runtimeSources: Record<string, string>): void {
   }
 }
 
+/** Resolves once the TypeScript worker has checked `model` (hovers and suggestions answer at once then). */
+async function typesChecked(model: monaco.editor.ITextModel): Promise<unknown> {
+  // Monaco registers its TypeScript support when it first meets a TypeScript model, from a
+  // chunk it loads then; until that has run, getTypeScriptWorker() rejects ("not registered").
+  let worker: Awaited<ReturnType<typeof getTypeScriptWorker>> | null = null;
+  for (let waited = 0; !worker; waited += 100) {
+    worker = await getTypeScriptWorker().catch((error: unknown) => {
+      if (waited >= 60_000) throw error;
+      return new Promise<null>((done) => setTimeout(() => done(null), 100));
+    });
+  }
+  const client = await worker(model.uri);
+  return client.getSemanticDiagnostics(model.uri.toString());
+}
+
 export interface EditorOptions {
   /** Model URI path, e.g. "examples/hello.ts"; editors of the same file share one model. */
   path: string;
   value: string;
-  fontSize?: number;
   onRun(): void;
   onChange(value: string): void;
 }
@@ -86,10 +104,6 @@ export interface EditorHandle {
   dispose(): void;
 }
 
-function wrapMode(): "on" | "off" {
-  return document.documentElement.classList.contains("portrait") ? "on" : "off";
-}
-
 export function createEditor(host: HTMLElement, options: EditorOptions): EditorHandle {
   const uri = monaco.Uri.parse(`file:///${options.path}`);
   const language = options.path.endsWith(".html") ? "html" : "typescript";
@@ -97,8 +111,8 @@ export function createEditor(host: HTMLElement, options: EditorOptions): EditorH
   const editor = monaco.editor.create(host, {
     model,
     theme: "vs-dark",
-    fontSize: options.fontSize ?? 15,
-    lineHeight: Math.round((options.fontSize ?? 15) * 1.4),
+    fontSize: codeFontSize(),
+    lineHeight: codeLineHeight(),
     minimap: { enabled: false },
     scrollBeyondLastLine: false,
     automaticLayout: true,
@@ -111,13 +125,15 @@ export function createEditor(host: HTMLElement, options: EditorOptions): EditorH
     padding: { top: 6, bottom: 6 },
     scrollbar: { alwaysConsumeMouseWheel: false },
     ariaLabel: `${options.path} (Ctrl+Enter runs it)`,
-    wordWrap: wrapMode(),
+    // The last line number at full contrast (the dimmed one fails WCAG contrast).
+    renderFinalNewline: "on",
+    // Code keeps its readable size (sizes.ts): a line too long for the slide wraps instead.
+    wordWrap: "on",
+    wrappingIndent: "indent",
   });
-  // On a phone (the deck's portrait layout) long lines wrap instead of running off the slide;
-  // the layout can flip when the phone turns.
-  const portraitWatch = new MutationObserver(() => editor.updateOptions({ wordWrap: wrapMode() }));
-  portraitWatch.observe(document.documentElement, { attributes: true, attributeFilter: ["class"] });
-  editor.onDidDispose(() => portraitWatch.disconnect());
+  // The sizes follow the deck's layout, which flips when a phone turns.
+  const stopWatching = onLayoutFlip(() => editor.updateOptions({ fontSize: codeFontSize(), lineHeight: codeLineHeight() }));
+  editor.onDidDispose(stopWatching);
   // Ctrl/Cmd+Enter runs, even while a suggestion or parameter hint is open (their own
   // keybindings would otherwise take the key): caught on the editor's own element, first.
   host.addEventListener(
@@ -130,6 +146,23 @@ export function createEditor(host: HTMLElement, options: EditorOptions): EditorH
       options.onRun();
     },
     true,
+  );
+  // `data-types` on the editor's host: "loading" until the TypeScript worker has checked this
+  // file (types on hover, suggestions), then "ready"; HTML files have no types to wait for.
+  if (language === "typescript") {
+    host.dataset.types = "loading";
+    typesChecked(model).then(
+      () => (host.dataset.types = "ready"),
+      () => (host.dataset.types = "failed"),
+    );
+  }
+  // Escape gives the keyboard back to the deck (Monaco would keep the focus forever), unless a
+  // widget of the editor is open: then Escape is Monaco's, and closes it.
+  editor.addCommand(
+    monaco.KeyCode.Escape,
+    () => leaveEditor(host),
+    "!suggestWidgetVisible && !findWidgetVisible && !parameterHintsVisible && !renameInputVisible && !editorHoverVisible && " +
+      "!markersNavigationVisible && !inSnippetMode && !editorHasMultipleSelections && !accessibilityHelpWidgetVisible",
   );
   const changes = model.onDidChangeContent(() => options.onChange(model.getValue()));
   return {
@@ -159,6 +192,16 @@ export function createEditor(host: HTMLElement, options: EditorOptions): EditorH
       editor.dispose();
     },
   };
+}
+
+/**
+ * Move the focus from an editor to the block around it (focusable, outside the editor), so
+ * reveal's keys work again and Tab continues from there.
+ */
+export function leaveEditor(host: HTMLElement): void {
+  const block = (host.closest<HTMLElement>(".code-ts, section") ?? document.body) as HTMLElement;
+  if (!block.hasAttribute("tabindex")) block.tabIndex = -1;
+  block.focus({ preventScroll: true });
 }
 
 /** Re-measure fonts once web fonts are in (Monaco caches glyph widths). */

@@ -3,23 +3,27 @@
  * reveal plugins. Never loaded in print mode or in the speaker view's receiver frames.
  */
 import { examples } from "../slides/examples/catalog.js";
-import { mountBadge, Playground, type DeckLike } from "./deck.js";
+import { Playground } from "./deck.js";
+import { mountBadge } from "./badge.js";
+import { preflightPlugin, type DeckApi } from "./preflight.js";
 import { Sources } from "./sources.js";
 import { createInPageWorker, InPageEngine } from "./inpage/engine.js";
 import "./playground.css";
 
 export interface RevealPlugin {
   id: string;
-  init(deck: DeckLike): void | Promise<void>;
+  init(deck: DeckApi): void | Promise<void>;
 }
 
 export function playgroundPlugins(): RevealPlugin[] {
+  let live: Playground | null = null;
   return [
     {
       id: "tornado-playground",
       init(deck) {
         try {
           const playground = new Playground(deck, new Sources(examples));
+          live = playground;
           mountBadge(playground.manager);
           deck.on("slidechanged", (event) => playground.show(event.currentSlide ?? deck.getCurrentSlide()));
           deck.on("resize", () => playground.layout());
@@ -36,5 +40,6 @@ export function playgroundPlugins(): RevealPlugin[] {
         }
       },
     },
+    preflightPlugin(() => live),
   ];
 }

@@ -7,6 +7,7 @@
 import { Terminal } from "@xterm/xterm";
 import { FitAddon } from "@xterm/addon-fit";
 import "@xterm/xterm/css/xterm.css";
+import { onLayoutFlip, terminalFontSize } from "./sizes.js";
 
 export class TerminalView {
   readonly element: HTMLElement;
@@ -15,6 +16,7 @@ export class TerminalView {
   private fit = new FitAddon();
   private opened = false;
   private text = "";
+  private readonly stopWatching: () => void;
 
   constructor(parent: HTMLElement, rows = 12) {
     this.element = document.createElement("div");
@@ -28,13 +30,17 @@ export class TerminalView {
       disableStdin: true,
       cursorStyle: "bar",
       cursorInactiveStyle: "none",
-      fontSize: 14,
+      fontSize: terminalFontSize(),
       rows,
       cols: 80,
       scrollback: 500,
       theme: { background: "#1e1e1e" },
     });
     this.terminal.loadAddon(this.fit);
+    this.stopWatching = onLayoutFlip(() => {
+      this.terminal.options.fontSize = terminalFontSize();
+      this.layout();
+    });
   }
 
   /** Open once the slide is laid out (xterm measures its container). */
@@ -73,6 +79,7 @@ export class TerminalView {
   }
 
   dispose(): void {
+    this.stopWatching();
     this.terminal.dispose();
   }
 }
