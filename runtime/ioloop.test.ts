@@ -17,22 +17,27 @@ describe("IOLoop", () => {
   it("runs callbacks on a later turn, in order, with their arguments", async () => {
     const loop = IOLoop.current();
     const seen: string[] = [];
+    let ran!: () => void;
+    const second = new Promise<void>((r) => (ran = r));
     loop.addCallback((a: string, b: number) => seen.push(`${a}${b}`), "x", 1);
-    loop.addCallback(() => seen.push("second"));
+    loop.addCallback(() => (seen.push("second"), ran()));
     expect(seen).toEqual([]);
-    await sleep(5);
+    await second;
     expect(seen).toEqual(["x1", "second"]);
   });
 
   it("runs callbacks added by a callback on the next iteration, not the same batch", async () => {
     const loop = IOLoop.current();
     const seen: string[] = [];
+    let ran!: () => void;
+    const last = new Promise<void>((r) => (ran = r));
     loop.addCallback(() => {
       seen.push("a");
-      loop.addCallback(() => seen.push("c"));
+      loop.addCallback(() => (seen.push("c"), ran()));
     });
     loop.addCallback(() => seen.push("b"));
-    await sleep(10);
+    // Waiting for "c" itself, not for a timer: under load a 10 ms timer can come due first.
+    await last;
     expect(seen).toEqual(["a", "b", "c"]);
   });
 

@@ -30,7 +30,7 @@ interface Run {
  * Run a wscat as a process with stdin an open pipe (wscat exits at the end of its input);
  * `onConnected` gets a writer for its stdin once the server saw the connection.
  */
-function runWscat(script: string[], argv: string[], connected?: Promise<void>, lines: string[] = []): Promise<Run> {
+function runWscat(script: string[], argv: string[], connected?: Promise<void>, lines: string[] = [], greeting?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...script, ...argv], { stdio: ["pipe", "pipe", "pipe"] });
     const so: Buffer[] = [];
@@ -38,15 +38,25 @@ function runWscat(script: string[], argv: string[], connected?: Promise<void>, l
     child.stdout.on("data", (c: Buffer) => so.push(c));
     child.stderr.on("data", (c: Buffer) => se.push(c));
     child.on("error", reject);
-    // Input sent once the server has the connection (lines before that are dropped by wscat).
+    // Input goes in step with what comes out, so the transcript does not depend on timing: the
+    // first line once the client has the server's greeting (wscat drops lines typed before it
+    // is connected), each next one once the echo of the previous one is printed.
+    let closed = false;
+    const printed = async (text: string) => {
+      while (!closed && !Buffer.concat(so).toString("utf8").includes(text)) await new Promise((r) => setTimeout(r, 10));
+    };
     void connected?.then(async () => {
+      let awaited = greeting;
       for (const line of lines) {
+        if (awaited) await printed(awaited);
+        if (closed) return;
         child.stdin.write(`${line}\n`);
-        await new Promise((r) => setTimeout(r, 50));
+        awaited = `echo: ${line}\n`;
       }
     });
     const killer = setTimeout(() => child.kill(), 30_000);
     child.on("close", (code) => {
+      closed = true;
       clearTimeout(killer);
       child.stdin.destroy();
       resolve({ stdout: Buffer.concat(so).toString("utf8"), stderr: Buffer.concat(se).toString("utf8"), code: code ?? -1 });
@@ -79,6 +89,7 @@ class Peer {
         ws.send("");
       }
       if (url === "/bye") return ws.close(4001, "bye now");
+      if (url === "/chat") ws.send("welcome");
       ws.on("message", (m) => {
         ws.send(`echo: ${String(m)}`);
         if (String(m) === "close") ws.close(1000, "asked");
@@ -129,7 +140,7 @@ describe("side by side with npm's wscat 6.1", () => {
     setLogSink(previousSink);
   });
 
-  const cases: Array<{ name: string; argv: () => string[]; path?: string; lines?: string[] }> = [
+  const cases: Array<{ name: string; argv: () => string[]; path?: string; lines?: string[]; greeting?: string }> = [
     { name: "-x twice, -w 1, a header; text and binary messages arrive", argv: () => ["-c", `ws://127.0.0.1:${peer.port}/hello`, "-H", "X-Name: ben", "-x", "hi", "-x", "there", "-w", "1"] },
     { name: "the server closes while -w waits", argv: () => ["-c", `ws://localhost:${peer.port}/echo`, "-x", "close", "-w", "5"] },
     { name: "a close frame with code and reason right away", argv: () => ["-c", `ws://127.0.0.1:${peer.port}/bye`, "-x", "a"] },
@@ -137,7 +148,7 @@ describe("side by side with npm's wscat 6.1", () => {
     { name: "-s the server does not pick", argv: () => ["-c", `ws://127.0.0.1:${peer.port}/echo`, "-s", "nope", "-x", "a"] },
     { name: "403 on the handshake", argv: () => ["-c", `ws://127.0.0.1:${peer.port}/forbidden`, "-x", "a"] },
     { name: "connection refused", argv: () => ["-c", "ws://127.0.0.1:1/", "-x", "a"] },
-    { name: "interactive: lines typed are sent, each followed by the prompt", argv: () => ["-c", `ws://127.0.0.1:${peer.port}/echo`], path: "/echo", lines: ["one", "two words", "close"] },
+    { name: "interactive: lines typed are sent, each followed by the prompt", argv: () => ["-c", `ws://127.0.0.1:${peer.port}/chat`], path: "/chat", lines: ["one", "two words", "close"], greeting: "welcome\n" },
     { name: "against a runtime WebSocketHandler: JSON echo and a close with reason", argv: () => ["-c", `ws://127.0.0.1:${tornadoPort}/echo?name=ann`, "-x", "hi", "-x", "bye", "-w", "5"] },
     { name: "unknown option", argv: () => ["--bogus"] },
     { name: "-c without its URL", argv: () => ["-c"] },
@@ -147,8 +158,8 @@ describe("side by side with npm's wscat 6.1", () => {
     it(c.name, { timeout: 90_000 }, async () => {
       const argv = c.argv();
       // One after the other: each conversation starts from the same server state.
-      const theirs = await runWscat(REAL, argv, c.path ? peer.next(c.path) : undefined, c.lines);
-      const mine = await runWscat(OURS, argv, c.path ? peer.next(c.path) : undefined, c.lines);
+      const theirs = await runWscat(REAL, argv, c.path ? peer.next(c.path) : undefined, c.lines, c.greeting);
+      const mine = await runWscat(OURS, argv, c.path ? peer.next(c.path) : undefined, c.lines, c.greeting);
       expect(mine.stdout, argv.join(" ")).toBe(theirs.stdout);
       expect(mine.stderr, argv.join(" ")).toBe(theirs.stderr);
       expect(mine.code, argv.join(" ")).toBe(theirs.code);

@@ -57,12 +57,17 @@ describe("node-backed container", () => {
     });
     const proc = await container.spawn("node", ["s.mjs"]);
     let out = "";
-    void proc.output.pipeTo(new WritableStream({ write: (c) => void (out += c) }));
+    let printed!: () => void;
+    const printedLine = new Promise<void>((r) => (printed = r));
+    void proc.output.pipeTo(new WritableStream({ write: (c) => void ((out += c), /port \d+\n/.test(out) && printed()) }));
     const port = await open;
+    // The probe can see the socket before the program's line has come through the pipe: the
+    // line is what proves it is the program's port, so kill only once it is here.
+    await printedLine;
+    expect(out).toContain(`port ${port}\n`);
     proc.kill();
     expect(await proc.exit).toBe(137);
-    expect(out).toContain(`port ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
+    // The container probes again as the process closes, before `exit` resolves.
     expect(events).toEqual([`open ${port}`, `close ${port}`]);
   });
 });
