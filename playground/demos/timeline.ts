@@ -19,7 +19,11 @@ interface Bar {
   request: number;
   start: number;
   end: number;
+  sent?: number;
+  answered?: number;
 }
+
+const barEnd = (bar: Bar) => Math.max(bar.end, bar.answered ?? 0);
 
 /** Fill `{name}` placeholders; unknown names stay as written. */
 export function fillCommand(template: string, values: Record<string, string | number>): string {
@@ -127,7 +131,7 @@ export class TimelineView implements DemoView {
   private rescale(): void {
     const longest = Math.max(1, ...[...this.lanes.values()].map((l) => Number(l.dataset.scaleMs) || 0));
     for (const lane of this.lanes.values()) {
-      for (const bar of lane.querySelectorAll<HTMLElement>(".timeline-bar, .timeline-cursor")) {
+      for (const bar of lane.querySelectorAll<HTMLElement>(".timeline-bar, .timeline-wait, .timeline-cursor")) {
         const start = Number(bar.dataset.start);
         const end = Number(bar.dataset.end);
         bar.style.left = `${(start / longest) * 100}%`;
@@ -172,25 +176,38 @@ export class TimelineView implements DemoView {
       // The cursor is the page's clock: how long the run has been going, not a measurement.
       const elapsed = performance.now() - t0;
       cursor.dataset.end = String(elapsed);
-      lane.dataset.scaleMs = String(Math.max(elapsed, ...bars.map((b) => b.end)));
+      lane.dataset.scaleMs = String(Math.max(elapsed, ...bars.map(barEnd)));
       this.rescale();
       frame = requestAnimationFrame(tick);
     };
     frame = requestAnimationFrame(tick);
+    const rows = Math.max(1, params.n ?? 1);
+    const place = (div: HTMLElement, request: number, from: number, to: number, height: number) => {
+      div.dataset.request = String(request);
+      div.dataset.start = String(from);
+      div.dataset.end = String(to);
+      div.style.top = `${((request - 1) * 100) / rows + ((1 - height) * 50) / rows}%`;
+      div.style.height = `${(height * 100) / rows}%`;
+      track.append(div);
+    };
     const onLine = (line: string) => {
       const m = this.lineRegex.exec(line.trim());
-      if (m) {
-        const bar = { request: Number(m[1]), start: Number(m[2]), end: Number(m[3]) };
+      const g = m?.groups;
+      if (g && g.request !== undefined && g.start !== undefined && g.end !== undefined) {
+        const bar: Bar = { request: Number(g.request), start: Number(g.start), end: Number(g.end) };
+        if (g.sent !== undefined && g.answered !== undefined) {
+          bar.sent = Number(g.sent);
+          bar.answered = Number(g.answered);
+          const wait = document.createElement("div");
+          wait.className = "timeline-wait";
+          wait.title = `request ${bar.request}: sent at ${bar.sent} ms, answered at ${bar.answered} ms`;
+          place(wait, bar.request, bar.sent, bar.answered, 0.16);
+        }
         bars.push(bar);
         const div = document.createElement("div");
         div.className = "timeline-bar";
-        div.dataset.request = String(bar.request);
-        div.dataset.start = String(bar.start);
-        div.dataset.end = String(bar.end);
-        div.style.top = `${(bar.request - 1) * 100 / Math.max(1, params.n ?? bars.length)}%`;
-        div.style.height = `${80 / Math.max(1, params.n ?? bars.length)}%`;
-        div.title = `request ${bar.request}: ${bar.start} → ${bar.end} ms`;
-        track.append(div);
+        div.title = `request ${bar.request}: served ${bar.start} → ${bar.end} ms`;
+        place(div, bar.request, bar.start, bar.end, 0.7);
       } else {
         const total = /: (\d+) ms$/.exec(line.trim());
         if (total) lane.dataset.totalMs = total[1]!;
@@ -220,11 +237,11 @@ export class TimelineView implements DemoView {
         this.status.textContent = result.stderr.trim();
       } else {
         lane.dataset.state = "done";
-        const total = lane.dataset.totalMs ?? String(Math.max(0, ...bars.map((b) => b.end)));
+        const total = lane.dataset.totalMs ?? String(Math.max(0, ...bars.map(barEnd)));
         lane.dataset.totalMs = total;
         title.textContent = `${mode}: ${bars.length} requests in ${(Number(total) / 1000).toFixed(2)} s (measured by the program)`;
       }
-      lane.dataset.scaleMs = String(Math.max(1, ...bars.map((b) => b.end)));
+      lane.dataset.scaleMs = String(Math.max(1, ...bars.map(barEnd)));
       this.rescale();
     } catch (error) {
       cancelAnimationFrame(frame);

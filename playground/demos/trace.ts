@@ -31,7 +31,7 @@ export function parseTraceLine(line: string): TraceLine | null {
 }
 
 const STEP_MS = 450;
-const SHOWN = 7;
+const SHOWN = 5;
 
 export class TraceView implements DemoView {
   private readonly list: HTMLOListElement;

@@ -28,7 +28,10 @@ export type DemoWidget =
       params: Record<string, number>;
       /** Runs the slide offers, e.g. ["non-blocking", "blocking"]. */
       modes: string[];
-      /** Regex over each output line: (request number)(start ms)(end ms). */
+      /**
+       * Regex over each output line, with named groups: `request`, `start` and `end` (ms, the
+       * solid bar: when the request was served), optionally `sent` and `answered` (the thin bar).
+       */
       line: string;
       /**
        * The run's expected length in seconds as a product of params ("n * wait"): the watchdog

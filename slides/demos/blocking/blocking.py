@@ -2,19 +2,21 @@
 import time
 
 from tornado import gen, httpclient, ioloop, web
+from tornado.escape import json_decode
 
 
 class SlowHandler(web.RequestHandler):
     async def get(self, mode):
-        wait = self.get_argument("wait", "1")
+        start = ioloop.IOLoop.current().time()
+        wait = float(self.get_argument("wait", "1"))
         if mode == "blocking":
-            time.sleep(float(wait))  # the loop can do nothing else meanwhile
+            time.sleep(wait)  # the loop can do nothing else meanwhile
         else:
-            await gen.sleep(float(wait))  # a timer: the loop serves others meanwhile
-        self.write("waited %s s\n" % wait)
+            await gen.sleep(wait)  # a timer: the loop serves others meanwhile
+        self.write({"start": start, "end": ioloop.IOLoop.current().time()})
 
 
-# Sends n requests at once to /slow/<mode>; one line per answer, times in ms.
+# Sends n requests at once to /slow/<mode>; one line per answer (ms since the first was sent).
 class RunHandler(web.RequestHandler):
     async def get(self, mode):
         n = int(self.get_argument("n", "10"))
@@ -22,13 +24,15 @@ class RunHandler(web.RequestHandler):
         http = httpclient.AsyncHTTPClient()
         t0 = ioloop.IOLoop.current().time()
 
-        def ms():
-            return round((ioloop.IOLoop.current().time() - t0) * 1000)
+        def ms(t=None):
+            return round(((t or ioloop.IOLoop.current().time()) - t0) * 1000)
 
         async def one(i):
-            start = ms()
-            await http.fetch("http://localhost:8888/slow/%s?wait=%s" % (mode, wait))
-            self.write("request %d: %d ms -> %d ms\n" % (i, start, ms()))
+            sent = ms()
+            response = await http.fetch("http://localhost:8888/slow/%s?wait=%s" % (mode, wait))
+            served = json_decode(response.body)
+            self.write("request %d: sent %d ms, served %d ms -> %d ms, answered %d ms\n"
+                       % (i, sent, ms(served["start"]), ms(served["end"]), ms()))
             await self.flush()
 
         await gen.multi([one(i + 1) for i in range(n)])

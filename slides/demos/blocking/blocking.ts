@@ -1,4 +1,5 @@
 import { AsyncHTTPClient } from "tornado/httpclient";
+import { jsonDecode } from "tornado/escape";
 import { IOLoop } from "tornado/ioloop";
 import { Application, RequestHandler } from "tornado/web";
 
@@ -16,25 +17,27 @@ function sleep(seconds: number) {
 
 class SlowHandler extends RequestHandler {
   async get(mode: string) {
-    const wait = this.getArgument("wait", "1");
-    if (mode === "blocking") blockingSleep(Number(wait));
-    else await sleep(Number(wait));
-    this.write(`waited ${wait} s\n`);
+    const start = IOLoop.current().time();
+    const wait = Number(this.getArgument("wait", "1"));
+    if (mode === "blocking") blockingSleep(wait);
+    else await sleep(wait);
+    this.write({ start, end: IOLoop.current().time() });
   }
 }
 
-// Sends n requests at once to /slow/<mode>; one line per answer, times in ms.
+// Sends n requests at once to /slow/<mode>; one line per answer (ms since the first was sent).
 class RunHandler extends RequestHandler {
   async get(mode: string) {
     const n = Number(this.getArgument("n", "10"));
     const wait = this.getArgument("wait", "1");
     const http = AsyncHTTPClient.instance();
     const t0 = IOLoop.current().time();
-    const ms = () => Math.round((IOLoop.current().time() - t0) * 1000);
+    const ms = (t = IOLoop.current().time()) => Math.round((t - t0) * 1000);
     const one = async (i: number) => {
-      const start = ms();
-      await http.fetch(`http://localhost:8888/slow/${mode}?wait=${wait}`);
-      this.write(`request ${i}: ${start} ms -> ${ms()} ms\n`);
+      const sent = ms();
+      const response = await http.fetch(`http://localhost:8888/slow/${mode}?wait=${wait}`);
+      const served = jsonDecode(response.body) as { start: number; end: number };
+      this.write(`request ${i}: sent ${sent} ms, served ${ms(served.start)} ms -> ${ms(served.end)} ms, answered ${ms()} ms\n`);
       await this.flush();
     };
     await Promise.all(Array.from({ length: n }, (_, i) => one(i + 1)));
