@@ -71,12 +71,11 @@ const deck: RevealApi = new Reveal(document.querySelector<HTMLElement>(".reveal"
   hash: true,
   // The talk's own numbering ("8 / 26"); the first demo below slide 11 reads "11.1".
   slideNumber: (slide?: HTMLElement) => {
-    const talk = (slide?.closest(".demo-stack")?.querySelector("section[data-slide]") ?? slide) as HTMLElement | null | undefined;
-    const n = talk?.dataset.slide ?? "";
-    const demo = slide?.dataset.demo ? [...slide.parentElement!.querySelectorAll("section[data-demo]")].indexOf(slide) + 1 : 0;
+    const d = slide?.dataset;
     // reveal's types say strings, but its formatNumber shows the part after the delimiter only
     // when it is a number (slidenumber.js).
-    return (demo ? [Number(n), ".", demo] : [Number(n), "/", rendered.length]) as unknown as [string, string, string];
+    const parts = d?.demo ? [Number(d.under), ".", Number(d.demoIndex)] : [Number(d?.slide), "/", rendered.length];
+    return parts as unknown as [string, string, string];
   },
   showSlideNumber: "all",
   controls: true,

@@ -39,8 +39,11 @@ function listingHtml(demo: Demo, options: DemoRenderOptions): string {
   return `<div class="demo-listing" data-file="the basics, as the runtime runs them"><pre><code class="hljs language-typescript">${html}</code></pre></div>`;
 }
 
-/** One demo as a `<section>` (a vertical slide). */
-export function renderDemo(demo: Demo, options: DemoRenderOptions = {}): string {
+/**
+ * One demo as a `<section>` (a vertical slide); `place` says which talk slide it is under and
+ * its position there (the deck's slide number, "25.1").
+ */
+export function renderDemo(demo: Demo, options: DemoRenderOptions = {}, place?: { under: number; index: number }): string {
   const m = demo.manifest;
   const attrs = [
     `class="demo code-slide"`,
@@ -48,6 +51,7 @@ export function renderDemo(demo: Demo, options: DemoRenderOptions = {}): string 
     `data-example="${escapeHtml(demo.name)}"`,
     `data-budget-ms="${m.budgetMs}"`,
   ];
+  if (place) attrs.push(`data-under="${place.under}"`, `data-demo-index="${place.index}"`);
   if (m.commands.length) attrs.push("data-live-command");
   if (m.panes?.length) attrs.push(`data-panes="${escapeHtml(JSON.stringify(m.panes))}"`);
   const programFiles: Record<string, string> = { [m.main]: demo.files[m.main]! };
@@ -100,6 +104,7 @@ export function stackDemos(rendered: RenderedSlide[], demos: Record<string, Demo
   return rendered.map((r, i) => {
     const below = placed.get(i);
     if (!below) return r.html;
-    return `<section class="demo-stack">\n${r.html}\n${below.map((d) => renderDemo(d, options)).join("\n")}\n</section>`;
+    const sections = below.map((d, k) => renderDemo(d, options, { under: r.slide.number, index: k + 1 }));
+    return `<section class="demo-stack">\n${r.html}\n${sections.join("\n")}\n</section>`;
   });
 }
