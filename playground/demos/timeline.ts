@@ -50,7 +50,6 @@ export class TimelineView implements DemoView {
   private readonly lineRegex: RegExp;
   private running = false;
   private lastMode: string;
-  private entered = false;
 
   constructor(
     private readonly playground: Playground,
@@ -100,9 +99,8 @@ export class TimelineView implements DemoView {
     playground.runners.set(name, () => this.run(this.lastMode, true));
   }
 
+  /** Entering the slide runs the first mode afresh (a blocking run is only ever started by hand). */
   enter(): void {
-    if (this.entered) return;
-    this.entered = true;
     void this.run(this.options.modes[0]!);
   }
 

@@ -31,7 +31,7 @@ export function parseTraceLine(line: string): TraceLine | null {
 }
 
 const STEP_MS = 450;
-const SHOWN = 5;
+const SHOWN = 4;
 
 export class TraceView implements DemoView {
   private readonly list: HTMLOListElement;

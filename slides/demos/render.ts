@@ -74,10 +74,10 @@ export function renderDemo(demo: Demo, options: DemoRenderOptions = {}, place?: 
   return (
     `<section ${attrs.join(" ")}>\n` +
     `<h2 class="demo-title">${escapeHtml(m.title)}</h2>\n` +
-    `<div class="demo-body">\n<div class="demo-code">${code}</div>\n` +
+    `<div class="demo-body">\n<div class="demo-code">${flipButton("the Python (Tornado 6)")}${code}</div>\n` +
     `<div class="demo-live">${listingHtml(demo, options)}${widget}${terminal}${presets}\n` +
     `<p class="demo-caption"><span class="demo-caption-label">live demo:</span> ${escapeHtml(m.caption)}</p>\n` +
-    `${flipButton("the Python (Tornado 6)")}</div>\n</div>\n` +
+    `</div>\n</div>\n` +
     `</section>`
   );
 }
