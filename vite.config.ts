@@ -29,7 +29,7 @@ export default defineConfig({
         test: {
           name: "unit",
           root: ".",
-          include: ["runtime/**/*.test.ts", "slides/**/*.test.ts", "playground/**/*.test.ts", "tools/**/*.test.ts"],
+          include: ["runtime/**/*.test.ts", "slides/**/*.test.ts", "playground/**/*.test.ts", "tools/**/*.test.ts", "bench/**/*.test.ts"],
           exclude: ["**/*.serial.test.ts", "**/node_modules/**"],
           environment: "node",
           testTimeout: 20_000,

@@ -50,7 +50,7 @@ export interface BenchCase {
 
 export interface ServerSpec {
   name: string;
-  /** A script printing "listening <port>" once bound; bundled to plain JS, run with port 0. */
+  /** A script printing "listening <port>" once bound; bundled to plain JS (or a .py run by python3), run with port 0. */
   script: string;
   /** Extra node flags. */
   nodeArgs?: string[];
@@ -124,8 +124,10 @@ export async function bundleServer(script: string): Promise<string> {
 
 /** Start a server fresh, on CPU 0, and wait for its "listening <port>" line. */
 export async function startServer(spec: ServerSpec, pin: boolean, extraArgs: string[] = []): Promise<RunningServer> {
-  const file = await bundleServer(spec.script);
-  const [command, args] = pinned(0, process.execPath, [...(spec.nodeArgs ?? []), file, "0", ...extraArgs], pin);
+  // A Python server (the real Tornado) runs under Debian's python3 as it is.
+  const [command, args] = spec.script.endsWith(".py")
+    ? pinned(0, "/usr/bin/python3", [resolve(ROOT, spec.script), "0", ...extraArgs], pin)
+    : pinned(0, process.execPath, [...(spec.nodeArgs ?? []), await bundleServer(spec.script), "0", ...extraArgs], pin);
   // The server's stderr (our runtime's access log: one line per request) goes to a file, as in
   // a deployment. Through a pipe to this process it would measure this process instead: at
   // 60k lines/s the pipe fills whenever we are slow to drain it, and the server's log write
@@ -216,6 +218,12 @@ export function parseWrk(raw: string): WrkResult {
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(raw)?.[1] ?? 0);
   const errors = (m ? m.slice(1).reduce((n, x) => n + Number(x), 0) : 0) + non2xx;
   return { requestsPerSecond: rps, p99Ms: p99, requests, errors, raw };
+}
+
+/** A load generator process (node, a bundled script) on CPU 1, like wrk; its stdout is read by the caller. */
+export async function startLoad(script: string, args: string[], pin: boolean): Promise<ChildProcess> {
+  const [command, argv] = pinned(1, process.execPath, [await bundleServer(script), ...args], pin);
+  return spawn(command, argv, { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
 }
 
 /** Run wrk -t1 -c50 on CPU 1 against a loopback URL for a bounded time. */

@@ -18,11 +18,18 @@
  * `-H 'X:v'` differ); -v's `{ [N bytes data]` lines group what arrives in one event-loop
  * turn, which matches curl's socket reads for small bodies; the progress meter (drawn when stdout is not a terminal, without -s)
  * has its first and last rows only; one URL per command; "Trying" shows a host name as given
- * for names other than localhost (curl shows the resolved address).
+ * for names other than localhost (curl shows the resolved address). With -L, each request of
+ * the chain goes out on a new connection (the runtime's client does not keep connections
+ * alive), so -v shows "Trying"/"Connected (#1)" where curl says "Re-using existing connection".
+ *
+ * Cookies (-b, -c) are curl's cookie engine, in cookiejar.ts. The jar is a file on the
+ * platform's file system: `Platform.fs.writeFile` (the real disk on Node, the virtual file
+ * system of the in-page engine); the runtime itself never writes files.
  */
 import { platform as currentPlatform, type Platform } from "./platform/index.js";
 import { AsyncHTTPClient, HTTPRequest } from "./httpclient.js";
 import { IOLoop } from "./ioloop.js";
+import { CookieJar, isSecureContext } from "./cookiejar.js";
 
 /** The curl we imitate: Debian 12's. Its version is in the default User-Agent. */
 export const CURL_VERSION = "7.88.1";
@@ -58,6 +65,15 @@ export interface CurlOptions {
   userAgent: string | null;
   maxTimeSeconds: number | null;
   urls: string[];
+  /** -L: follow redirects, at most `maxRedirs` of them (-1: no limit). */
+  location: boolean;
+  maxRedirs: number;
+  /** -b arguments without "=": cookie files to load (the cookie engine is on). */
+  cookieFiles: string[];
+  /** -b arguments with "=": sent as they are, after the jar's cookies. */
+  cookieLiterals: string[];
+  /** -c: where to write the cookie jar when done ("-": stdout). */
+  cookieJar: string | null;
 }
 
 /** A command line curl refuses: message (already in curl's words) and exit code. */
@@ -72,11 +88,14 @@ export class CurlError extends Error {
   }
 }
 
-type Flag = "silent" | "showError" | "include" | "head" | "verbose" | "http10" | "fail";
-type Param = "method" | "header" | "data" | "data-binary" | "data-raw" | "user-agent" | "max-time" | "url";
+type Flag = "silent" | "showError" | "include" | "head" | "verbose" | "http10" | "fail" | "location";
+type Param =
+  | "method" | "header" | "data" | "data-binary" | "data-raw" | "user-agent" | "max-time" | "url" | "cookie" | "cookie-jar" | "max-redirs";
 
-const SHORT_FLAGS: Record<string, Flag> = { s: "silent", S: "showError", i: "include", I: "head", v: "verbose", "0": "http10", f: "fail" };
-const SHORT_PARAMS: Record<string, Param> = { X: "method", H: "header", d: "data", A: "user-agent", m: "max-time" };
+const SHORT_FLAGS: Record<string, Flag> = {
+  s: "silent", S: "showError", i: "include", I: "head", v: "verbose", "0": "http10", f: "fail", L: "location",
+};
+const SHORT_PARAMS: Record<string, Param> = { X: "method", H: "header", d: "data", A: "user-agent", m: "max-time", b: "cookie", c: "cookie-jar" };
 const LONG_FLAGS: Record<string, Flag | "noop"> = {
   silent: "silent",
   "show-error": "showError",
@@ -85,6 +104,7 @@ const LONG_FLAGS: Record<string, Flag | "noop"> = {
   verbose: "verbose",
   "http1.0": "http10",
   fail: "fail",
+  location: "location",
   "http1.1": "noop",
   "no-progress-meter": "noop",
   "no-buffer": "noop",
@@ -99,12 +119,19 @@ const LONG_PARAMS: Record<string, Param> = {
   "user-agent": "user-agent",
   "max-time": "max-time",
   url: "url",
+  cookie: "cookie",
+  "cookie-jar": "cookie-jar",
+  "max-redirs": "max-redirs",
 };
-/** Real curl options people type that this curl does not do: refused by name, not as "unknown". */
-/** Every other letter real curl 7.88 knows (anything else is "unknown", as curl says). */
-const UNSUPPORTED_SHORT = "12346:#abBcCeEFgGhjJkKlLMnNoOpPqQrRtTuUVwxyYzZ";
+/**
+ * Real curl options people type that this curl does not do: refused by name, not as "unknown".
+ * Every other letter real curl 7.88 knows (anything else is "unknown", as curl says).
+ */
+const UNSUPPORTED_SHORT = "12346:#aBCeEFgGhjJkKlMnNoOpPqQrRtTuUVwxyYzZ";
+/** What the refusal says this curl does. */
+export const SUPPORTED = "-i -I -v -s -S -f -L -X -H -d -A -b -c -m -0";
 const UNSUPPORTED_LONG = new Set([
-  "output", "remote-name", "location", "insecure", "user", "form", "cookie", "cookie-jar", "compressed",
+  "output", "remote-name", "location-trusted", "insecure", "user", "form", "junk-session-cookies", "compressed",
   "json", "write-out", "proxy", "upload-file", "range", "referer", "get", "http2", "http3", "data-urlencode",
   "connect-timeout", "retry", "trace", "trace-ascii", "dump-header", "config", "next", "parallel", "cacert",
   "tlsv1.2", "ssl", "progress-bar", "ipv4", "ipv6", "resolve", "unix-socket", "raw", "globoff", "form-string",
@@ -119,6 +146,7 @@ export function parseCurlArgs(argv: readonly string[]): CurlOptions {
   const o: CurlOptions = {
     silent: false, showError: false, include: false, head: false, verbose: false, http10: false, fail: false,
     method: null, headers: [], data: [], userAgent: null, maxTimeSeconds: null, urls: [],
+    location: false, maxRedirs: 50, cookieFiles: [], cookieLiterals: [], cookieJar: null,
   };
   if (argv.length === 0) throw new CurlError(2, TRY_HELP, true);
   const setParam = (param: Param, value: string, shown: string): void => {
@@ -130,6 +158,14 @@ export function parseCurlArgs(argv: readonly string[]): CurlOptions {
       case "data-raw": o.data.push({ kind: "raw", value }); break;
       case "user-agent": o.userAgent = value; break;
       case "url": o.urls.push(value); break;
+      // curl's tool: an argument with "=" is cookie data, anything else a file to read.
+      case "cookie": (value.includes("=") ? o.cookieLiterals : o.cookieFiles).push(value); break;
+      case "cookie-jar": o.cookieJar = value; break;
+      case "max-redirs": {
+        if (!/^-?\d+$/.test(value.trim())) throw usage(`option ${shown}: expected a proper numerical parameter`);
+        o.maxRedirs = Number(value);
+        break;
+      }
       case "max-time": {
         const seconds = Number(value);
         if (value.trim() === "" || !Number.isFinite(seconds) || seconds < 0) {
@@ -165,7 +201,7 @@ export function parseCurlArgs(argv: readonly string[]): CurlOptions {
         setParam(param, argv[i++]!, arg);
         continue;
       }
-      if (UNSUPPORTED_LONG.has(name)) throw usage(`option ${arg}: is not supported by this curl (it does -i -I -v -s -S -f -X -H -d -A -m -0)`);
+      if (UNSUPPORTED_LONG.has(name)) throw usage(`option ${arg}: is not supported by this curl (it does ${SUPPORTED})`);
       throw usage(`option ${arg}: is unknown`);
     }
     // A cluster of short options: flags until one that takes a parameter eats the rest.
@@ -185,7 +221,7 @@ export function parseCurlArgs(argv: readonly string[]): CurlOptions {
         break;
       }
       if (UNSUPPORTED_SHORT.includes(letter)) {
-        throw usage(`option -${letter}: is not supported by this curl (it does -i -I -v -s -S -f -X -H -d -A -m -0)`);
+        throw usage(`option -${letter}: is not supported by this curl (it does ${SUPPORTED})`);
       }
       throw usage(`option -${letter}: is unknown`);
     }
@@ -291,13 +327,24 @@ export interface CurlRequestPlan {
   warnings: string[];
 }
 
+/** What changes from one request of a command to the next (-L follows a redirect; cookies). */
+export interface CurlHop {
+  /** Where this request goes (default: the command's URL). */
+  url?: CurlURL;
+  /** After a redirect that switched POST to GET: no body, no Content-* headers. */
+  dropBody?: boolean;
+  /** Cookies from the cookie engine for this URL ("a=1; b=2"), sent before -b literals. */
+  jarCookies?: string | null;
+}
+
 /**
  * Build the request as curl's http.c does: Host, User-Agent, Accept (each unless the user
- * supplied that header), then the user's -H headers in order ("Name:" removes, "Name;" sends
- * an empty value), then Content-Length and Content-Type for a body unless supplied.
+ * supplied that header), Cookie (the jar's matches, then -b literals, unless -H gives one),
+ * then the user's -H headers in order ("Name:" removes, "Name;" sends an empty value), then
+ * Content-Length and Content-Type for a body unless supplied.
  */
-export function planRequest(o: CurlOptions, readFile: (path: string) => Uint8Array | null): CurlRequestPlan {
-  const url = parseCurlURL(o.urls[0]!);
+export function planRequest(o: CurlOptions, readFile: (path: string) => Uint8Array | null, hop: CurlHop = {}): CurlRequestPlan {
+  const url = hop.url ?? parseCurlURL(o.urls[0]!);
   const warnings: string[] = [];
   // Header lines are kept as the user typed them: curl sends "X-Foo:bar" without adding a space.
   const custom: string[] = [];
@@ -317,7 +364,7 @@ export function planRequest(o: CurlOptions, readFile: (path: string) => Uint8Arr
     // Anything else (no colon, no trailing semicolon) is ignored, as curl does.
   }
   let body: Uint8Array | null = null;
-  if (o.data.length > 0) {
+  if (o.data.length > 0 && !hop.dropBody) {
     const parts: Uint8Array[] = [];
     const encoder = new TextEncoder();
     for (const d of o.data) {
@@ -351,6 +398,9 @@ export function planRequest(o: CurlOptions, readFile: (path: string) => Uint8Arr
   else if (!mentioned.has("host")) headers.push(`Host: ${url.hostHeader}`);
   if (!mentioned.has("user-agent")) headers.push(`User-Agent: ${o.userAgent ?? `curl/${CURL_VERSION}`}`);
   if (!mentioned.has("accept")) headers.push("Accept: */*");
+  // Several -b literals are joined with a bare ";", as curl's tool does.
+  const cookies = [hop.jarCookies ?? null, mentioned.has("cookie") ? null : o.cookieLiterals.join(";") || null].filter((c) => c !== null);
+  if (cookies.length > 0) headers.push(`Cookie: ${cookies.join("; ")}`);
   for (const line of custom) if (line !== hostOverride) headers.push(line);
   if (body) {
     if (!mentioned.has("content-length")) headers.push(`Content-Length: ${body.length}`);
@@ -438,10 +488,18 @@ class ProgressMeter {
   }
 }
 
+/** What one request of a command ended with: an exit code (it failed), or the response's outcome. */
+type Exchange = number | { status: number; follow: string | null; closeAfter: boolean };
+
 /**
  * Run curl. Resolves to curl's exit code: 0 ok, 1 unsupported protocol, 2 usage, 3 bad URL,
  * 6 unresolvable host, 7 connection refused, 22 HTTP error with -f, 28 timeout,
- * 52 empty reply, 56 receive failure.
+ * 47 too many redirects, 52 empty reply, 56 receive failure.
+ *
+ * With -L each redirect is a new request of the same command (curl's "follow"); with -b FILE or
+ * -c the cookie engine keeps the cookies the responses set and sends the matching ones, and
+ * -c writes the jar when the command ends, whatever its outcome. Files are read and written
+ * through the platform's file system (the real one on Node, the virtual one in the browser).
  */
 export async function curl(argv: string[], io: CurlIO): Promise<number> {
   const plat = io.platform ?? currentPlatform();
@@ -456,63 +514,100 @@ export async function curl(argv: string[], io: CurlIO): Promise<number> {
     if (err.usage || !quiet) io.stderr(err.message);
     return err.exitCode;
   }
-  const showErrors = !options.silent || options.showError;
+  const o = options;
+  const showErrors = !o.silent || o.showError;
   const info = (line: string) => {
-    if (options.verbose) io.stderr(`* ${line}\n`);
+    if (o.verbose) io.stderr(`* ${line}\n`);
   };
+  const readFile = (path: string) => plat.fs.readFile(path);
+  const nowSeconds = () => Math.floor(plat.now() / 1000);
+
+  // The cookie engine is on with -b FILE or -c (a -b literal alone only sends its text).
+  const jar = o.cookieFiles.length > 0 || o.cookieJar !== null ? new CookieJar() : null;
+  const loadCookieFiles = (warn: boolean) => {
+    for (const path of o.cookieFiles) {
+      const bytes = readFile(path);
+      if (bytes !== null) jar!.load(new TextDecoder().decode(bytes));
+      else if (warn) info(`WARNING: failed to open cookie file "${path}"`);
+    }
+  };
+  loadCookieFiles(true);
+  const jarCookies = (url: CurlURL) => jar?.header(url.host, url.target, isSecureContext(url.host), nowSeconds()) ?? null;
+  // curl writes the jar when the handle is cleaned up: after any outcome but a usage error.
+  const saveJar = () => {
+    if (!jar || o.cookieJar === null) return;
+    // curl reads its cookie files once more before it writes the jar.
+    loadCookieFiles(false);
+    const text = jar.serialize(nowSeconds());
+    if (o.cookieJar === "-") return io.stdout(text);
+    try {
+      if (!plat.fs.writeFile) throw new Error("read-only file system");
+      plat.fs.writeFile(o.cookieJar, new TextEncoder().encode(text));
+    } catch {
+      info(`WARNING: failed to save cookies in ${o.cookieJar}: Failed writing received data to disk/application`);
+    }
+  };
+
   let plan: CurlRequestPlan;
   try {
-    plan = planRequest(options, (path) => plat.fs.readFile(path));
+    const url = parseCurlURL(o.urls[0]!);
+    plan = planRequest(o, readFile, { url, jarCookies: jarCookies(url) });
   } catch (err) {
     if (!(err instanceof CurlError)) throw err;
     if (err.usage || showErrors) io.stderr(err.message);
+    saveJar();
     return err.exitCode;
   }
-  if (!options.silent) for (const w of plan.warnings) io.stderr(w);
-  const meter = !options.silent && !isTTY ? new ProgressMeter(io.stderr, () => plat.monotonic()) : null;
-  const fail = (code: number, message: string, closing = true): number => {
+  if (!o.silent) for (const w of plan.warnings) io.stderr(w);
+  const meter = !o.silent && !isTTY ? new ProgressMeter(io.stderr, () => plat.monotonic()) : null;
+  const fail = (code: number, message: string, closing: number | null = 0): number => {
     meter?.done();
-    if (closing) info("Closing connection 0");
+    if (closing !== null) info(`Closing connection ${closing}`);
     if (showErrors) io.stderr(`curl: (${code}) ${message}\n`);
     return code;
   };
-
-  const { url } = plan;
-  const started = plat.monotonic();
+  // curl's "after N ms" counts from the start of the request that failed (a redirect starts anew).
+  let started = plat.monotonic();
   const elapsed = () => Math.floor(plat.monotonic() - started);
-  const encoder = new TextEncoder();
-  // The client writes header text as latin-1; hand it the UTF-8 bytes curl would send.
-  const wireText = (text: string) => String.fromCharCode(...encoder.encode(text));
-  const pairs: Array<[string, string]> = plan.headers.map((line) => {
-    const colon = line.indexOf(":");
-    const value = line.slice(colon + 1);
-    return [line.slice(0, colon), wireText(value.startsWith(" ") ? value.slice(1) : value)];
-  });
-
-  // curl resolves "localhost" itself to 127.0.0.1 and ::1 and tries them in that order.
-  const candidates = url.host === "localhost" ? ["127.0.0.1", "::1"] : [url.host];
   const client = new AsyncHTTPClient();
-  meter?.start();
-  let status = 0;
-  let sawStatus = false;
-  let closeAfter = false;
-  let received = 0;
-  let fromHTTP10 = false;
-  let chunked = false;
-  // -v's "{ [N bytes data]" lines count what curl read from the socket in one go: the body
-  // pieces that arrive in one event-loop turn, with their chunked framing (curl reads at most
-  // 16 KiB at a time).
-  let pendingRaw = 0;
-  const flushData = () => {
-    for (let left = pendingRaw; left > 0; left -= 16_384) io.stderr(`{ [${Math.min(left, 16_384)} bytes data]\n`);
-    pendingRaw = 0;
-  };
-  const noteData = (raw: number) => {
-    if (!options.verbose || isTTY || raw === 0) return;
-    if (pendingRaw === 0) IOLoop.current().addCallback(flushData);
-    pendingRaw += raw;
-  };
-  try {
+
+  /** One request and its response, printed as curl prints them; `n` is curl's connection number. */
+  const exchange = async (plan: CurlRequestPlan, n: number): Promise<Exchange> => {
+    const { url } = plan;
+    const encoder = new TextEncoder();
+    // The client writes header text as latin-1; hand it the UTF-8 bytes curl would send.
+    const wireText = (text: string) => String.fromCharCode(...encoder.encode(text));
+    const pairs: Array<[string, string]> = plan.headers.map((line) => {
+      const colon = line.indexOf(":");
+      const value = line.slice(colon + 1);
+      return [line.slice(0, colon), wireText(value.startsWith(" ") ? value.slice(1) : value)];
+    });
+    // curl resolves "localhost" itself to 127.0.0.1 and ::1 and tries them in that order.
+    const candidates = url.host === "localhost" ? ["127.0.0.1", "::1"] : [url.host];
+    if (meter) meter.downloaded = meter.expectedDown = meter.uploaded = meter.expectedUp = 0;
+    started = plat.monotonic();
+    let status = 0;
+    let sawStatus = false;
+    let closeAfter = false;
+    let received = 0;
+    let fromHTTP10 = false;
+    let chunked = false;
+    let location: string | null = null;
+    // -L decides at the end of the head whether this response is followed (its body is then not shown).
+    let follow = false;
+    // -v's "{ [N bytes data]" lines count what curl read from the socket in one go: the body
+    // pieces that arrive in one event-loop turn, with their chunked framing (curl reads at most
+    // 16 KiB at a time).
+    let pendingRaw = 0;
+    const flushData = () => {
+      for (let left = pendingRaw; left > 0; left -= 16_384) io.stderr(`{ [${Math.min(left, 16_384)} bytes data]\n`);
+      pendingRaw = 0;
+    };
+    const noteData = (raw: number) => {
+      if (!o.verbose || isTTY || raw === 0) return;
+      if (pendingRaw === 0) IOLoop.current().addCallback(flushData);
+      pendingRaw += raw;
+    };
     for (const address of candidates) {
       const shown = address.includes(":") ? `[${address}]` : address;
       info(`  Trying ${shown}:${url.port}...`);
@@ -523,25 +618,26 @@ export async function curl(argv: string[], io: CurlIO): Promise<number> {
         body: plan.body ?? undefined,
         version: plan.version,
         platform: plat,
-        // curl's exact header list goes out as given: no Tornado defaults, no gzip, no redirects.
+        // curl's exact header list goes out as given: no Tornado defaults, no gzip; curl follows redirects itself.
         defaultHeaders: false,
         decompressResponse: false,
         followRedirects: false,
         allowNonstandardMethods: true,
-        connectTimeout: options.maxTimeSeconds ?? 300,
-        requestTimeout: options.maxTimeSeconds ?? 86_400,
+        connectTimeout: o.maxTimeSeconds ?? 300,
+        requestTimeout: o.maxTimeSeconds ?? 86_400,
         onRequestSent: (head) => {
           connected = true;
           if (meter) meter.uploaded = meter.expectedUp = plan.body?.length ?? 0;
-          info(`Connected to ${url.host} (${address}) port ${url.port} (#0)`);
-          if (!options.verbose) return;
+          info(`Connected to ${url.host} (${address}) port ${url.port} (#${n})`);
+          if (!o.verbose) return;
           // Echo the bytes actually written, as curl -v does.
           const text = String.fromCharCode(...head);
           for (const line of text.split("\r\n").slice(0, -1)) io.stderr(`> ${line}\r\n`);
           if (plan.body && plan.body.length > 0 && !isTTY) io.stderr(`} [${plan.body.length} bytes data]\n`);
         },
         headerCallback: (line) => {
-          if (!sawStatus) {
+          const statusLine = !sawStatus;
+          if (statusLine) {
             sawStatus = true;
             const m = /^HTTP\/(\d\.\d) (\d{3})/.exec(line);
             status = m ? Number(m[2]) : 0;
@@ -554,28 +650,41 @@ export async function curl(argv: string[], io: CurlIO): Promise<number> {
             chunked = true;
           } else if (meter && /^content-length:/i.test(line)) {
             meter.expectedDown = Number(line.slice(15).trim()) || 0;
+          } else if (/^location:/i.test(line) && status >= 300 && status < 400 && location === null) {
+            location = line.slice(9).trim();
+          } else if (jar && /^set-cookie:/i.test(line) && status >= 200) {
+            // curl -v tells what its cookie engine did before it shows the header line.
+            const note = jar.setCookie(line.slice(11).trim(), url.host, url.target, isSecureContext(url.host), nowSeconds());
+            if (note !== null) info(note);
           }
           if (/^connection:[ \t]*close[ \t]*\r?\n$/i.test(line)) {
             closeAfter = true;
           } else if (fromHTTP10 && /^connection:[ \t]*keep-alive[ \t]*\r?\n$/i.test(line)) {
             closeAfter = false;
           }
-          if (options.verbose) io.stderr(`< ${line}`);
-          if ((options.include || options.head) && !(options.fail && status >= 400)) io.stdout(line);
+          if (o.verbose) io.stderr(`< ${line}`);
+          // After the status line of a redirect of an upload that will be followed.
+          if (statusLine && o.location && status >= 300 && status < 400 && plan.body !== null) info("Please rewind output before next send");
+          if ((o.include || o.head) && !(o.fail && status >= 400)) io.stdout(line);
+          const blank = line === "\r\n" || line === "\n";
           // A 1xx interim response: curl prints it too, then reads the real head.
-          if ((line === "\r\n" || line === "\n") && status >= 100 && status < 200) sawStatus = false;
+          if (blank && status >= 100 && status < 200) sawStatus = false;
+          if (blank && o.location && location !== null && location !== "" && status !== 304 && status >= 300 && status < 400) {
+            follow = true;
+            if (!o.head) info("Ignoring the response-body");
+          }
         },
         streamingCallback: (chunk) => {
           received += chunk.length;
           if (meter) meter.downloaded = received;
-          if (options.head || (options.fail && status >= 400)) return;
-          io.stdout(chunk);
           noteData(chunked ? chunk.length + chunk.length.toString(16).length + 4 : chunk.length);
+          if (o.head || follow || (o.fail && status >= 400)) return;
+          io.stdout(chunk);
         },
       });
       const response = await client.fetch(request, { raiseError: false });
       // The last chunk ("0\r\n\r\n") ends a chunked body in the same read as its data.
-      if (chunked && !options.head && response.code !== 599) noteData(5);
+      if (chunked && !o.head && response.code !== 599) noteData(5);
       flushData();
       const error = response.code === 599 ? response.error : null;
       if (error === null) break;
@@ -585,7 +694,7 @@ export async function curl(argv: string[], io: CurlIO): Promise<number> {
         const code = connectErrorCode(cause ?? message);
         if (code === "ENOTFOUND") {
           info(`Could not resolve host: ${url.host}`);
-          info("Closing connection 0");
+          info(`Closing connection ${n}`);
           // curl gives up before drawing the meter's last row here.
           if (showErrors) io.stderr(`curl: (6) Could not resolve host: ${url.host}\n`);
           return 6;
@@ -593,33 +702,81 @@ export async function curl(argv: string[], io: CurlIO): Promise<number> {
         if (/timeout/i.test(message)) {
           const text = `Failed to connect to ${url.host} port ${url.port} after ${elapsed()} ms: Timeout was reached`;
           info(text);
-          return fail(28, text);
+          return fail(28, text, n);
         }
         info(`connect to ${address} port ${url.port} failed: ${code === "ECONNREFUSED" ? "Connection refused" : message}`);
         if (address !== candidates[candidates.length - 1]) continue;
         const text = `Failed to connect to ${url.host} port ${url.port} after ${elapsed()} ms: Couldn't connect to server`;
         info(text);
-        return fail(7, text);
+        return fail(7, text, n);
       }
       if (/timeout/i.test(message)) {
-        const ms = Math.round((options.maxTimeSeconds ?? 0) * 1000);
+        const ms = Math.round((o.maxTimeSeconds ?? 0) * 1000);
         const text = `Operation timed out after ${ms} milliseconds with ${received} bytes received`;
         info(text);
-        return fail(28, text);
+        return fail(28, text, n);
       }
       if (!sawStatus) {
         info("Empty reply from server");
-        return fail(52, "Empty reply from server");
+        return fail(52, "Empty reply from server", n);
       }
       info(`Recv failure: ${message}`);
-      return fail(56, `Recv failure: ${message}`);
+      return fail(56, `Recv failure: ${message}`, n);
+    }
+    return { status, follow: follow ? location : null, closeAfter };
+  };
+
+  try {
+    meter?.start();
+    // curl's request kind, which a redirect may switch to GET (-X still names the method).
+    let post = plan.body !== null;
+    for (let n = 0; ; n++) {
+      const outcome = await exchange(plan, n);
+      if (typeof outcome === "number") return outcome;
+      const { url } = plan;
+      if (outcome.follow === null) {
+        if (o.fail && outcome.status >= 400) return fail(22, `The requested URL returned error: ${outcome.status}`, n);
+        meter?.done();
+        if (outcome.closeAfter) info(`Closing connection ${n}`);
+        else info(`Connection #${n} to host ${url.host} left intact`);
+        return 0;
+      }
+      meter?.done();
+      if (outcome.closeAfter) info(`Closing connection ${n}`);
+      else info(`Connection #${n} to host ${url.host} left intact`);
+      if (o.maxRedirs >= 0 && n >= o.maxRedirs) {
+        const text = `Maximum (${o.maxRedirs}) redirects followed`;
+        info(text);
+        if (showErrors) io.stderr(`curl: (47) ${text}\n`);
+        return 47;
+      }
+      const base = `http://${url.hostHeader}${url.target}`;
+      let nextText: string;
+      try {
+        nextText = new URL(outcome.follow, base).href;
+      } catch {
+        return fail(3, "URL using bad/illegal format or missing URL", null);
+      }
+      info(`Issue another request to this URL: '${nextText}'`);
+      const code = outcome.status;
+      if ((code === 301 || code === 302) && post) {
+        info("Switch from POST to GET");
+        post = false;
+      } else if (code === 303 && (post || o.head)) {
+        info(`Switch to ${o.head ? "HEAD" : "GET"}`);
+        post = false;
+      }
+      try {
+        const next = parseCurlURL(nextText);
+        plan = planRequest(o, readFile, { url: next, dropBody: !post, jarCookies: jarCookies(next) });
+      } catch (err) {
+        if (!(err instanceof CurlError)) throw err;
+        if (showErrors) io.stderr(err.message);
+        return err.exitCode;
+      }
     }
   } finally {
     client.close();
+    saveJar();
   }
-  if (options.fail && status >= 400) return fail(22, `The requested URL returned error: ${status}`);
-  meter?.done();
-  if (closeAfter) info("Closing connection 0");
-  else info(`Connection #0 to host ${url.host} left intact`);
-  return 0;
 }

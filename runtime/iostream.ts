@@ -216,6 +216,16 @@ export class IOStream {
     return this.startRead(ReadKind.Bytes, undefined);
   }
 
+  /**
+   * Takes exactly `n` bytes if the buffer already holds them and no read is pending; otherwise
+   * returns null (and `readBytes` waits for them). The websocket frame loop reads frames that
+   * are already buffered without a promise per header field.
+   */
+  readBufferedBytes(n: number): Uint8Array | null {
+    if (this.readKind !== ReadKind.None || this.end - this.start < n) return null;
+    return this.consume(n);
+  }
+
   /** Reads everything until the peer closes. */
   readUntilClose(): Promise<Uint8Array> {
     return this.startRead(ReadKind.UntilClose, undefined);

@@ -18,3 +18,35 @@ export const hasTornado = tornadoVersion !== null;
 if (!hasTornado && process.env.CI) {
   throw new Error(`CI: ${PYTHON} cannot import tornado, so the differential tests cannot run (apt-get install python3-tornado)`);
 }
+
+/**
+ * Runs a Python server script under Debian's python, waits for the port it prints on stdout,
+ * and returns it with `stop()` (closing stdin, which the scripts take as their cue to exit).
+ */
+export async function startPythonServer(script: string, args: readonly string[] = []): Promise<{ port: number; stop(): void }> {
+  const { spawn } = await import("node:child_process");
+  const child = spawn(PYTHON, [script, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} printed no port within 15 s\n${stderr}`)), 15_000);
+    child.stdout!.on("data", (c: Buffer) => {
+      const m = /^(\d+)$/m.exec(c.toString());
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code}\n${stderr}`));
+    });
+  });
+  return {
+    port,
+    stop() {
+      child.stdin!.end();
+      child.kill("SIGTERM");
+    },
+  };
+}

@@ -9,7 +9,8 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import { performance } from "node:perf_hooks";
-import type { ListenOptions, Platform, PlatformListener, PlatformSocket, LogLevel } from "./types.js";
+import * as zlib from "node:zlib";
+import type { ListenOptions, Platform, PlatformDeflate, PlatformListener, PlatformSocket, LogLevel, RawDeflater, RawInflater } from "./types.js";
 
 /** `crypto.hash` (Node >= 20.12) hashes in one call: about half the cost of createHash().update().digest(). */
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: "hex") => string }).hash;
@@ -197,6 +198,56 @@ function writeLogLine(line: string): void {
   }
 }
 
+/**
+ * Runs zlib streams one flush at a time: `write(data)` then `flush(Z_SYNC_FLUSH)` gives one
+ * self-contained block per message while keeping the window (context takeover), what Python's
+ * `compressobj().compress() + flush(Z_SYNC_FLUSH)` gives Tornado synchronously. Node has no
+ * synchronous streaming zlib (its *Sync functions close the engine after one call), so results
+ * are promises, queued so messages come out in order.
+ */
+function flushingStream(engine: zlib.DeflateRaw | zlib.InflateRaw, maxOutputLength: number): (data: Uint8Array) => Promise<Uint8Array | null> {
+  let chunks: Buffer[] = [];
+  let size = 0;
+  let failure: Error | null = null;
+  engine.on("data", (chunk: Buffer) => {
+    size += chunk.length;
+    // Past the limit nothing more is kept: a decompression bomb costs no memory.
+    if (size <= maxOutputLength) chunks.push(chunk);
+  });
+  engine.on("error", (err: Error) => (failure = err));
+  let queue: Promise<unknown> = Promise.resolve();
+  return (data) => {
+    const run = queue.then(
+      () =>
+        new Promise<Uint8Array | null>((resolve, reject) => {
+          if (failure) return reject(failure);
+          engine.write(data);
+          engine.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+            const out = size > maxOutputLength ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+            chunks = [];
+            size = 0;
+            if (failure) reject(failure);
+            else resolve(out);
+          });
+        }),
+    );
+    queue = run.catch(() => {});
+    return run;
+  };
+}
+
+const nodeDeflate: PlatformDeflate = {
+  createDeflater({ windowBits, level, memLevel }): RawDeflater {
+    const engine = zlib.createDeflateRaw({ windowBits, level: level ?? zlib.constants.Z_DEFAULT_COMPRESSION, memLevel: memLevel ?? 8 });
+    const run = flushingStream(engine, Infinity);
+    return { compress: (data) => run(data) as Promise<Uint8Array>, close: () => engine.close() };
+  },
+  createInflater({ windowBits, maxOutputLength }): RawInflater {
+    const engine = zlib.createInflateRaw({ windowBits });
+    return { inflate: flushingStream(engine, maxOutputLength), close: () => engine.close() };
+  },
+};
+
 export function createNodePlatform(): Platform {
   return {
     name: "node",
@@ -237,10 +288,14 @@ export function createNodePlatform(): Platform {
           return false;
         }
       },
+      writeFile(path, data) {
+        fs.writeFileSync(path, data);
+      },
     },
     log(_level: LogLevel, message: string) {
       writeLogLine(message);
     },
+    deflate: nodeDeflate,
   };
 }
 

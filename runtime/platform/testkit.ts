@@ -182,6 +182,15 @@ export class RawClient {
     return this.pending();
   }
 
+  /** Takes exactly `n` bytes (waiting for them); null if the connection ends first. */
+  async readBytes(n: number, timeoutMs = 5000): Promise<Uint8Array | null> {
+    await this.until(() => this.buffer.length >= n || this.closed || this.ended, timeoutMs, `${n} bytes`);
+    if (this.buffer.length < n) return null;
+    const out = this.buffer.slice(0, n);
+    this.consume(n);
+    return out;
+  }
+
   /** Drops buffered bytes up to and including `marker`. */
   consumeThrough(marker: string): void {
     const at = latin1(this.buffer).indexOf(marker);
@@ -209,7 +218,7 @@ export function parseResponse(data: Uint8Array, eof: boolean, isHead = false): {
     }
   }
   // Cheap early exit for a Content-Length body that has not fully arrived.
-  if (headEnd >= 0 && !eof) {
+  if (headEnd >= 0 && !eof && !isHead) {
     const m = /\r\ncontent-length: ?([0-9]+)\r\n/i.exec(latin1(data.subarray(0, headEnd + 2)));
     if (m && data.length < headEnd + 4 + Number(m[1])) return null;
   }

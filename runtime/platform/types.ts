@@ -59,13 +59,43 @@ export interface ListenOptions {
   onConnection: (socket: PlatformSocket) => void;
 }
 
-/** Synchronous, read-only file access: Tornado loads templates and static files synchronously. */
+/**
+ * Synchronous file access: Tornado loads templates and static files synchronously. The
+ * framework only reads; `writeFile` is there for the command-line tools built on the runtime
+ * (curl's `-c` cookie jar), on platforms that can write.
+ */
 export interface PlatformFileSystem {
   /** The file's bytes, or null if it does not exist / is not a regular file. */
   readFile(path: string): Uint8Array | null;
   /** Modification time in ms since the epoch, or null if missing. */
   mtime(path: string): number | null;
   isDirectory(path: string): boolean;
+  /** Create or replace a file (relative paths from the working directory); throws on failure. */
+  writeFile?(path: string, data: Uint8Array): void;
+}
+
+/**
+ * Raw DEFLATE (RFC 1951, no zlib header or trailer), for websocket permessage-deflate (RFC 7692).
+ * A platform may return results synchronously or as promises; callers accept both.
+ */
+export interface PlatformDeflate {
+  /** A compressor that keeps its window between calls (context takeover). */
+  createDeflater(options: { windowBits: number; level?: number; memLevel?: number }): RawDeflater;
+  /** A decompressor that keeps its window between calls; output beyond `maxOutputLength` is refused. */
+  createInflater(options: { windowBits: number; maxOutputLength: number }): RawInflater;
+}
+
+export interface RawDeflater {
+  /** Compresses `data` and flushes with Z_SYNC_FLUSH: the output ends with 00 00 ff ff. */
+  compress(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /** Frees the compressor. */
+  close(): void;
+}
+
+export interface RawInflater {
+  /** Decompresses `data`; null when the output would exceed `maxOutputLength`. Throws on corrupt input. */
+  inflate(data: Uint8Array): Uint8Array | null | Promise<Uint8Array | null>;
+  close(): void;
 }
 
 export interface Platform {
@@ -87,6 +117,8 @@ export interface Platform {
   fs: PlatformFileSystem;
   /** Where log lines go (Tornado's logging module). `level` is "info" | "warning" | "error". */
   log(level: LogLevel, message: string): void;
+  /** Raw DEFLATE streams, if the platform has them (websocket compression is declined otherwise). */
+  deflate?: PlatformDeflate;
 }
 
 export type LogLevel = "debug" | "info" | "warning" | "error";

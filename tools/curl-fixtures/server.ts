@@ -15,7 +15,7 @@ function head(status: string, headers: Array<[string, string]>): string {
 }
 
 /** Canned answers by path. `close` ends the connection after the response. */
-function respond(method: string, path: string, request: Buffer): { bytes: Buffer; close: boolean } {
+function respond(method: string, path: string, request: Buffer, port: number): { bytes: Buffer; close: boolean } {
   const isHead = method === "HEAD";
   const fixed = (status: string, headers: Array<[string, string]>, body: Buffer | string, close = false) => {
     const b = typeof body === "string" ? Buffer.from(body, "utf8") : body;
@@ -37,6 +37,7 @@ function respond(method: string, path: string, request: Buffer): { bytes: Buffer
         '{"msg": "hello!"}',
       );
     case "/echo":
+    case "/sub/echo":
       return fixed("HTTP/1.1 200 OK", [["Content-Type", "text/plain"]], request);
     case "/casing":
       return fixed("HTTP/1.1 201 Created", [["x-lower", "a"], ["X-UPPER", "B"], ["Set-Cookie", "a=1; Path=/"], ["Set-Cookie", "b=2"]], "made\n");
@@ -55,6 +56,44 @@ function respond(method: string, path: string, request: Buffer): { bytes: Buffer
       return fixed("HTTP/1.0 200 OK", [["Content-Type", "text/plain"]], "old\n", true);
     case "/redirect":
       return fixed("HTTP/1.1 302 Found", tornado.concat([["Location", "/"]]), "");
+    // Redirects for -L: each status to /echo (which shows the method and body that followed).
+    case "/r301":
+    case "/r302":
+    case "/r303":
+    case "/r307":
+    case "/r308": {
+      const code = Number(path.slice(2));
+      const reason = { 301: "Moved Permanently", 302: "Found", 303: "See Other", 307: "Temporary Redirect", 308: "Permanent Redirect" }[code];
+      return fixed(`HTTP/1.1 ${code} ${reason}`, tornado.concat([["Location", "/echo"]]), "redirect body\n");
+    }
+    case "/loop":
+      return fixed("HTTP/1.1 302 Found", tornado.concat([["Location", "loop?again"]]), "");
+    case "/elsewhere":
+      return fixed("HTTP/1.1 301 Moved Permanently", [["Location", "http://127.0.0.1:" + port + "/echo?from=elsewhere"]], "");
+    // Cookies for -c/-b: fixed expiry dates (Max-Age would depend on the clock), every attribute curl keeps.
+    case "/login":
+      return fixed(
+        "HTTP/1.1 302 Found",
+        tornado.concat([
+          ["Set-Cookie", 'user="2|1:0|10:1795000000|4:user|4:YmVu|0123abcd"; expires=Fri, 01 Jan 2100 00:00:00 GMT; Path=/'],
+          ["Set-Cookie", "session=s1; HttpOnly; Path=/"],
+          ["Set-Cookie", "pref=dark; Domain=localhost; Path=/"],
+          ["Set-Cookie", "sub=1; Path=/sub"],
+          ["Set-Cookie", "here=1"],
+          ["Set-Cookie", "safe=1; Secure"],
+          ["Set-Cookie", "old=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT"],
+          ["Set-Cookie", "noequals"],
+          ["Set-Cookie", "other=1; Domain=example.com"],
+          ["Location", "/echo"],
+        ]),
+        "",
+      );
+    case "/logout":
+      return fixed(
+        "HTTP/1.1 200 OK",
+        [["Set-Cookie", 'user=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/'], ["Set-Cookie", "session=s2; HttpOnly; Path=/"]],
+        "bye\n",
+      );
     default:
       return fixed(
         "HTTP/1.1 404 Not Found",
@@ -87,7 +126,7 @@ export async function startCannedServer(): Promise<CannedServer> {
         const request = buffer.subarray(0, end + 4 + length);
         buffer = buffer.subarray(end + 4 + length);
         const [method, target] = headText.split(" ");
-        const { bytes, close } = respond(method!, target!.split("?")[0]!, request);
+        const { bytes, close } = respond(method!, target!.split("?")[0]!, request, socket.localPort!);
         socket.write(bytes);
         if (close) {
           socket.end();

@@ -1,0 +1,253 @@
+/**
+ * Websockets: our runtime vs `ws` 8 vs the real Tornado 6.2, in the same run, same method as the
+ * HTTP bench (a fresh server per measured run pinned to CPU 0, the load generator bench/ws-load.ts
+ * pinned to CPU 1, interleaved rounds, medians):
+ *
+ *  - echo round trips per second, N connections (50) each sending 32-byte messages in a closed
+ *    loop, and the server's CPU time per echoed message (robust when the generator or other
+ *    work is the limit);
+ *  - the median time for one broadcast (32 bytes) to reach every one of C clients (1,000), and
+ *    the server's CPU time per broadcast;
+ *  - the server's RSS holding I idle websocket connections (10,000), and per connection.
+ *
+ *   npm run bench -- --only=ws             # full: 3 rounds, 50 echo connections, 1,000 clients, 10,000 idle
+ *   npm run bench -- --only=ws --quick     # the fast check that the bench runs: 1 round, 20 / 100 / 100
+ *   BENCH_WS_LOADERS=2 npm run bench -- --only=ws   # split the echo connections over 2 generator processes
+ */
+import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { cpuSecondsOf, median, memoryOf, printTable, startLoad, startServer, type BenchCase, type BenchContext, type BenchTable, type ServerSpec } from "../lib.js";
+
+export const WS_SERVERS: ServerSpec[] = [
+  { name: "tornado runtime", script: "bench/servers/ws-runtime.ts" },
+  { name: "ws 8", script: "bench/servers/ws-ws.ts" },
+  { name: "Tornado 6.2 (Python)", script: "bench/servers/ws_tornado.py" },
+];
+const LOAD = "bench/ws-load.ts";
+
+export interface WsSizes {
+  echoConnections: number;
+  broadcastClients: number;
+  broadcasts: number;
+  idleConnections: number;
+  loaders: number;
+}
+
+export function sizes(ctx: BenchContext): WsSizes {
+  const loaders = Math.max(1, Math.min(4, Number(process.env.BENCH_WS_LOADERS ?? 1) || 1));
+  return ctx.quick
+    ? { echoConnections: 20, broadcastClients: 100, broadcasts: 10, idleConnections: 100, loaders }
+    : { echoConnections: 50, broadcastClients: 1000, broadcasts: 30, idleConnections: 10_000, loaders };
+}
+
+/** Lines from a load process, as an async queue; rejects when it exits before `want`. */
+function lines(child: ChildProcess): (want: string, timeoutMs: number) => Promise<string> {
+  const queue: string[] = [];
+  const waiters: Array<() => void> = [];
+  let buffer = "";
+  let exited = false;
+  child.stdout!.on("data", (c: Buffer) => {
+    buffer += c.toString();
+    let nl: number;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      queue.push(buffer.slice(0, nl));
+      buffer = buffer.slice(nl + 1);
+    }
+    for (const w of waiters.splice(0)) w();
+  });
+  child.once("exit", () => {
+    exited = true;
+    for (const w of waiters.splice(0)) w();
+  });
+  return async (want, timeoutMs) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const at = queue.findIndex((l) => l === want || l.startsWith(`${want} `));
+      if (at >= 0) return queue.splice(at, 1)[0]!.slice(want.length).trim();
+      if (exited) throw new Error(`load generator exited before "${want}"`);
+      if (Date.now() > deadline) throw new Error(`load generator: no "${want}" within ${timeoutMs} ms`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 500);
+      });
+    }
+  };
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.stdin?.end();
+    setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+  });
+}
+
+interface EchoSample {
+  perSecond: number;
+  cpuUsPerMessage: number;
+  errors: number;
+}
+
+async function echoOnce(spec: ServerSpec, ctx: BenchContext, s: WsSizes): Promise<EchoSample> {
+  const server = await startServer(spec, ctx.pinned);
+  const loaders: ChildProcess[] = [];
+  try {
+    const per = Math.ceil(s.echoConnections / s.loaders);
+    for (let k = 0; k < s.loaders; k++) {
+      const n = Math.min(per, s.echoConnections - k * per);
+      loaders.push(await startLoad(LOAD, ["echo", String(server.port), String(n), String(ctx.warmupSeconds), String(ctx.seconds)], ctx.pinned));
+    }
+    const readers = loaders.map(lines);
+    const limit = (ctx.warmupSeconds + 60) * 1000;
+    await Promise.all(readers.map((r) => r("start", limit)));
+    const cpu0 = cpuSecondsOf(server.pid);
+    const ends = await Promise.all(readers.map((r) => r("end", (ctx.seconds + 60) * 1000)));
+    const cpu = cpuSecondsOf(server.pid) - cpu0;
+    const results = ends.map((e) => JSON.parse(e) as { roundTrips: number; errors: number; connections: number });
+    const total = results.reduce((n, r) => n + r.roundTrips, 0);
+    const errors = results.reduce((n, r) => n + r.errors, 0);
+    if (total === 0) throw new Error("no echo came back");
+    return { perSecond: total / ctx.seconds, cpuUsPerMessage: (cpu * 1e6) / total, errors };
+  } finally {
+    await Promise.all(loaders.map(stop));
+    await server.stop();
+  }
+}
+
+interface BroadcastSample {
+  medianMs: number;
+  p90Ms: number;
+  cpuMsPerBroadcast: number;
+  missing: number;
+}
+
+async function broadcastOnce(spec: ServerSpec, ctx: BenchContext, s: WsSizes): Promise<BroadcastSample> {
+  const server = await startServer(spec, ctx.pinned);
+  let load: ChildProcess | null = null;
+  try {
+    load = await startLoad(LOAD, ["broadcast", String(server.port), String(s.broadcastClients), String(s.broadcasts)], ctx.pinned);
+    const read = lines(load);
+    await read("start", 120_000);
+    const cpu0 = cpuSecondsOf(server.pid);
+    const end = JSON.parse(await read("end", 120_000)) as { medianMs: number; p90Ms: number; times: number; missing: number };
+    // Includes the 20 ms pauses' idle CPU (about nothing) and the trigger messages' own echo-free handling.
+    const cpu = cpuSecondsOf(server.pid) - cpu0;
+    if (end.times === 0) throw new Error("no broadcast reached every client");
+    return { medianMs: end.medianMs, p90Ms: end.p90Ms, cpuMsPerBroadcast: (cpu * 1000) / end.times, missing: end.missing };
+  } finally {
+    if (load) await stop(load);
+    await server.stop();
+  }
+}
+
+interface IdleSample {
+  opened: number;
+  rssBefore: number;
+  rssAfter: number;
+}
+
+async function idleOnce(spec: ServerSpec, ctx: BenchContext, s: WsSizes): Promise<IdleSample> {
+  const server = await startServer(spec, ctx.pinned);
+  let load: ChildProcess | null = null;
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const before = memoryOf(server.pid);
+    load = await startLoad(LOAD, ["idle", String(server.port), String(s.idleConnections)], ctx.pinned);
+    const ready = JSON.parse(await lines(load)("ready", 180_000)) as { opened: number; failed: number };
+    // Let the server settle (GC, buffers) with every connection idle but open.
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = memoryOf(server.pid);
+    return { opened: ready.opened, rssBefore: before.rss, rssAfter: after.rss };
+  } finally {
+    if (load) await stop(load);
+    await server.stop();
+  }
+}
+
+function loadAverage(): string {
+  try {
+    return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "?";
+  }
+}
+
+export async function runWs(ctx: BenchContext, s: WsSizes = sizes(ctx)): Promise<BenchTable[]> {
+  const echo: EchoSample[][] = WS_SERVERS.map(() => []);
+  const bcast: BroadcastSample[][] = WS_SERVERS.map(() => []);
+  const idleS: IdleSample[][] = WS_SERVERS.map(() => []);
+  const failures: string[] = [];
+  const loads: string[] = [];
+  const attempt = async <T>(what: string, spec: ServerSpec, f: () => Promise<T>, into: T[]) => {
+    process.stderr.write(`ws ${what}: ${spec.name}... `);
+    try {
+      const sample = await f();
+      into.push(sample);
+      process.stderr.write("done\n");
+    } catch (err) {
+      const message = err instanceof Error ? err.message.split("\n")[0]! : String(err);
+      failures.push(`${spec.name} ${what}: ${message}`);
+      process.stderr.write(`FAILED: ${message}\n`);
+    }
+  };
+  for (let round = 0; round < ctx.rounds; round++) {
+    for (let k = 0; k < WS_SERVERS.length; k++) {
+      const i = (k + round) % WS_SERVERS.length;
+      const spec = WS_SERVERS[i]!;
+      await attempt("echo", spec, () => echoOnce(spec, ctx, s), echo[i]!);
+      await attempt("broadcast", spec, () => broadcastOnce(spec, ctx, s), bcast[i]!);
+      loads.push(loadAverage());
+    }
+  }
+  // Idle memory is not a timing: one run per server.
+  for (let i = 0; i < WS_SERVERS.length; i++) await attempt("idle", WS_SERVERS[i]!, () => idleOnce(WS_SERVERS[i]!, ctx, s), idleS[i]!);
+
+  const ref = 1; // ws 8
+  const med = <T>(xs: T[], f: (x: T) => number) => median(xs.map(f));
+  const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "-");
+  const rows = WS_SERVERS.map((spec, i) => {
+    const idle = idleS[i]![0];
+    const perConn = idle ? ((idle.rssAfter - idle.rssBefore) * 1024) / Math.max(1, idle.opened) : NaN;
+    return [
+      spec.name,
+      fmt(med(echo[i]!, (x) => x.perSecond)),
+      fmt(med(echo[i]!, (x) => x.cpuUsPerMessage), 2) + " µs",
+      fmt(med(bcast[i]!, (x) => x.medianMs), 2) + " ms",
+      fmt(med(bcast[i]!, (x) => x.cpuMsPerBroadcast), 2) + " ms",
+      idle ? `${fmt(idle.rssAfter, 1)} MiB (${idle.opened})` : "-",
+      fmt(perConn, 1) + " KiB",
+    ];
+  });
+  const ours = (f: (i: number) => number) => f(0) / f(ref);
+  const echoRatio = ours((i) => med(echo[i]!, (x) => x.perSecond));
+  const cpuRatio = ours((i) => med(echo[i]!, (x) => x.cpuUsPerMessage));
+  const bRatio = ours((i) => med(bcast[i]!, (x) => x.medianMs));
+  const rssPer = (i: number) => {
+    const idle = idleS[i]![0];
+    return idle ? (idle.rssAfter - idle.rssBefore) / Math.max(1, idle.opened) : NaN;
+  };
+  return [
+    {
+      title:
+        `Websockets, ${ctx.rounds} interleaved round(s); echo: ${s.echoConnections} connections x 32-byte messages, ${ctx.warmupSeconds} s warm-up + ${ctx.seconds} s, ` +
+        `${s.loaders} load process(es); broadcast: ${s.broadcastClients} clients x ${s.broadcasts}; idle: ${s.idleConnections} connections` +
+        (ctx.pinned ? "; server on CPU 0, load (ws client) on CPU 1" : "; NOT pinned") +
+        "; medians",
+      columns: ["server", "echo round trips/s", "server CPU / echo", "broadcast to all (median)", "server CPU / broadcast", "RSS idle (conns)", "RSS / idle conn"],
+      rows,
+      notes: [
+        `target: server CPU per echo <= ws ... ${cpuRatio <= 1 ? "MET" : "MISSED"} (${cpuRatio.toFixed(2)}x ws)`,
+        `target: echo round trips/s within noise of ws or above ... ${echoRatio >= 0.9 ? "MET" : "MISSED"} (${echoRatio.toFixed(2)}x ws)`,
+        `target: broadcast time <= ws ... ${bRatio <= 1 ? "MET" : "MISSED"} (${bRatio.toFixed(2)}x ws)`,
+        `target: RSS per idle connection <= ws ... ${rssPer(0) <= rssPer(ref) ? "MET" : "MISSED"} (${(rssPer(0) / rssPer(ref)).toFixed(2)}x ws)`,
+        "One Node load process on one CPU can itself be the limit of echo/s; the server's CPU per message is the number that holds then.",
+        `load average (1, 5, 15 min) after each round's pair: ${loads.join(" | ")} (about 2 is this benchmark alone)`,
+        ...failures.map((f) => `FAILED: ${f}`),
+      ],
+    },
+  ];
+}
+
+const wsCase: BenchCase = { name: "ws", run: runWs };
+export default wsCase;
