@@ -5,6 +5,7 @@
  * particular demo; everything comes from the slide's markup.
  */
 import type { Playground } from "../deck.js";
+import { cookiesSet, fillCommand } from "./commands.js";
 import { TimelineView, type TimelineOptions } from "./timeline.js";
 import { TraceView, type TraceOptions } from "./trace.js";
 import "./demos.css";
@@ -33,10 +34,23 @@ export class Demos {
   private mount(slide: HTMLElement): DemoView[] {
     const name = slide.dataset.demo!;
     const terminal = slide.querySelector<HTMLElement>(".live-command");
+    // Cookies the terminal has seen set, for commands that send one back altered.
+    const cookies = new Map<string, string>();
+    const note = slide.querySelector<HTMLElement>(".demo-commands");
     for (const button of slide.querySelectorAll<HTMLButtonElement>("button[data-run-command]")) {
       button.addEventListener("click", (event) => {
         event.stopPropagation();
-        if (terminal) void this.playground.runIn(terminal, button.dataset.runCommand!);
+        if (!terminal) return;
+        const filled = fillCommand(button.dataset.runCommand!, cookies);
+        if (note) note.dataset.error = filled.ok ? "" : filled.error;
+        if (filled.ok) void this.playground.runIn(terminal, filled.command);
+      });
+    }
+    if (terminal) {
+      new MutationObserver(() => cookiesSet(terminal.querySelector(".playground-transcript")?.textContent ?? "", cookies)).observe(terminal, {
+        subtree: true,
+        childList: true,
+        characterData: true,
       });
     }
     const views: DemoView[] = [];
