@@ -201,11 +201,30 @@ describe("live demos in the in-page engine, on a plain static host", () => {
     await context.close();
   });
 
-  it("secure cookies: without a cookie the greeting is refused", async () => {
+  it("secure cookies: refused without a cookie, greets ben from the jar, refuses the tampered cookie and logs why", async () => {
     const { page, context } = await openDemo("secure_cookies");
+    const errors = collectConsoleErrors(page);
     const first = await terminalRun(page, "secure_cookies", 0);
     expect(first.transcript).toContain("HTTP/1.1 403 Forbidden");
     expect(first.transcript).toContain("who are you?");
+    // The altered cookie needs one set first: the slide says so instead of running.
+    await page.click('section[data-demo="secure_cookies"] .demo-commands button:nth-child(4)');
+    expect(await page.getAttribute('section[data-demo="secure_cookies"] .demo-commands', "data-error")).toMatch(/no "user" cookie set yet/);
+    const login = await runPreset(page, "secure_cookies", 2);
+    const cookie = /Set-Cookie: user=("2\|1:0\|10:\d+\|4:user\|4:YmVu\|[0-9a-f]{64}")/.exec(login.transcript)?.[1];
+    expect(cookie, login.transcript).toBeDefined();
+    expect(login.transcript).toContain("logged in as ben");
+    const hello = await runPreset(page, "secure_cookies", 3);
+    expect(hello.transcript).toMatch(/HTTP\/1\.1 200 OK[^]*\r\n\r\nhello ben\n$/);
+    const tampered = await runPreset(page, "secure_cookies", 4);
+    // The command sent is shown, with one character of the signature changed.
+    const sent = /-b 'user=("[^"]+")'/.exec(tampered.transcript)?.[1];
+    expect(sent).toBeDefined();
+    expect(sent).not.toBe(cookie);
+    expect(sent!.slice(0, -2)).toBe(cookie!.slice(0, -2));
+    expect(tampered.transcript).toContain("HTTP/1.1 403 Forbidden");
+    expect(tampered.log).toMatch(/Invalid cookie signature/);
+    expect(errors.messages).toEqual([]);
     await context.close();
   });
 
