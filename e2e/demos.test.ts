@@ -165,6 +165,7 @@ describe("live demos in the in-page engine, on a plain static host", () => {
     await page.click('section[data-demo="blocking"] .playground-reset');
     const again = await runTimeline(page, "non-blocking", { n: 2, wait: 0.1 });
     expect(again.state).toBe("done");
+    await page.click('section[data-demo="blocking"] h2'); // out of the inputs: keys are the deck's again
     await page.keyboard.press("ArrowUp");
     await page.waitForFunction(() => document.querySelector("section[data-slide='25']")?.classList.contains("present"));
     await page.evaluate(() => localStorage.clear());
@@ -211,19 +212,20 @@ describe("live demos in the in-page engine, on a plain static host", () => {
     await page.click('section[data-demo="secure_cookies"] .demo-commands button:nth-child(4)');
     expect(await page.getAttribute('section[data-demo="secure_cookies"] .demo-commands', "data-error")).toMatch(/no "user" cookie set yet/);
     const login = await runPreset(page, "secure_cookies", 2);
-    const cookie = /Set-Cookie: user=("2\|1:0\|10:\d+\|4:user\|4:YmVu\|[0-9a-f]{64}")/.exec(login.transcript)?.[1];
+    const cookie = /Set-Cookie: user=("?2\|1:0\|10:\d+\|4:user\|4:YmVu\|[0-9a-f]{64}"?);/.exec(login.transcript)?.[1];
     expect(cookie, login.transcript).toBeDefined();
     expect(login.transcript).toContain("logged in as ben");
     const hello = await runPreset(page, "secure_cookies", 3);
     expect(hello.transcript).toMatch(/HTTP\/1\.1 200 OK[^]*\r\n\r\nhello ben\n$/);
     const tampered = await runPreset(page, "secure_cookies", 4);
     // The command sent is shown, with one character of the signature changed.
-    const sent = /-b 'user=("[^"]+")'/.exec(tampered.transcript)?.[1];
+    const sent = /-b 'user=([^']+)'/.exec(tampered.transcript)?.[1];
     expect(sent).toBeDefined();
     expect(sent).not.toBe(cookie);
-    expect(sent!.slice(0, -2)).toBe(cookie!.slice(0, -2));
+    expect(sent!.length).toBe(cookie!.length);
+    expect([...sent!].filter((c, i) => c !== cookie![i])).toHaveLength(1);
     expect(tampered.transcript).toContain("HTTP/1.1 403 Forbidden");
-    expect(tampered.log).toMatch(/Invalid cookie signature/);
+    await page.waitForFunction((s) => /cookie user refused: its signature does not match/.test(document.querySelector(`${s} .playground-server-log`)?.textContent ?? ""), terminalOf("secure_cookies"), { timeout: 5000 });
     expect(errors.messages).toEqual([]);
     await context.close();
   });

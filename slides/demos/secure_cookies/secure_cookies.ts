@@ -1,4 +1,5 @@
 import { IOLoop } from "tornado/ioloop";
+import { appLog } from "tornado/log";
 import { Application, RequestHandler } from "tornado/web";
 
 // A signed cookie: the client can read it, but not forge or change it.
@@ -14,6 +15,8 @@ class MainHandler extends RequestHandler {
   get() {
     const user = this.getSecureCookie("user");
     if (!user) {
+      // Tornado refuses a bad signature silently; this program says so in its log.
+      if (this.getCookie("user")) appLog.warning("web", "cookie user refused: its signature does not match");
       this.setStatus(403);
       this.write("who are you? /login?name=...\n");
       return;
