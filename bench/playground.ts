@@ -10,6 +10,10 @@
  *     first output chunk and to the complete response.
  *   - worker boot: a new in-page engine's worker, from creation to "runtime loaded", which is
  *     what a program start would cost without the spare worker.
+ *   - enter demo → first live output: for each live demo (slides/demos/), from `deck.slide()`
+ *     (down from the slide above it) to its first live output: a terminal's finished command,
+ *     the trace's first event listed, the timeline's first bar (which includes the program's
+ *     own wait, 1 s by default: the bar is a request that took that long).
  *
  * With --webcontainer it also times the WebContainer engine over the Node-backed container
  * (program start: mount + `node` + port event; one `node curl.mjs`): indicative only, real
@@ -113,7 +117,41 @@ function workerBoot(page: Page): Promise<number> {
   });
 }
 
+/** Go to the demo slide `name` (from wherever the deck is) and resolve with ms to its first live output. */
+function enterDemoAndWait(page: Page, name: string): Promise<number> {
+  return page.evaluate(
+    (n) =>
+      new Promise<number>((resolve, reject) => {
+        const deck = (window as any).deck;
+        const section = document.querySelector<HTMLElement>(`section[data-demo="${n}"]`)!;
+        const command = section.querySelector<HTMLElement>(".live-command");
+        const widget = section.querySelector<HTMLElement>(".demo-widget");
+        const runsBefore = command?.dataset.runs ?? "0";
+        const eventsBefore = Number(widget?.dataset.events ?? 0);
+        const shown = () => {
+          if (widget?.dataset.widget === "timeline") return section.querySelector(".timeline-bar") !== null;
+          if (widget?.dataset.widget === "trace") return Number(widget.dataset.events ?? 0) > eventsBefore;
+          return command !== null && command.dataset.runs !== runsBefore && command.dataset.state === "done";
+        };
+        const t0 = performance.now();
+        const observer = new MutationObserver(() => {
+          if (shown()) {
+            observer.disconnect();
+            resolve(performance.now() - t0);
+          }
+        });
+        observer.observe(section, { subtree: true, childList: true, characterData: true, attributes: true });
+        setTimeout(() => reject(new Error(`no live output on demo ${n} within 8 s`)), 8000);
+        const { h, v } = deck.getIndices(section);
+        deck.slide(h, v);
+      }),
+    name,
+  );
+}
+
 export interface PlaygroundBench {
+  /** Per live demo: entering its slide → its first live output. */
+  demoEnterMs: Record<string, number[]>;
   enterWarmMs: number[];
   enterColdProgramMs: number[];
   editFirstOutputMs: number[];
@@ -135,7 +173,7 @@ export async function benchPlayground(options: { runs?: number; dist?: string } 
   }
   const server = await startStaticServer({ root: dist, mount: "/talks/tornado/", isolation: false });
   const browser = await launchBrowser();
-  const result: PlaygroundBench = { enterWarmMs: [], enterColdProgramMs: [], editFirstOutputMs: [], editFullOutputMs: [], workerBootMs: [] };
+  const result: PlaygroundBench = { demoEnterMs: {}, enterWarmMs: [], enterColdProgramMs: [], editFirstOutputMs: [], editFullOutputMs: [], workerBootMs: [] };
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     // tsx (esbuild, keepNames) wraps named functions inside the evaluated callbacks in __name().
@@ -180,6 +218,24 @@ export async function benchPlayground(options: { runs?: number; dist?: string } 
     }
     await page.evaluate(() => localStorage.clear());
     for (let r = 0; r < runs; r++) result.workerBootMs.push(await workerBoot(page));
+
+    // The demos: entered from the slide above each (as the presenter's down arrow does), which
+    // is shown first for a moment so the deck can start the demo's program, as in the talk.
+    const demos = await page.$$eval("section[data-demo]", (all) => all.map((s) => (s as HTMLElement).dataset.demo!));
+    for (const name of demos) {
+      result.demoEnterMs[name] = [];
+      for (let r = 0; r < Math.min(runs, 7); r++) {
+        await page.evaluate((n) => {
+          const deck = (window as any).deck;
+          const slides: HTMLElement[] = deck.getSlides();
+          const above = slides[slides.indexOf(document.querySelector(`section[data-demo="${n}"]`)!) - 1]!;
+          const { h, v } = deck.getIndices(above);
+          deck.slide(h, v);
+        }, name);
+        await page.waitForTimeout(name === "blocking" ? 2500 : 600); // the timeline's run, if any, ends
+        result.demoEnterMs[name]!.push(await enterDemoAndWait(page, name));
+      }
+    }
   } finally {
     await browser.close();
     await server.close();
@@ -234,6 +290,9 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
     ["edit → full output", result.editFullOutputMs, undefined],
     ["new worker → runtime loaded", result.workerBootMs, undefined],
   ];
+  for (const [name, xs] of Object.entries(result.demoEnterMs)) {
+    rows.push([`enter demo ${name} → first live output`, xs, name === "blocking" ? undefined : targets.enterMs]);
+  }
   if (process.argv.includes("--webcontainer")) {
     const wc = await benchNodeBackedWebContainer(Math.min(7, Number(arg("--runs") ?? 7)));
     rows.push(["WebContainer engine, Node-backed: program start", wc.startMs, undefined]);

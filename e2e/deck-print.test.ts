@@ -29,13 +29,34 @@ describe("print view (?print-pdf)", () => {
     const page = await context.newPage();
     const errors = collectConsoleErrors(page);
     await openDeck(page, `${inject("deckUrl")}?print-pdf`);
-    const slides = await page.$$eval(".reveal .slides > section, .reveal .pdf-page > section", (s) => s.length);
-    await page.waitForFunction(() => document.querySelectorAll(".pdf-page").length >= 26);
-    const pages = await page.$$eval(".pdf-page", (all) => all.map((p) => ({ sections: p.querySelectorAll(":scope > section").length, number: p.querySelector("section")?.getAttribute("data-slide") })));
-    expect(pages).toHaveLength(26);
-    expect(pages.map((p) => p.sections)).toEqual(Array(26).fill(1));
-    expect(pages.map((p) => Number(p.number))).toEqual(Array.from({ length: 26 }, (_, i) => i + 1));
-    expect(slides).toBe(26);
+    const demoCount = await page.$$eval("section[data-demo]", (s) => s.length);
+    expect(demoCount).toBeGreaterThan(0);
+    const total = 26 + demoCount;
+    await page.waitForFunction((n) => document.querySelectorAll(".pdf-page").length >= n, total);
+    const pages = await page.$$eval(".pdf-page", (all) =>
+      all.map((p) => ({ sections: p.querySelectorAll(":scope > section").length, number: p.querySelector("section")?.getAttribute("data-slide"), demo: p.querySelector("section")?.getAttribute("data-demo") })),
+    );
+    // One page per talk slide, in order, and one per live demo right after the slide it sits under.
+    expect(pages).toHaveLength(total);
+    expect(pages.map((p) => p.sections)).toEqual(Array(total).fill(1));
+    expect(pages.filter((p) => !p.demo).map((p) => Number(p.number))).toEqual(Array.from({ length: 26 }, (_, i) => i + 1));
+    expect(pages.map((p) => p.number ?? `demo:${p.demo}`).join(" ")).toMatch(/^1 2 3 4 5 6 7 8 9 10 11 demo:eventloop 12 .* 24 demo:secure_cookies 25 demo:async_http demo:blocking 26$/);
+    // A demo prints a still: its whole program and a caption saying what the live demo shows;
+    // no live output, nothing recorded passed off as live.
+    const stills = await page.$$eval(".pdf-page section[data-demo]", (all) =>
+      all.map((s) => ({
+        code: s.querySelector<HTMLElement>(".code-ts pre")?.innerText ?? "",
+        caption: s.querySelector<HTMLElement>(".demo-caption")?.innerText ?? "",
+        live: [...s.querySelectorAll<HTMLElement>(".live-output, .demo-widget")].filter((e) => e.getClientRects().length > 0).length,
+        talkOutput: s.querySelectorAll(".talk-output-print").length,
+      })),
+    );
+    for (const still of stills) {
+      expect(still.code).toMatch(/^import [^]*IOLoop\.instance\(\)\.start\(\);$/);
+      expect(still.caption).toMatch(/^live demo: Live, /);
+      expect(still.live).toBe(0);
+      expect(still.talkOutput).toBe(0);
+    }
     // Everything static is ready for the printer: pictures loaded, the chart drawn.
     await page.waitForFunction(() => [...document.querySelectorAll("img")].every((i) => i.complete && i.naturalWidth > 0));
     await page.waitForFunction(() => document.querySelector<HTMLElement>("figure.chart")?.dataset.chartState === "ready");
@@ -62,11 +83,14 @@ describe("print view (?print-pdf)", () => {
     const images = [...pdf.toString("latin1").matchAll(/\/Subtype\s*\/Image\s*\/Width\s+(\d+)\s*\/Height\s+(\d+)/g)].map((m) => Number(m[1]) / Number(m[2]));
     expect(images.some((ratio) => Math.abs(ratio - 1100 / 360) < 0.02), `image ratios ${images.join(", ")}`).toBe(true);
     const { pages: pdfPages, count } = countPdfPages(pdf);
-    expect(pdfPages).toBe(26);
-    if (count !== null) expect(count).toBe(26);
+    expect(pdfPages).toBe(total);
+    if (count !== null) expect(count).toBe(total);
     const print = ensureScreenshotsDir("print");
     for (const n of [1, 5, 16, 18, 19]) {
-      await page.locator(".pdf-page").nth(n - 1).screenshot({ path: `${print}/${String(n).padStart(2, "0")}.png` });
+      await page.locator(`.pdf-page:has(> section[data-slide="${n}"])`).screenshot({ path: `${print}/${String(n).padStart(2, "0")}.png` });
+    }
+    for (const name of await page.$$eval("section[data-demo]", (s) => s.map((e) => (e as HTMLElement).dataset.demo!))) {
+      await page.locator(`.pdf-page:has(> section[data-demo="${name}"])`).screenshot({ path: `${print}/demo-${name}.png` });
     }
     expect(errors.messages).toEqual([]);
     await context.close();

@@ -19,7 +19,7 @@ afterAll(async () => {
 /** Elements of slide `n` outside the slide area, and code smaller than 10 px on screen. */
 function problemsOf(page: Page, n: number): Promise<string[]> {
   return page.evaluate((n) => {
-    const s = document.querySelectorAll<HTMLElement>(".reveal .slides > section")[n]!;
+    const s = (window as unknown as { deck: { getSlides(): HTMLElement[] } }).deck.getSlides()[n]!;
     // The slide area is .slides (reveal's width x height, scaled); a section may grow past it.
     const box = document.querySelector(".reveal .slides")!.getBoundingClientRect();
     const out: string[] = [];
@@ -51,42 +51,55 @@ describe.each(Object.entries(viewports))("every slide at %s size", (name, viewpo
     const page = await context.newPage();
     const errors = collectConsoleErrors(page);
     await openDeck(page, inject("deckUrl"));
-    const count = await page.$$eval(".reveal .slides > section", (s) => s.length);
+    // Every slide reveal shows: the talk's, and the live demos below some of them.
+    const slides = await page.evaluate(() =>
+      (window as unknown as { deck: { getSlides(): HTMLElement[] } }).deck.getSlides().map((s) => ({ slide: s.dataset.slide ?? null, demo: s.dataset.demo ?? null })),
+    );
     const problems: string[] = [];
     const check = async (n: number, label: string, path: string) => {
       for (const p of await problemsOf(page, n)) problems.push(`${label}: ${p}`);
       await page.screenshot({ path });
     };
-    for (let i = 0; i < count; i++) {
-      await page.evaluate((n) => (window as unknown as { deck: { slide(h: number): void } }).deck.slide(n), i);
-      await page.waitForFunction((n) => document.querySelectorAll(".reveal .slides > section")[n]?.classList.contains("present"), i);
+    let talkNumber = 0;
+    for (let i = 0; i < slides.length; i++) {
+      const { slide: number, demo } = slides[i]!;
+      if (number) talkNumber = Number(number);
+      await page.evaluate((n) => {
+        const deck = (window as unknown as { deck: { getSlides(): HTMLElement[]; getIndices(s: HTMLElement): { h: number; v?: number }; slide(h: number, v?: number): void } }).deck;
+        const { h, v } = deck.getIndices(deck.getSlides()[n]!);
+        deck.slide(h, v ?? 0);
+      }, i);
+      await page.waitForFunction((n) => (window as unknown as { deck: { getSlides(): HTMLElement[] } }).deck.getSlides()[n]?.classList.contains("present"), i);
       // Let transitions finish and lazy pictures/charts arrive before the picture is taken.
       await page.waitForFunction((n) => {
-        const s = document.querySelectorAll(".reveal .slides > section")[n]!;
+        const s = (window as unknown as { deck: { getSlides(): HTMLElement[] } }).deck.getSlides()[n]!;
         const imgs = [...s.querySelectorAll("img")];
         const charts = [...s.querySelectorAll<HTMLElement>("figure.chart")];
         return imgs.every((img) => img.complete && img.naturalWidth > 0) && charts.every((c) => c.dataset.chartState === "ready");
       }, i);
-      await page.waitForTimeout(900);
-      const slide = page.locator(`section[data-slide="${i + 1}"]`);
-      const file = String(i + 1).padStart(2, "0");
-      await check(i, `slide ${i + 1}`, `${dir}/${file}.png`);
+      // A demo shows its first live output once entered (the engine runs it): give it time.
+      await page.waitForTimeout(demo ? 4000 : 900);
+      const slide = page.locator(demo ? `section[data-demo="${demo}"]` : `section[data-slide="${number}"]`);
+      const file = String(talkNumber).padStart(2, "0") + (demo ? `-demo-${demo}` : "");
+      const label = demo ? `demo ${demo} (below slide ${talkNumber})` : `slide ${number}`;
+      await check(i, label, `${dir}/${file}.png`);
       // The other faces of a slide: the talk's Python on code slides, an opened code tour.
       if (await slide.locator(".code-py").count()) {
         await slide.locator("button.flip").click();
         await page.waitForTimeout(300);
-        await check(i, `slide ${i + 1} (Python)`, `${dir}/${file}-python.png`);
+        await check(i, `${label} (Python)`, `${dir}/${file}-python.png`);
         await slide.locator("button.flip").click();
       }
       if (await slide.locator("details.more-code").count()) {
         await slide.locator("details.more-code summary").click();
         await page.waitForTimeout(700);
-        await check(i, `slide ${i + 1} (code tour open)`, `${dir}/${file}-open.png`);
+        await check(i, `${label} (code tour open)`, `${dir}/${file}-open.png`);
         await slide.locator("details.more-code summary").click();
       }
     }
     expect(problems).toEqual([]);
     expect(errors.messages).toEqual([]);
     await context.close();
+    // 26 slides, their flipped and opened faces, and each demo given time for its first output.
   });
 });

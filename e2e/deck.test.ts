@@ -42,7 +42,7 @@ async function newPage(viewport = { width: 1280, height: 720 }): Promise<Page> {
 }
 
 const present = (page: Page) =>
-  page.evaluate(() => Number(document.querySelector(".reveal .slides > section.present")?.getAttribute("data-slide")));
+  page.evaluate(() => Number(document.querySelector(".reveal .slides section.present[data-slide]")?.getAttribute("data-slide")));
 
 describe("the deck, served from a sub-path", () => {
   it("shows every slide of the talk, in order, with its text, and logs no errors", async () => {
@@ -50,7 +50,8 @@ describe("the deck, served from a sub-path", () => {
     const errors = collectConsoleErrors(page);
     await openDeck(page, inject("deckUrl"));
     expect(page.url()).toContain("/talks/tornado/");
-    const sections = await page.$$eval(".reveal .slides > section", (all) =>
+    // The talk's slides (a demo stack holds its talk slide, then the demos below it).
+    const sections = await page.$$eval(".reveal .slides section[data-slide]", (all) =>
       all.map((s) => {
         const clone = s.cloneNode(true) as HTMLElement;
         clone.querySelectorAll("aside.notes, template").forEach((n) => n.remove());

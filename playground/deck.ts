@@ -34,6 +34,9 @@ export class Playground {
   /** The command view that ran last: it alone keeps taking the log's late lines. */
   lastCommandView: object | null = null;
   private readonly logListeners = new Set<(log: string) => void>();
+  private readonly logChunkListeners = new Set<(chunk: string) => void>();
+  /** What Run (Ctrl/Cmd+Enter) on a program's editor does, when its slide is not a terminal's (a demo's timeline). */
+  readonly runners = new Map<string, () => Promise<void>>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly codeViews = new Map<HTMLElement, CodeView>();
   private readonly commandViews = new Map<HTMLElement, CommandView>();
@@ -74,7 +77,14 @@ export class Playground {
     return () => void this.logListeners.delete(listener);
   }
 
+  /** Each piece of the running program's output as it arrives (the log keeps only the tail). */
+  onLogChunk(listener: (chunk: string) => void): () => void {
+    this.logChunkListeners.add(listener);
+    return () => void this.logChunkListeners.delete(listener);
+  }
+
   private appendLog: OutputListener = (text) => {
+    for (const l of this.logChunkListeners) l(text);
     this.serverLog += text;
     if (this.serverLog.length > 20000) this.serverLog = this.serverLog.slice(-16000);
     for (const l of this.logListeners) l(this.serverLog);
@@ -99,11 +109,12 @@ export class Playground {
     void this.serialize(() => this.ensureRunning(name, false)).catch(() => {});
   }
 
-  run(name: string, command: string, onOutput: OutputListener, force = false): Promise<RunOutcome> {
+  /** Run `command` against the example's program (started first if need be); `timeoutMs` is a demo's time budget. */
+  run(name: string, command: string, onOutput: OutputListener, force = false, timeoutMs?: number): Promise<RunOutcome> {
     return this.serialize(async () => {
       const start = await this.ensureRunning(name, force);
       if (!start.ok) return { start };
-      const result = await this.manager.engine.run(command, onOutput);
+      const result = await this.manager.engine.run(command, onOutput, timeoutMs === undefined ? {} : { timeoutMs });
       if (result.timedOut) this.runningKey = null;
       return { start, result };
     });
@@ -153,6 +164,12 @@ export class Playground {
   layout(): void {
     for (const view of this.codeViews.values()) view.layout();
     for (const view of this.commandViews.values()) view.layout();
+  }
+
+  /** Run `command` in the terminal of `el` (a `.live-command`), as if typed there. */
+  runIn(el: HTMLElement, command?: string): Promise<void> {
+    this.mountSlide(el.closest<HTMLElement>("section") ?? el);
+    return this.commandViews.get(el)?.run(command) ?? Promise.resolve();
   }
 
   /** The Monaco editor mounted in `el` (a `.code-ts`), if any: for tests and the bench. */
@@ -262,6 +279,8 @@ class CodeView {
   }
 
   async run(): Promise<void> {
+    const runner = this.playground.runners.get(this.name);
+    if (runner) return runner();
     const command = this.playground.commandFor(this.name);
     const t0 = performance.now();
     this.el.dataset.run = "running";
@@ -377,13 +396,15 @@ class CommandView {
     this.terminal?.layout();
   }
 
-  async run(): Promise<void> {
+  async run(typed?: string): Promise<void> {
     const terminal = this.terminal;
     if (!terminal) return;
+    if (typed !== undefined) this.input.value = typed;
     const run = ++this.runs;
     this.playground.lastCommandView = this;
     const enteredAt = this.playground.enteredAt;
     const command = this.input.value;
+    const budget = Number(this.el.dataset.budgetMs) || undefined;
     this.el.dataset.state = "running";
     terminal.clear();
     terminal.write(`$ ${command}\n`, "command");
@@ -395,7 +416,7 @@ class CommandView {
         if (run !== this.runs) return;
         stdout += chunk;
         terminal.write(chunk);
-      });
+      }, false, budget);
       if (run !== this.runs) return;
       this.el.dataset.runs = String(run);
       this.log.textContent = this.playground.log;

@@ -53,12 +53,21 @@ export interface CommandResult {
   ms: number;
 }
 
+export interface RunOptions {
+  /**
+   * How long this command may take before the watchdog stops the program (default
+   * COMMAND_TIMEOUT_MS): a demo that blocks on purpose declares its time budget here, so a
+   * long run is told from a runaway, which is still stopped once the budget is spent.
+   */
+  timeoutMs?: number;
+}
+
 export interface Engine {
   readonly kind: EngineKind;
   /** Start `program`, replacing whatever ran before. Resolves once it listens, or fails. */
   start(program: Program, onOutput?: OutputListener): Promise<StartResult>;
   /** Run a shell-like command line (only `curl ...` is available) against the running program. */
-  run(command: string, onOutput?: OutputListener): Promise<CommandResult>;
+  run(command: string, onOutput?: OutputListener, options?: RunOptions): Promise<CommandResult>;
   /** Stop the running program, if any. */
   stop(): Promise<void>;
   /** Release everything (workers, processes). The engine is unusable afterwards. */

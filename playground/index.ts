@@ -3,6 +3,8 @@
  * reveal plugins. Never loaded in print mode or in the speaker view's receiver frames.
  */
 import { examples } from "../slides/examples/catalog.js";
+import { demos } from "../slides/demos/catalog.js";
+import { Demos } from "./demos/index.js";
 import { Playground } from "./deck.js";
 import { mountBadge } from "./badge.js";
 import { preflightPlugin, type DeckApi } from "./preflight.js";
@@ -22,13 +24,19 @@ export function playgroundPlugins(): RevealPlugin[] {
       id: "tornado-playground",
       init(deck) {
         try {
-          const playground = new Playground(deck, new Sources(examples));
+          // The live demos run like the talk's programs (slides/demos/catalog.ts).
+          const playground = new Playground(deck, new Sources({ ...examples, ...demos }));
           live = playground;
+          const demoViews = new Demos(playground);
           mountBadge(playground.manager);
-          deck.on("slidechanged", (event) => playground.show(event.currentSlide ?? deck.getCurrentSlide()));
+          const show = (slide: HTMLElement | undefined) => {
+            playground.show(slide);
+            demoViews.show(slide);
+          };
+          deck.on("slidechanged", (event) => show(event.currentSlide ?? deck.getCurrentSlide()));
           deck.on("resize", () => playground.layout());
           window.addEventListener("resize", () => playground.layout());
-          playground.show(deck.getCurrentSlide());
+          show(deck.getCurrentSlide());
           // For the browser tests and the bench: the live controller, and fresh engines to drive
           // the engine contract without touching the deck's own.
           Object.assign(globalThis, {

@@ -306,7 +306,7 @@ export class HTTPServer implements HTTPServerConnectionDelegate {
       socket.destroy();
       return;
     }
-    const stream = new IOStream(socket, { maxBufferSize: this.options.maxBufferSize });
+    const stream = new IOStream(socket, { maxBufferSize: this.options.maxBufferSize, traced: true });
     this.handleStream(stream, socket);
   }
 

@@ -50,6 +50,50 @@ function describe(fn: unknown): string {
   return name ? `<function ${name}>` : "<function>";
 }
 
+/** What the loop just did, for `setTraceHook` (the deck's "event loop, seen" slide). */
+export interface TraceEvent {
+  /**
+   * "readable": bytes arrived on a server socket; "callback": a callback ran (a queued one, or
+   * the read callback the bytes completed); "timer": a timeout fired; "write": bytes went to a
+   * server socket.
+   */
+  kind: "readable" | "callback" | "timer" | "write";
+  /** One line for people: sizes, ports, the callback's name. */
+  detail: string;
+  /** `IOLoop.time()` when it happened (monotonic seconds). */
+  time: number;
+}
+
+/**
+ * The trace hook, off (null) unless a program asks for it. Kept in a constant object so the
+ * hot paths pay one property load and compare when tracing is off.
+ * @internal read by iostream.ts; use `setTraceHook`.
+ */
+export const tracer: { hook: ((event: TraceEvent) => void) | null } = { hook: null };
+
+/**
+ * Reports what the loop does (sockets readable, callbacks run, timers fired, writes) to `hook`,
+ * or stops with null; returns the previous hook. Not in Tornado: the deck's runtime adds it so
+ * a slide can show the loop at work. A throwing hook is logged and removed.
+ */
+export function setTraceHook(hook: ((event: TraceEvent) => void) | null): ((event: TraceEvent) => void) | null {
+  const previous = tracer.hook;
+  tracer.hook = hook;
+  return previous;
+}
+
+/** @internal Sends one event to the hook (callers check `tracer.hook` first). */
+export function traceEvent(kind: TraceEvent["kind"], detail: string): void {
+  const hook = tracer.hook;
+  if (hook === null) return;
+  try {
+    hook({ kind, detail, time: platform().monotonic() / 1000 });
+  } catch (err) {
+    tracer.hook = null;
+    logCallbackError(hook, err);
+  }
+}
+
 export class IOLoop {
   private static _instance: IOLoop | null = null;
 
@@ -111,7 +155,10 @@ export class IOLoop {
 
   /** Runs `fn(...args)` on the next loop iteration. Safe to call from any callback. */
   addCallback<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): void {
-    this.callbacks.push(() => this.runCallback(fn, args));
+    this.callbacks.push(() => {
+      if (tracer.hook !== null) traceEvent("callback", describe(fn));
+      this.runCallback(fn, args);
+    });
     if (!this.callbacksScheduled) {
       this.callbacksScheduled = true;
       nextMacrotask(this.drainCallbacks);
@@ -133,7 +180,10 @@ export class IOLoop {
 
   /** Runs `fn(...args)` when `time()` reaches `when` (monotonic seconds). */
   callAt<A extends unknown[]>(when: number, fn: (...args: A) => unknown, ...args: A): TimeoutHandle {
-    const handle = new TimeoutHandle(when, () => this.runCallback(fn, args));
+    const handle = new TimeoutHandle(when, () => {
+      if (tracer.hook !== null) traceEvent("timer", describe(fn));
+      this.runCallback(fn, args);
+    });
     this.arm(handle);
     return handle;
   }

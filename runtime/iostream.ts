@@ -12,7 +12,7 @@
  * buffered the socket is paused, which bounds memory for idle or pipelining clients.
  */
 import { latin1 } from "./escape.js";
-import { IOLoop, type TimeoutHandle } from "./ioloop.js";
+import { IOLoop, traceEvent, tracer, type TimeoutHandle } from "./ioloop.js";
 import type { PlatformSocket } from "./platform/types.js";
 
 /** The stream is closed; `realError` is the socket error that closed it, if any. */
@@ -38,6 +38,8 @@ export interface IOStreamOptions {
   maxBufferSize?: number;
   /** Most unsent bytes queued before `write` fails (default unlimited). */
   maxWriteBufferSize?: number;
+  /** Report this stream's reads and writes to the loop's trace hook (HTTPServer's streams). */
+  traced?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -77,6 +79,7 @@ export class IOStream {
   error: Error | null = null;
   readonly maxBufferSize: number;
   readonly maxWriteBufferSize: number;
+  private readonly traced: boolean;
 
   // Read buffer: live bytes are buf[start..end).
   private buf: Uint8Array = EMPTY;
@@ -125,6 +128,7 @@ export class IOStream {
     this.socket = socket;
     this.maxBufferSize = options.maxBufferSize ?? DEFAULT_MAX_BUFFER;
     this.maxWriteBufferSize = options.maxWriteBufferSize ?? Infinity;
+    this.traced = options.traced ?? false;
     socket.onData = (chunk) => this.handleData(chunk);
     socket.onEnd = () => this.handleEnd();
     socket.onClose = (err) => this.handleClose(err);
@@ -404,6 +408,7 @@ export class IOStream {
 
   private handleData(chunk: Uint8Array): void {
     if (this._closed || chunk.length === 0) return;
+    if (tracer.hook !== null && this.traced) traceEvent("readable", `${chunk.length} bytes from port ${this.socket.remotePort}`);
     this.append(chunk);
     if (this.readKind !== ReadKind.None) this.satisfyPending();
     if (!this.paused && this.readKind === ReadKind.None && !this._closed && this.end - this.start >= READ_HIGH_WATER) {
@@ -441,6 +446,7 @@ export class IOStream {
     if (result !== null) {
       const resolve = this.readResolve!;
       this.clearPending();
+      if (tracer.hook !== null && this.traced) traceEvent("callback", `read callback (${result.length} bytes)`);
       resolve(result);
       return;
     }
@@ -516,6 +522,7 @@ export class IOStream {
       return quiet(Promise.reject(new StreamBufferFullError("Reached maximum write buffer size")));
     }
     const ok = this.socket.write(bytes);
+    if (tracer.hook !== null && this.traced) traceEvent("write", `${bytes.length} bytes to port ${this.socket.remotePort}`);
     if (ok && !this.needDrain) return WRITTEN;
     this.needDrain = true;
     this.pendingWriteBytes += bytes.length;

@@ -8,11 +8,14 @@
 import "reveal.js/reset.css";
 import "reveal.js/reveal.css";
 import "./theme.css";
+import "./demos/demos.css";
 import Reveal, { type RevealApi, type RevealPlugin } from "reveal.js";
 import Notes from "reveal.js/plugin/notes";
 import talkSource from "./talk.showoff.md?raw";
 import notesSource from "./talk.notes.md?raw";
 import { basicsSource, examples } from "./examples/catalog.js";
+import { demos } from "./demos/catalog.js";
+import { stackDemos } from "./demos/render.js";
 import { deckMode } from "./mode.js";
 import { parseNotes } from "./notes.js";
 import { renderSlides, type Picture } from "./render.js";
@@ -45,7 +48,8 @@ const rendered = renderSlides(parseShowoff(talkSource), { examples, basics: basi
 
 const slidesElement = document.querySelector<HTMLElement>(".reveal .slides");
 if (!slidesElement) throw new Error("index.html must contain .reveal > .slides");
-slidesElement.innerHTML = rendered.map((r) => r.html).join("\n");
+// The live demos go below the talk slides they belong to (vertical stacks).
+slidesElement.innerHTML = stackDemos(rendered, demos, { basics: basicsSource }).join("\n");
 
 /** Keys typed into live widgets (editors, terminals, forms) are theirs, not the deck's. */
 const typingTargets = ".monaco-editor, .xterm, input, textarea, select, [contenteditable]";
@@ -65,7 +69,14 @@ document.documentElement.classList.toggle("portrait", isPortrait());
 const deck: RevealApi = new Reveal(document.querySelector<HTMLElement>(".reveal")!, {
   ...(isPortrait() ? portrait : landscape),
   hash: true,
-  slideNumber: "c/t",
+  // The talk's own numbering ("8 / 26"); the first demo below slide 11 reads "11.1".
+  slideNumber: (slide?: HTMLElement) => {
+    const d = slide?.dataset;
+    // reveal's types say strings, but its formatNumber shows the part after the delimiter only
+    // when it is a number (slidenumber.js).
+    const parts = d?.demo ? [Number(d.under), ".", Number(d.demoIndex)] : [Number(d?.slide), "/", rendered.length];
+    return parts as unknown as [string, string, string];
+  },
   showSlideNumber: "all",
   controls: true,
   progress: true,

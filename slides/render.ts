@@ -180,15 +180,38 @@ function renderBlock(block: Block, options: RenderOptions, incremental = false):
   }
 }
 
-function codeFile(example: string | null, path: string, source: string): string {
+export function codeFile(example: string | null, path: string, source: string): string {
   const { html, language } = highlight(source.replace(/\s+$/, ""), languageOfFile(path));
   const data = example ? ` data-example="${escapeHtml(example)}"` : "";
   const cls = language ? ` class="hljs language-${language}"` : "";
   return `<div class="code-ts"${data} data-file="${escapeHtml(path)}"><pre><code${cls}>${html}</code></pre></div>`;
 }
 
-function flipButton(): string {
-  return `<button type="button" class="flip" aria-pressed="false" title="Flip between the TypeScript and the talk's Python (key: p)"><span class="flip-to-py">show the 2011 Python</span><span class="flip-to-ts">show the TypeScript</span> <kbd>p</kbd></button>`;
+export function flipButton(python = "the 2011 Python"): string {
+  return `<button type="button" class="flip" aria-pressed="false" title="Flip between the TypeScript and the Python (key: p)"><span class="flip-to-py">show ${escapeHtml(python)}</span><span class="flip-to-ts">show the TypeScript</span> <kbd>p</kbd></button>`;
+}
+
+/**
+ * The TypeScript files (`.code-ts`, what runs) and their Python (`.code-py`, shown by the flip),
+ * with the sizes the CSS fits code to the slide by (theme.css, "code fitting").
+ */
+export function codePair(example: string | null, twinFiles: Record<string, string>, python: string, pythonLabel: string): string {
+  const files = Object.entries(twinFiles);
+  const ts = files.map(([path, source]) => codeFile(example, path, source)).join("");
+  const { html } = highlight(python, "python");
+  const py = `<div class="code-py" data-file="${escapeHtml(pythonLabel)}"><pre><code class="hljs language-python">${html}</code></pre></div>`;
+  const tsLines = files.reduce((n, [, src]) => n + src.replace(/\s+$/, "").split("\n").length + 2, 0);
+  const tsCols = Math.max(...files.flatMap(([, src]) => src.split("\n").map((l) => l.length)));
+  const pyLines = python.split("\n").length + 2;
+  const pyCols = Math.max(...python.split("\n").map((l) => l.length));
+  // Side by side (two files on a landscape slide): the taller file sets the height, the
+  // widths add up.
+  const rowLines = Math.max(...files.map(([, src]) => src.replace(/\s+$/, "").split("\n").length)) + 2;
+  const rowCols = files.reduce((n, [, src]) => n + Math.max(...src.split("\n").map((l) => l.length)) + 4, 0);
+  const fit =
+    `--ts-lines:${tsLines};--ts-cols:${Math.max(tsCols, 20)};--py-lines:${pyLines};--py-cols:${Math.max(pyCols, 20)};` +
+    `--ts-lines-row:${rowLines};--ts-cols-row:${rowCols}`;
+  return `<div class="code-pair${files.length > 1 ? " files-2" : ""}" style="${fit}">${ts}${py}</div>`;
 }
 
 function renderCodeSlide(slide: Slide, twin: CodeTwin, options: RenderOptions): string {
@@ -198,23 +221,7 @@ function renderCodeSlide(slide: Slide, twin: CodeTwin, options: RenderOptions): 
       parts.push(renderBlock(block, options));
       continue;
     }
-    const files = Object.entries(twin.files);
-    const ts = files.map(([path, source]) => codeFile(twin.example, path, source)).join("");
-    const { html } = highlight(block.code, block.lang);
-    const py = `<div class="code-py" data-file="2011 slide · ${escapeHtml(block.lang ?? "code")}"><pre><code class="hljs language-python">${html}</code></pre></div>`;
-    // Sizes for the CSS that fits code to the slide (theme.css, "code fitting").
-    const tsLines = files.reduce((n, [, src]) => n + src.replace(/\s+$/, "").split("\n").length + 2, 0);
-    const tsCols = Math.max(...files.flatMap(([, src]) => src.split("\n").map((l) => l.length)));
-    const pyLines = block.code.split("\n").length + 2;
-    const pyCols = Math.max(...block.code.split("\n").map((l) => l.length));
-    // Side by side (two files on a landscape slide): the taller file sets the height, the
-    // widths add up.
-    const rowLines = Math.max(...files.map(([, src]) => src.replace(/\s+$/, "").split("\n").length)) + 2;
-    const rowCols = files.reduce((n, [, src]) => n + Math.max(...src.split("\n").map((l) => l.length)) + 4, 0);
-    const fit =
-      `--ts-lines:${tsLines};--ts-cols:${Math.max(tsCols, 20)};--py-lines:${pyLines};--py-cols:${Math.max(pyCols, 20)};` +
-      `--ts-lines-row:${rowLines};--ts-cols-row:${rowCols}`;
-    parts.push(`<div class="code-pair${files.length > 1 ? " files-2" : ""}" style="${fit}">${ts}${py}</div>`);
+    parts.push(codePair(twin.example, twin.files, block.code, `2011 slide · ${block.lang ?? "code"}`));
   }
   parts.push(flipButton());
   return parts.join("\n");

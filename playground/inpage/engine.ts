@@ -15,6 +15,7 @@ import {
   type Engine,
   type OutputListener,
   type Program,
+  type RunOptions,
   type StartResult,
 } from "../engine.js";
 import { parseCommand } from "../command.js";
@@ -155,8 +156,9 @@ export class InPageEngine implements Engine {
     return { ok: false, ms, kind: "engine", message: reply.type === "dead" ? reply.message : "unexpected reply" };
   }
 
-  async run(command: string, onOutput?: OutputListener): Promise<CommandResult> {
+  async run(command: string, onOutput?: OutputListener, options: RunOptions = {}): Promise<CommandResult> {
     const t0 = now();
+    const timeoutMs = options.timeoutMs ?? this.commandTimeoutMs;
     const parsed = parseCommand(command);
     if (!parsed.ok) return { exitCode: 127, stdout: "", stderr: parsed.error + "\n", timedOut: false, ms: now() - t0 };
     if (!this.current && this.lastProgram) {
@@ -176,13 +178,13 @@ export class InPageEngine implements Engine {
       else stdout += text;
       onOutput?.(text, "command");
     };
-    const reply = await handle.request({ type: "run", argv: parsed.argv }, this.commandTimeoutMs);
+    const reply = await handle.request({ type: "run", argv: parsed.argv }, timeoutMs);
     handle.commandListener = null;
     if (reply.type === "ran") return { exitCode: reply.exitCode, stdout, stderr, timedOut: false, ms: now() - t0 };
     handle.kill("watchdog");
     if (this.current === handle) this.current = null;
     if (reply.type === "timeout") {
-      const note = `\nstopped after ${this.commandTimeoutMs / 1000} s: the server did not answer (an endless loop?); the program was stopped\n`;
+      const note = `\nstopped after ${timeoutMs / 1000} s: the server did not answer (an endless loop?); the program was stopped\n`;
       onOutput?.(note, "command");
       return { exitCode: 28, stdout, stderr: stderr + note, timedOut: true, ms: now() - t0 };
     }

@@ -15,6 +15,7 @@ import {
   type Engine,
   type OutputListener,
   type Program,
+  type RunOptions,
   type StartResult,
 } from "../engine.js";
 import { parseCommand } from "../command.js";
@@ -149,8 +150,9 @@ export class WebContainerEngine implements Engine {
     return { ok: true, ports: [outcome.port], ms };
   }
 
-  async run(command: string, onOutput?: OutputListener): Promise<CommandResult> {
+  async run(command: string, onOutput?: OutputListener, options: RunOptions = {}): Promise<CommandResult> {
     const t0 = now();
+    const timeoutMs = options.timeoutMs ?? this.commandTimeoutMs;
     const parsed = parseCommand(command);
     if (!parsed.ok) return { exitCode: 127, stdout: "", stderr: parsed.error + "\n", timedOut: false, ms: now() - t0 };
     if (!this.running && this.lastProgram) {
@@ -174,14 +176,14 @@ export class WebContainerEngine implements Engine {
         }),
       )
       .catch(() => {});
-    const timer = deadline(this.commandTimeoutMs, "timeout" as const);
+    const timer = deadline(timeoutMs, "timeout" as const);
     const outcome = await Promise.race([proc.exit, timer.promise]);
     timer.cancel();
     if (outcome === "timeout") {
       proc.kill();
       const server = this.running;
       await this.stop();
-      const note = `\nstopped after ${this.commandTimeoutMs / 1000} s: the server did not answer${server ? " (an endless loop?); the program was killed" : ""}\n`;
+      const note = `\nstopped after ${timeoutMs / 1000} s: the server did not answer${server ? " (an endless loop?); the program was killed" : ""}\n`;
       return { exitCode: 28, stdout, stderr: note, timedOut: true, ms: now() - t0 };
     }
     await streamed;
