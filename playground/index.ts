@@ -19,7 +19,10 @@ export function playgroundPlugins(): RevealPlugin[] {
       id: "tornado-playground",
       init(deck) {
         try {
-          const playground = new Playground(deck, new Sources(examples));
+          // A room's attendees (the page `npm run serve` marks as such) load editors on demand.
+          const room = document.querySelector<HTMLMetaElement>('meta[name="tornado-room"]');
+          const attendee = room !== null && !/"role":"presenter"/.test(room.content);
+          const playground = new Playground(deck, new Sources(examples), attendee);
           mountBadge(playground.manager);
           deck.on("slidechanged", (event) => playground.show(event.currentSlide ?? deck.getCurrentSlide()));
           deck.on("resize", () => playground.layout());
