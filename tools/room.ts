@@ -287,6 +287,7 @@ export class FollowHandler extends WebSocketHandler {
   role: Role = "attendee";
   attendee: string | null = null;
   private pendingWrites = 0;
+  private refusals = 0;
 
   initialize(args: InitArgs): void {
     this.room = args.room as Room;
@@ -324,7 +325,9 @@ export class FollowHandler extends WebSocketHandler {
 
   refuseMessage(reason: string): void {
     this.room.refused++;
-    appLog.warning("room", `refused a message from a ${this.role} at ${this.request.remoteIp}: ${reason}`);
+    // A flood is logged, not copied into the log: the first few, then one line per thousand.
+    const n = ++this.refusals;
+    if (n <= 3 || n % 1000 === 0) appLog.warning("room", `refused a message from a ${this.role} at ${this.request.remoteIp}${n > 3 ? ` (${n} so far)` : ""}: ${reason}`);
     this.send(JSON.stringify({ type: "refused", reason }));
   }
 
