@@ -180,7 +180,9 @@ class Follow {
       case "move": {
         if (this.presenter) return;
         this.target = m.position as Position;
+        // For the tests' delivery times: when the server sent it and when this page had it.
         this.root.dataset.roomSent = String(m.sent);
+        this.root.dataset.roomReceived = String(Date.now());
         if (this.following) this.goTo(this.target);
         return;
       }
