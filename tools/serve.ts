@@ -6,7 +6,8 @@
  * needs (COOP/COEP/CORP), Etags and 304s, ranges, a year's immutable caching for Vite's
  * content-hashed assets (index.html and the rest revalidate), and gzip for text through the
  * `compressResponse` setting. Prints the URL for this machine and for the local network, with a
- * QR code of the latter for phones.
+ * QR code of the latter for phones, and the room's secret presenter and remote links: the room's
+ * handlers (follow along, questions, the remote) are tools/room.ts.
  *
  *   npm run serve                         # all interfaces, port 8000
  *   npm run serve -- --port 9000 --host 127.0.0.1
