@@ -221,7 +221,8 @@ export class RoomIndexHandler extends RoomHandler {
     this.setHeader("Cross-Origin-Opener-Policy", "same-origin");
     this.setHeader("Cross-Origin-Embedder-Policy", "require-corp");
     this.setHeader("Cross-Origin-Resource-Policy", "same-origin");
-    this.setHeader("Cache-Control", "no-store");
+    // Revalidated each time (its Etag is computed over what this browser gets: role and all).
+    this.setHeader("Cache-Control", "no-cache");
   }
 
   async get(): Promise<void> {
@@ -240,8 +241,15 @@ export class RoomIndexHandler extends RoomHandler {
     const meta = { role, url: this.room.attendeeUrl, qr: await this.room.qr() };
     const html = readFileSync(join(this.dist, "index.html"), "utf8");
     this.setHeader("Content-Type", "text/html; charset=UTF-8");
-    this.finish(html.replace(/<head>/i, `<head>\n    <meta name="tornado-room" content="${xhtmlEscape(JSON.stringify(meta))}" />`));
+    this.finish(injectMeta(html, `<meta name="tornado-room" content="${xhtmlEscape(JSON.stringify(meta))}" />`));
   }
+}
+
+/** Puts `tag` first in the head (after `<head>`, else after the doctype, else first). */
+export function injectMeta(html: string, tag: string): string {
+  const at = /<head\b[^>]*>/i.exec(html) ?? /^\s*<!doctype[^>]*>/i.exec(html);
+  const end = at ? at.index + at[0].length : 0;
+  return `${html.slice(0, end)}${tag}${html.slice(end)}`;
 }
 
 /** `/remote?key=<secret>`: a phone becomes the presenter's remote (next/previous, notes, timer). */
@@ -267,7 +275,8 @@ export class RemoteHandler extends RoomHandler {
       return;
     }
     this.setHeader("Content-Type", "text/html; charset=UTF-8");
-    this.setHeader("Cache-Control", "no-store");
+    // Revalidated each time (its Etag is computed over what this browser gets: role and all).
+    this.setHeader("Cache-Control", "no-cache");
     this.finish(REMOTE_PAGE);
   }
 }
