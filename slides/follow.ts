@@ -170,7 +170,8 @@ class Follow {
           else this.moved();
           this.firstState = false;
           for (const q of (m.questions as Question[]) ?? []) this.addQuestion(q);
-        } else {
+        } else if (m.moved) {
+          // Until the presenter has moved, there is nothing to follow: attendees stay where they are.
           this.target = position;
           if (this.following) this.goTo(position);
         }
