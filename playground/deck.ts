@@ -47,8 +47,21 @@ export class Playground {
   constructor(
     readonly deck: DeckLike,
     readonly sources: Sources,
+    /**
+     * Load Monaco only when the viewer clicks "Edit" (a room's attendees: a thousand phones must
+     * not download the editor over venue wifi); until then the highlighted code stays, and Run
+     * still runs the current text.
+     */
+    readonly editorsOnDemand = false,
   ) {
     this.manager.onChange(() => (this.runningKey = null));
+  }
+
+  /** Show someone else's edit (the presenter's, in a room): stored, and in every view of that file. */
+  applyEdit(name: string, file: string, text: string): void {
+    if (!this.sources.has(name)) return;
+    this.sources.set(name, file, text);
+    for (const view of this.codeViews.values()) if (view.name === name && view.file === file) view.showText(text);
   }
 
   /** Monaco and the runtime's types, loaded once, after the first slide is up. */
@@ -220,7 +233,38 @@ class CodeView {
     reset.classList.add("playground-reset");
     bar.append(run, reset, this.status);
     this.el.classList.add("playground-mounted");
+    if (this.playground.editorsOnDemand) {
+      // The code stays highlighted text until the viewer asks for the editor.
+      this.el.append(bar, this.output);
+      this.el.dataset.editor = "on-demand";
+      if (this.playground.sources.edited(this.name, this.file)) this.showText(text);
+      this.el.dataset.edited = String(this.playground.sources.edited(this.name, this.file));
+      const edit = button("Edit ✎", "Edit this code (loads the editor)", () => {
+        edit.remove();
+        this.el.insertBefore(this.host, bar);
+        this.loadEditor().catch((error: unknown) => this.fail(error));
+      });
+      edit.classList.add("playground-edit");
+      bar.prepend(edit);
+      return;
+    }
     this.el.append(this.host, bar, this.output);
+    await this.loadEditor();
+  }
+
+  /** The code's text changed elsewhere: show it in the editor, or in the highlighted block. */
+  showText(text: string): void {
+    if (this.handle) {
+      if (this.handle.model.getValue() !== text) this.handle.model.setValue(text);
+    } else {
+      const code = this.el.querySelector(":scope > pre:not(.playground-run-output) > code");
+      if (code) code.textContent = text;
+    }
+    this.el.dataset.edited = String(this.playground.sources.edited(this.name, this.file));
+  }
+
+  private async loadEditor(): Promise<void> {
+    const text = this.playground.sources.text(this.name, this.file);
     this.el.dataset.editor = "loading";
     const m = await this.playground.editor();
     this.handle = m.createEditor(this.host, {
@@ -272,9 +316,7 @@ class CodeView {
   }
 
   private reset(): void {
-    const text = this.playground.sources.reset(this.name, this.file);
-    if (this.handle) this.handle.model.setValue(text);
-    this.el.dataset.edited = "false";
+    this.showText(this.playground.sources.reset(this.name, this.file));
     this.status.textContent = "back to the talk's code";
   }
 

@@ -24,8 +24,11 @@ export function playgroundPlugins(): RevealPlugin[] {
       id: "tornado-playground",
       init(deck) {
         try {
+          // A room's attendees (the page `npm run serve` marks as such) load editors on demand.
+          const room = document.querySelector<HTMLMetaElement>('meta[name="tornado-room"]');
+          const attendee = room !== null && !/"role":"presenter"/.test(room.content);
           // The live demos run like the talk's programs (slides/demos/catalog.ts).
-          const playground = new Playground(deck, new Sources({ ...examples, ...demos }));
+          const playground = new Playground(deck, new Sources({ ...examples, ...demos }), attendee);
           live = playground;
           const demoViews = new Demos(playground);
           mountBadge(playground.manager);

@@ -16,6 +16,7 @@ function storage(): Storage | null {
 
 export class Sources {
   private readonly memory = new Map<string, string>();
+  private readonly listeners = new Set<(name: string, file: string, text: string) => void>();
 
   constructor(private readonly catalog: Record<string, Program>) {}
 
@@ -44,7 +45,18 @@ export class Sources {
     return this.text(name, file) !== this.original(name, file);
   }
 
+  /** Called after every change of a file's text (edits, resets): the room publishes the presenter's. */
+  onChange(listener: (name: string, file: string, text: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
   set(name: string, file: string, text: string): void {
+    this.store(name, file, text);
+    for (const listener of this.listeners) listener(name, file, text);
+  }
+
+  private store(name: string, file: string, text: string): void {
     const key = `${PREFIX}${name}:${file}`;
     if (text === this.original(name, file)) {
       this.memory.delete(key);

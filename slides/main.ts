@@ -212,6 +212,21 @@ async function loadPlayground(): Promise<void> {
   }
 }
 
+/**
+ * Served by `npm run serve`, the page carries the room's meta tag: follow along (slides/follow.ts).
+ * A static host has no such tag, so nothing of it loads and no request is made.
+ */
+async function followTheRoom(): Promise<void> {
+  if (!document.querySelector('meta[name="tornado-room"]')) return;
+  try {
+    const { followPlugin, roomMeta } = await import("./follow.js");
+    const meta = roomMeta();
+    if (meta) deck.registerPlugin(followPlugin(meta));
+  } catch (error) {
+    console.warn("follow along could not start; the deck works without it", error);
+  }
+}
+
 (window as unknown as { deck: RevealApi }).deck = deck;
 
 window.addEventListener("resize", () => {
@@ -248,5 +263,6 @@ deck.initialize().then(() => {
     document.documentElement.dataset.deck = "ready";
     if (mode === "normal") void loadPlayground();
     else document.documentElement.dataset.playground = "off";
+    if (mode === "normal") void followTheRoom();
   });
 });

@@ -124,7 +124,7 @@ describe.skipIf(!haveCurl)("npm run serve over real sockets, real curl", () => {
     else expect(server.stdout).toContain("local network: none found");
   });
 
-  it("index.html at /: isolation headers, revalidated, and a 304 for its Etag", async () => {
+  it("index.html at /: the room's meta injected, isolation headers, revalidated, and a 304 for its Etag", async () => {
     const r = await curl([url("")]);
     expect(r.head).toMatch(/^HTTP\/1\.1 200 OK/);
     expect(r.header("Cross-Origin-Opener-Policy")).toBe("same-origin");
@@ -132,10 +132,12 @@ describe.skipIf(!haveCurl)("npm run serve over real sockets, real curl", () => {
     expect(r.header("Cross-Origin-Resource-Policy")).toBe("same-origin");
     expect(r.header("Cache-Control")).toBe("no-cache");
     expect(r.header("Expires")).toBeUndefined();
-    expect(r.body.equals(readFileSync(join(dist, "index.html")))).toBe(true);
+    const original = readFileSync(join(dist, "index.html"), "utf8");
+    expect(r.body.toString()).toMatch(/^<!doctype html><meta name="tornado-room" content="[^"]*" \/><title>/);
+    expect(r.body.toString().replace(/<meta name="tornado-room" content="[^"]*" \/>/, "")).toBe(original);
     const etag = r.header("Etag")!;
-    expect(etag).toMatch(/^"[0-9a-f]{128}"$/);
-    const again = await curl(["-H", `If-None-Match: ${etag}`, url("index.html")]);
+    expect(etag).toMatch(/^"[0-9a-f]{40,128}"$/);
+    const again = await curl(["-H", `If-None-Match: ${etag}`, "-b", r.header("Set-Cookie")!.split(";")[0]!, url("index.html")]);
     expect(again.head).toMatch(/^HTTP\/1\.1 304 Not Modified/);
     expect(again.body.length).toBe(0);
     expect(again.header("Cross-Origin-Embedder-Policy")).toBe("require-corp");

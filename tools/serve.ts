@@ -6,7 +6,8 @@
  * needs (COOP/COEP/CORP), Etags and 304s, ranges, a year's immutable caching for Vite's
  * content-hashed assets (index.html and the rest revalidate), and gzip for text through the
  * `compressResponse` setting. Prints the URL for this machine and for the local network, with a
- * QR code of the latter for phones.
+ * QR code of the latter for phones, and the room's secret presenter and remote links: the room's
+ * handlers (follow along, questions, the remote) are tools/room.ts.
  *
  *   npm run serve                         # all interfaces, port 8000
  *   npm run serve -- --port 9000 --host 127.0.0.1
@@ -21,6 +22,7 @@ import QRCode from "qrcode";
 import { HTTPServer } from "tornado/httpserver";
 import { IOLoop } from "tornado/ioloop";
 import { Application, StaticFileHandler, type InitArgs } from "tornado/web";
+import { Room, roomApplication } from "./room.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const DEFAULT_PORT = 8000;
@@ -149,7 +151,8 @@ async function main(): Promise<number | null> {
     process.stderr.write(`serve: ${options.dist}/index.html does not exist (run npm run build, or drop --no-build)\n`);
     return 1;
   }
-  const server = new HTTPServer(deckApplication(options.dist));
+  const room = new Room({ attendeeUrl: "" });
+  const server = new HTTPServer(roomApplication(options.dist, room));
   let port: number;
   try {
     port = await server.listen(options.port, options.host || undefined);
@@ -163,6 +166,11 @@ async function main(): Promise<number | null> {
   const network = loopbackOnly ? [] : urls.network;
   let text = `serving ${options.dist} with TornadoTS (Ctrl+C stops it)\n  this machine:  ${options.host && !loopbackOnly ? `http://${options.host}:${port}/` : urls.local}\n`;
   for (const url of network) text += `  local network: ${url}\n`;
+  const here = network[0] ?? (options.host && !loopbackOnly ? `http://${options.host}:${port}/` : urls.local);
+  room.attendeeUrl = here;
+  // The secrets go to this terminal only: the projected deck never shows them.
+  text += `\n  presenter (open it on the projecting laptop; keep it secret): ${here}?presenter=${room.presenterKey}\n`;
+  text += `  remote (a phone of yours: next/previous, notes, timer; keep it secret): ${here}remote?key=${room.remoteKey}\n`;
   if (network.length) text += `\nattendees on this network can scan ${network[0]}:\n${await QRCode.toString(network[0]!, { type: "terminal", small: true })}`;
   else if (!loopbackOnly) text += "  local network: none found (no network interface with an IPv4 address)\n";
   process.stdout.write(text);
