@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchBrowser, openDeck, viewports } from "./support.js";
+import { goToSlide, launchBrowser, openDeck, slideCount, viewports } from "./support.js";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -26,14 +26,13 @@ async function open(viewport: { width: number; height: number } = viewports.desk
   return page;
 }
 
-const slideCount = (page: Page) => page.$$eval(".reveal .slides > section", (s) => s.length);
 const currentSlide = (page: Page) => page.evaluate(() => (window as any).deck.getIndices().h as number);
 
 /** Wait until the slide's editors and commands have settled, and its pictures are in. */
 async function settle(page: Page, i: number): Promise<void> {
   await page.waitForFunction(
     (n) => {
-      const s = document.querySelectorAll<HTMLElement>(".reveal .slides > section")[n]!;
+      const s = (window as any).deck.getSlides()[n] as HTMLElement;
       if (!s.classList.contains("present")) return false;
       const editors = [...s.querySelectorAll<HTMLElement>(".code-ts[data-example]")].filter((e) => !e.closest("details:not([open])"));
       const commands = [...s.querySelectorAll<HTMLElement>(".live-command")];
@@ -58,7 +57,7 @@ describe.each(Object.entries(viewports))("accessibility at %s size", (name, view
     const count = await slideCount(page);
     const found: string[] = [];
     for (let i = 0; i < count; i++) {
-      await page.evaluate((n) => (window as any).deck.slide(n), i);
+      await goToSlide(page, i);
       await settle(page, i);
       const violations = await page.evaluate(async () => {
         const axe = (window as any).axe;
@@ -79,7 +78,7 @@ describe("text alternatives and the keyboard", () => {
   it("every picture has a text alternative", async () => {
     const page = await open();
     const count = await slideCount(page);
-    for (let i = 0; i < count; i++) await page.evaluate((n) => (window as any).deck.slide(n), i); // lazy pictures load near their slide
+    for (let i = 0; i < count; i++) await goToSlide(page, i); // lazy pictures load near their slide
     const pictures = await page.$$eval("img, svg, canvas, picture, [role=img]", (els) =>
       els
         .filter((el) => !el.closest(".monaco-editor, .xterm, [aria-hidden=true] svg") || el.matches("img, canvas"))

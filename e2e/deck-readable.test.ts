@@ -7,7 +7,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchBrowser, openDeck, viewports } from "./support.js";
+import { goToSlide, launchBrowser, openDeck, viewports } from "./support.js";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -25,17 +25,17 @@ const minimums = {
 
 /** Indices of the live slides: anything with a runnable example, a live command or a mounted pane. */
 function liveSlides(page: Page): Promise<number[]> {
-  return page.$$eval(".reveal .slides > section", (all) =>
-    all.flatMap((s, i) => (s.matches("[data-live-command], [data-example]") || s.querySelector("[data-example], .live-command, .playground-mounted") ? [i] : [])),
+  return page.evaluate(() =>
+    ((window as any).deck.getSlides() as HTMLElement[]).flatMap((s, i) => (s.matches("[data-live-command], [data-example]") || s.querySelector("[data-example], .live-command, .playground-mounted") ? [i] : [])),
   );
 }
 
 /** Show slide `i` and wait until what the playground mounts there has settled. */
 async function showSettled(page: Page, i: number): Promise<void> {
-  await page.evaluate((n) => (window as any).deck.slide(n), i);
+  await goToSlide(page, i);
   await page.waitForFunction(
     (n) => {
-      const s = document.querySelectorAll<HTMLElement>(".reveal .slides > section")[n]!;
+      const s = (window as any).deck.getSlides()[n] as HTMLElement;
       if (!s.classList.contains("present")) return false;
       // Closed tours (<details>) open so the editor inside is measured too.
       for (const d of s.querySelectorAll<HTMLDetailsElement>("details.more-code:not([open])")) d.open = true;
@@ -58,7 +58,7 @@ interface Reading {
 /** Every visible element of slide `i` that shows text, its kind and its computed font size. */
 function readSizes(page: Page, i: number): Promise<Reading[]> {
   return page.evaluate((n) => {
-    const s = document.querySelectorAll<HTMLElement>(".reveal .slides > section")[n]!;
+    const s = (window as any).deck.getSlides()[n] as HTMLElement;
     const out: Reading[] = [];
     const shown = (el: Element) => {
       if (el.closest("aside.notes, template, details:not([open]) > :not(summary)")) return false;

@@ -129,12 +129,15 @@ export async function showLive(page: Page, example: string, timeout = 30_000): P
   const sel = `.live-command[data-example="${example}"]`;
   const before = await page.evaluate((s) => Number(document.querySelector<HTMLElement>(s)?.dataset.runs ?? 0), sel);
   await page.evaluate((s) => {
-    const slides = [...document.querySelectorAll(".reveal .slides > section")];
-    const i = slides.findIndex((x) => x.querySelector(s));
-    if (i < 0) throw new Error(`no slide with ${s}`);
-    const deck = (window as unknown as { deck: { getIndices(): { h: number }; slide(h: number): void } }).deck;
-    if (deck.getIndices().h === i) document.querySelector<HTMLButtonElement>(`${s} .playground-commandline button`)!.click();
-    else deck.slide(i);
+    // The slide itself, which may be a demo in a vertical stack under its talk slide.
+    const slide = document.querySelector(s)?.closest("section");
+    if (!slide) throw new Error(`no slide with ${s}`);
+    type Indices = { h: number; v?: number };
+    const deck = (window as unknown as { deck: { getIndices(slide?: Element): Indices; slide(h: number, v?: number): void } }).deck;
+    const at = deck.getIndices(slide);
+    const now = deck.getIndices();
+    if (now.h === at.h && (now.v ?? 0) === (at.v ?? 0)) document.querySelector<HTMLButtonElement>(`${s} .playground-commandline button`)!.click();
+    else deck.slide(at.h, at.v ?? 0);
   }, sel);
   await page.waitForFunction(([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.runs ?? 0) > (n as number), [sel, before] as const, {
     timeout,
@@ -149,4 +152,18 @@ export async function showLive(page: Page, example: string, timeout = 30_000): P
       commandMs: Number(el.dataset.commandMs),
     };
   }, sel);
+}
+
+/** How many slides the deck has, the demos in vertical stacks included (reveal's `getSlides()`). */
+export function slideCount(page: Page): Promise<number> {
+  return page.evaluate(() => (window as unknown as { deck: { getSlides(): unknown[] } }).deck.getSlides().length);
+}
+
+/** Shows slide `n` of `getSlides()` (0-based): a talk slide, or a demo in its stack. */
+export function goToSlide(page: Page, n: number): Promise<void> {
+  return page.evaluate((i) => {
+    const deck = (window as unknown as { deck: { getSlides(): HTMLElement[]; getIndices(s: HTMLElement): { h: number; v?: number }; slide(h: number, v?: number): void } }).deck;
+    const { h, v } = deck.getIndices(deck.getSlides()[i]!);
+    deck.slide(h, v ?? 0);
+  }, n);
 }
