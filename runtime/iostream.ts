@@ -198,6 +198,25 @@ export class IOStream {
     return ready;
   }
 
+  /**
+   * `readBytes` in the same callback style (see `readUntilHeaderEndWithCallback`): the bytes at
+   * once if buffered, else null and `onBytes` later (or `onError` from a microtask). The
+   * websocket frame loop reads with it, so waiting for the next frame costs no promise.
+   */
+  readBytesWithCallback(n: number, onBytes: (data: Uint8Array) => void, onError: (err: Error) => void): Uint8Array | null {
+    if (this.readKind !== ReadKind.None) throw new Error("Already reading");
+    this.readBytesWanted = n;
+    this.readPartial = false;
+    const ready = this.beginRead(ReadKind.Bytes, undefined);
+    if (ready === null) {
+      this.readResolve = onBytes;
+      this.readErrorCallback = onError;
+      this.readReject = this.deferReadError;
+      this.resumeIfPaused();
+    }
+    return ready;
+  }
+
   /** Reads up to the end of the first match of `regex` (tested against the buffer as latin-1 text). */
   readUntilRegex(regex: RegExp, maxBytes?: number): Promise<Uint8Array> {
     this.readRegex = new RegExp(regex.source, regex.flags.replace(/[gy]/g, ""));

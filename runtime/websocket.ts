@@ -152,7 +152,9 @@ export class WebSocketHandler extends RequestHandler implements WebSocketDelegat
       this.onWsConnectionClose(protocol.closeCode, protocol.closeReason);
       return;
     }
-    await protocol.receiveFrameLoop();
+    // Not awaited (Tornado awaits it): the handshake's request is over, and an idle connection
+    // then holds no suspended async frames (get, acceptConnection), only the stream's callback.
+    protocol.startFrameLoop();
   }
 
   private detachStream(): IOStream {
@@ -568,7 +570,7 @@ export async function websocketConnect(url: string, options: WebSocketConnectOpt
     const client = new WebSocketClientConnection(protocol, options.onMessageCallback ?? null);
     client.headers = headers;
     protocol.handler = client;
-    void protocol.receiveFrameLoop();
+    protocol.startFrameLoop();
     protocol.startPinging();
     return client;
   } finally {
