@@ -188,14 +188,7 @@ export class IOStream {
    */
   readUntilHeaderEndWithCallback(maxBytes: number | undefined, onHead: (data: Uint8Array) => void, onError: (err: Error) => void): Uint8Array | null {
     if (this.readKind !== ReadKind.None) throw new Error("Already reading");
-    const ready = this.beginRead(ReadKind.HeaderEnd, maxBytes);
-    if (ready === null) {
-      this.readResolve = onHead;
-      this.readErrorCallback = onError;
-      this.readReject = this.deferReadError;
-      this.resumeIfPaused();
-    }
-    return ready;
+    return this.callbackRead(this.beginRead(ReadKind.HeaderEnd, maxBytes), onHead, onError);
   }
 
   /**
@@ -207,9 +200,13 @@ export class IOStream {
     if (this.readKind !== ReadKind.None) throw new Error("Already reading");
     this.readBytesWanted = n;
     this.readPartial = false;
-    const ready = this.beginRead(ReadKind.Bytes, undefined);
+    return this.callbackRead(this.beginRead(ReadKind.Bytes, undefined), onBytes, onError);
+  }
+
+  /** A begun read that is not `ready` waits with these callbacks instead of a promise. */
+  private callbackRead(ready: Uint8Array | null, onData: (data: Uint8Array) => void, onError: (err: Error) => void): Uint8Array | null {
     if (ready === null) {
-      this.readResolve = onBytes;
+      this.readResolve = onData;
       this.readErrorCallback = onError;
       this.readReject = this.deferReadError;
       this.resumeIfPaused();

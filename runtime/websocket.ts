@@ -58,6 +58,8 @@ function formatError(err: unknown): string {
 }
 
 const NOT_SUPPORTED = "Method not supported for Web Sockets";
+/** A detached handler's response headers: empty, shared, never written (header methods throw then). */
+const DETACHED_HEADERS = new HTTPHeaders();
 
 /**
  * A websocket endpoint. Override `open`, `onMessage` and `onClose`; send with `writeMessage`.
@@ -160,6 +162,11 @@ export class WebSocketHandler extends RequestHandler implements WebSocketDelegat
   private detachStream(): IOStream {
     const stream = this.detach() as IOStream;
     this.detached = true;
+    // The 101's headers were written and no other response follows: do not keep them (and
+    // their Map) for the life of the connection.
+    this._headers = DETACHED_HEADERS;
+    this._writeBuffer = [];
+    this.openArgs = [];
     return stream;
   }
 
@@ -323,6 +330,14 @@ export class WebSocketHandler extends RequestHandler implements WebSocketDelegat
   override setStatus(statusCode: number, reason?: string | null): void {
     if (this.detached) throw new Error(NOT_SUPPORTED);
     super.setStatus(statusCode, reason);
+  }
+  override addHeader(name: string, value: string | number | Date | Uint8Array): void {
+    if (this.detached) throw new Error(NOT_SUPPORTED);
+    super.addHeader(name, value);
+  }
+  override clearHeader(name: string): void {
+    if (this.detached) throw new Error(NOT_SUPPORTED);
+    super.clearHeader(name);
   }
   override redirect(url: string, permanent = false, status?: number): void {
     if (this.detached) throw new Error(NOT_SUPPORTED);
