@@ -146,7 +146,9 @@ export class WebSocketHandler extends RequestHandler implements WebSocketDelegat
     protocol.stream = this.detachStream();
     protocol.startPinging();
     try {
-      const opened = this.open(...(this.openArgs as string[]));
+      const args = this.openArgs as string[];
+      this.openArgs = [];
+      const opened = this.open(...args);
       if (opened && typeof (opened as Promise<void>).then === "function") await opened;
     } catch (err) {
       this.logException(err);
@@ -166,7 +168,6 @@ export class WebSocketHandler extends RequestHandler implements WebSocketDelegat
     // their Map) for the life of the connection.
     this._headers = DETACHED_HEADERS;
     this._writeBuffer = [];
-    this.openArgs = [];
     return stream;
   }
 
