@@ -713,6 +713,11 @@ export class HTTP1Connection implements HTTPConnection {
     this.clearCallbacks();
     const stream = this.stream!;
     this.stream = null;
+    // The request (and so this object) lives as long as the websocket: let go of the server's
+    // serving loop (its deadline, callbacks) and the head, which nothing reads any more.
+    this.serverConnection = null;
+    this.requestHeaders = null;
+    this.deadline = null;
     this.resolveFinish();
     return stream;
   }

@@ -192,9 +192,25 @@ export class IOStream {
    */
   readUntilHeaderEndWithCallback(maxBytes: number | undefined, onHead: (data: Uint8Array) => void, onError: (err: Error) => void): Uint8Array | null {
     if (this.readKind !== ReadKind.None) throw new Error("Already reading");
-    const ready = this.beginRead(ReadKind.HeaderEnd, maxBytes);
+    return this.callbackRead(this.beginRead(ReadKind.HeaderEnd, maxBytes), onHead, onError);
+  }
+
+  /**
+   * `readBytes` in the same callback style (see `readUntilHeaderEndWithCallback`): the bytes at
+   * once if buffered, else null and `onBytes` later (or `onError` from a microtask). The
+   * websocket frame loop reads with it, so waiting for the next frame costs no promise.
+   */
+  readBytesWithCallback(n: number, onBytes: (data: Uint8Array) => void, onError: (err: Error) => void): Uint8Array | null {
+    if (this.readKind !== ReadKind.None) throw new Error("Already reading");
+    this.readBytesWanted = n;
+    this.readPartial = false;
+    return this.callbackRead(this.beginRead(ReadKind.Bytes, undefined), onBytes, onError);
+  }
+
+  /** A begun read that is not `ready` waits with these callbacks instead of a promise. */
+  private callbackRead(ready: Uint8Array | null, onData: (data: Uint8Array) => void, onError: (err: Error) => void): Uint8Array | null {
     if (ready === null) {
-      this.readResolve = onHead;
+      this.readResolve = onData;
       this.readErrorCallback = onError;
       this.readReject = this.deferReadError;
       this.resumeIfPaused();

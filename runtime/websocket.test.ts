@@ -4,7 +4,10 @@
  * cookies and current user in `open`, ordering, size limits, closing, pings and their timeout,
  * and the header timeout cutting off a handshake that trickles in.
  */
+import * as v8 from "node:v8";
+import * as vm from "node:vm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { HTTP1Connection } from "./http1connection.js";
 import { HTTPClientError } from "./httpclient.js";
 import { HTTPServer } from "./httpserver.js";
 import { PLATFORMS, RawClient, captureLogs, sleep, usePlatform } from "./platform/testkit.js";
@@ -74,6 +77,22 @@ class Closer extends WebSocketHandler {
   }
 }
 
+/** Notes, before the upgrade, what an open websocket should no longer hold once it is idle. */
+const handshakeLeftovers: WeakRef<object>[] = [];
+class Holder extends Echo {
+  override prepare(): void {
+    handshakeLeftovers.push(new WeakRef((this.request.connection as HTTP1Connection).serverConnection!), new WeakRef(this._headers));
+  }
+}
+
+/** A full collection (V8's `gc`, reached without --expose-gc). */
+function fullGc(): void {
+  v8.setFlagsFromString("--expose-gc");
+  const gc = vm.runInNewContext("gc") as () => void;
+  gc();
+  gc();
+}
+
 class Plain extends RequestHandler {
   get(): void {
     this.write("not a websocket");
@@ -88,6 +107,7 @@ function app(settings: Settings = {}): Application {
       ["/slow", SlowOpen],
       ["/closer", Closer],
       ["/plain", Plain],
+      ["/holder", Holder],
     ],
     settings,
   );
@@ -116,6 +136,24 @@ for (const { name, make } of PLATFORMS) {
       await server?.closeAllConnections();
       logs.restore();
       restore();
+    });
+
+    it("an idle websocket lets go of the HTTP serving loop and the 101's headers (memory per connection)", async () => {
+      const base = await listen();
+      handshakeLeftovers.length = 0;
+      const ws = await websocketConnect(`${base}/holder`);
+      await ws.writeMessage("one");
+      expect(await ws.readMessage()).toBe("one");
+      expect(handshakeLeftovers).toHaveLength(2);
+      // Collected once nothing holds them; the frame loop waits on a plain read callback meanwhile.
+      for (let i = 0; i < 20 && handshakeLeftovers.some((r) => r.deref() !== undefined); i++) {
+        await sleep(5);
+        fullGc();
+      }
+      expect(handshakeLeftovers.map((r) => r.deref() === undefined)).toEqual([true, true]);
+      await ws.writeMessage("two");
+      expect(await ws.readMessage()).toBe("two");
+      ws.close();
     });
 
     it("echoes text, binary, empty and large messages, and an object as Tornado's JSON", async () => {

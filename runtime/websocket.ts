@@ -58,6 +58,8 @@ function formatError(err: unknown): string {
 }
 
 const NOT_SUPPORTED = "Method not supported for Web Sockets";
+/** A detached handler's response headers: empty, shared, never written (header methods throw then). */
+const DETACHED_HEADERS = new HTTPHeaders();
 
 /**
  * A websocket endpoint. Override `open`, `onMessage` and `onClose`; send with `writeMessage`.
@@ -144,7 +146,9 @@ export class WebSocketHandler extends RequestHandler implements WebSocketDelegat
     protocol.stream = this.detachStream();
     protocol.startPinging();
     try {
-      const opened = this.open(...(this.openArgs as string[]));
+      const args = this.openArgs as string[];
+      this.openArgs = [];
+      const opened = this.open(...args);
       if (opened && typeof (opened as Promise<void>).then === "function") await opened;
     } catch (err) {
       this.logException(err);
@@ -152,12 +156,18 @@ export class WebSocketHandler extends RequestHandler implements WebSocketDelegat
       this.onWsConnectionClose(protocol.closeCode, protocol.closeReason);
       return;
     }
-    await protocol.receiveFrameLoop();
+    // Not awaited (Tornado awaits it): the handshake's request is over, and an idle connection
+    // then holds no suspended async frames (get, acceptConnection), only the stream's callback.
+    protocol.startFrameLoop();
   }
 
   private detachStream(): IOStream {
     const stream = this.detach() as IOStream;
     this.detached = true;
+    // The 101's headers were written and no other response follows: do not keep them (and
+    // their Map) for the life of the connection.
+    this._headers = DETACHED_HEADERS;
+    this._writeBuffer = [];
     return stream;
   }
 
@@ -321,6 +331,14 @@ export class WebSocketHandler extends RequestHandler implements WebSocketDelegat
   override setStatus(statusCode: number, reason?: string | null): void {
     if (this.detached) throw new Error(NOT_SUPPORTED);
     super.setStatus(statusCode, reason);
+  }
+  override addHeader(name: string, value: string | number | Date | Uint8Array): void {
+    if (this.detached) throw new Error(NOT_SUPPORTED);
+    super.addHeader(name, value);
+  }
+  override clearHeader(name: string): void {
+    if (this.detached) throw new Error(NOT_SUPPORTED);
+    super.clearHeader(name);
   }
   override redirect(url: string, permanent = false, status?: number): void {
     if (this.detached) throw new Error(NOT_SUPPORTED);
@@ -568,7 +586,7 @@ export async function websocketConnect(url: string, options: WebSocketConnectOpt
     const client = new WebSocketClientConnection(protocol, options.onMessageCallback ?? null);
     client.headers = headers;
     protocol.handler = client;
-    void protocol.receiveFrameLoop();
+    protocol.startFrameLoop();
     protocol.startPinging();
     return client;
   } finally {

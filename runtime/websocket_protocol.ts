@@ -268,6 +268,14 @@ class PerMessageDeflateDecompressor {
 
 /** What a frame step returns: null when it finished synchronously, else the promise to await. */
 type Step = Promise<unknown> | null;
+/** A frame step that needs the next stage's bytes. */
+const CONTINUE = 1;
+
+const enum Stage {
+  Header,
+  Length,
+  Payload,
+}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
@@ -380,34 +388,109 @@ export class WebSocketProtocol13 {
 
   // ---- reading ------------------------------------------------------------------------------
 
-  /** Reads and handles frames until the peer's close frame or the stream's end, then tells the delegate. */
-  async receiveFrameLoop(): Promise<void> {
+  /**
+   * Reads and handles frames until the peer's close frame or the stream's end, then tells the
+   * delegate; the promise resolves then. The loop is driven by the stream's read callbacks, not
+   * by an async function: an idle connection holds no suspended frames or promises, and a
+   * message costs none unless `onMessage` returns one.
+   */
+  receiveFrameLoop(): Promise<void> {
+    const done = new Promise<void>((resolve) => (this.loopEnded = resolve));
+    this.pump();
+    return done;
+  }
+
+  /** Starts the frame loop without a promise for its end (the server's and client's way). */
+  startFrameLoop(): void {
+    this.pump();
+  }
+
+  private loopEnded: (() => void) | null = null;
+  /** The frame being read: the stage's byte count and the fields read so far. */
+  private stage = Stage.Header;
+  private frameFin = false;
+  private frameOpcode = 0;
+  private frameMasked = false;
+
+  /** Handles frames while they are buffered; returns when one must wait (on the stream or a callback). */
+  private readonly pump = (): void => {
     try {
       while (!this.clientTerminated) {
-        const pending = this.receiveFrame();
-        if (pending !== null) await pending;
+        const need = this.stageBytes;
+        const bytes = need === 0 ? EMPTY : this.stream.readBytesWithCallback(need, this.onBytes, this.onReadError);
+        if (bytes === null) return;
+        const step = this.advance(bytes);
+        if (step === CONTINUE || step === null) continue;
+        step.then(this.pump, this.onReadError);
+        return;
       }
     } catch (err) {
-      if (!(err instanceof StreamClosedError)) this.handler.logException(err);
-      this.abort();
+      this.onReadError(err);
+      return;
     }
+    this.endLoop();
+  };
+
+  private readonly onBytes = (bytes: Uint8Array): void => {
+    let step: Step | typeof CONTINUE;
+    try {
+      step = this.advance(bytes);
+    } catch (err) {
+      this.onReadError(err);
+      return;
+    }
+    if (step === CONTINUE || step === null) this.pump();
+    else step.then(this.pump, this.onReadError);
+  };
+
+  private readonly onReadError = (err: unknown): void => {
+    if (this.loopFinished) return;
+    if (!(err instanceof StreamClosedError)) this.handler.logException(err);
+    this.abort();
+    this.endLoop();
+  };
+
+  private loopFinished = false;
+  private endLoop(): void {
+    if (this.loopFinished) return;
+    this.loopFinished = true;
     this.closeCompressors();
-    this.handler.onWsConnectionClose(this.closeCode, this.closeReason);
+    try {
+      this.handler.onWsConnectionClose(this.closeCode, this.closeReason);
+    } finally {
+      const ended = this.loopEnded;
+      this.loopEnded = null;
+      ended?.();
+    }
   }
 
-  private read(n: number): Uint8Array | Promise<Uint8Array> {
-    this.wireBytesIn += n;
-    return this.stream.readBufferedBytes(n) ?? this.stream.readBytes(n);
+  /** Bytes the current stage reads: 2 for the header, 2 or 8 for a length, then mask and payload. */
+  private stageBytes = 2;
+
+  /** Takes one stage's bytes; CONTINUE when the frame needs more, else the frame was handled (see `Step`). */
+  private advance(bytes: Uint8Array): Step | typeof CONTINUE {
+    this.wireBytesIn += bytes.length;
+    switch (this.stage) {
+      case Stage.Header:
+        return this.afterHeader(bytes);
+      case Stage.Length: {
+        const length =
+          bytes.length === 2
+            ? (bytes[0]! << 8) | bytes[1]!
+            : (bytes[0]! * 0x1000000 + ((bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!)) * 0x100000000 + (bytes[4]! * 0x1000000 + ((bytes[5]! << 16) | (bytes[6]! << 8) | bytes[7]!));
+        return this.afterLength(length);
+      }
+      default: {
+        this.stage = Stage.Header;
+        this.stageBytes = 2;
+        // Unmasked: a copy, as a plain Uint8Array (the application keeps it; Node's Buffer.slice would be a view).
+        const data = !this.frameMasked ? new Uint8Array(bytes) : websocketMask(bytes.subarray(0, 4), bytes.subarray(4));
+        return this.afterPayload(this.frameFin, this.frameOpcode, data);
+      }
+    }
   }
 
-  /** Reads one frame and handles it; returns null when that all happened synchronously. */
-  private receiveFrame(): Step {
-    const header = this.read(2);
-    if (header instanceof Promise) return header.then((h) => this.afterHeader(h));
-    return this.afterHeader(header);
-  }
-
-  private afterHeader(header: Uint8Array): Step {
+  private afterHeader(header: Uint8Array): Step | typeof CONTINUE {
     const first = header[0]!;
     const second = header[1]!;
     const fin = (first & FIN) !== 0;
@@ -420,33 +503,26 @@ export class WebSocketProtocol13 {
       reserved &= ~RSV1;
     }
     if (reserved !== 0) return this.abortFrame();
-    const masked = (second & 0x80) !== 0;
+    this.frameFin = fin;
+    this.frameOpcode = opcode;
+    this.frameMasked = (second & 0x80) !== 0;
     const length7 = second & 0x7f;
     if (control && length7 >= 126) return this.abortFrame();
-    if (length7 < 126) return this.afterLength(fin, opcode, masked, length7);
-    const extended = this.read(length7 === 126 ? 2 : 8);
-    const withLength = (bytes: Uint8Array): Step => {
-      const length = bytes.length === 2 ? (bytes[0]! << 8) | bytes[1]! : (bytes[0]! * 0x1000000 + ((bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!)) * 0x100000000 + ((bytes[4]! * 0x1000000) + ((bytes[5]! << 16) | (bytes[6]! << 8) | bytes[7]!));
-      return this.afterLength(fin, opcode, masked, length);
-    };
-    return extended instanceof Promise ? extended.then(withLength) : withLength(extended);
+    if (length7 < 126) return this.afterLength(length7);
+    this.stage = Stage.Length;
+    this.stageBytes = length7 === 126 ? 2 : 8;
+    return CONTINUE;
   }
 
-  private afterLength(fin: boolean, opcode: number, masked: boolean, length: number): Step {
+  private afterLength(length: number): Step | typeof CONTINUE {
     if (length + (this.fragments !== null ? this.fragmentsSize : 0) > this.params.maxMessageSize) {
       this.close(1009, "message too big");
       return this.abortFrame();
     }
-    if (!masked) {
-      const payload = length === 0 ? EMPTY : this.read(length);
-      // A copy, as a plain Uint8Array: the application keeps it, and Node's Buffer.slice would be a view.
-      if (payload instanceof Promise) return payload.then((p) => this.afterPayload(fin, opcode, new Uint8Array(p)));
-      return this.afterPayload(fin, opcode, new Uint8Array(payload));
-    }
     // Mask and payload in one read: they are adjacent.
-    const maskAndPayload = this.read(4 + length);
-    const unmask = (bytes: Uint8Array) => this.afterPayload(fin, opcode, websocketMask(bytes.subarray(0, 4), bytes.subarray(4)));
-    return maskAndPayload instanceof Promise ? maskAndPayload.then(unmask) : unmask(maskAndPayload);
+    this.stage = Stage.Payload;
+    this.stageBytes = (this.frameMasked ? 4 : 0) + length;
+    return CONTINUE;
   }
 
   private afterPayload(fin: boolean, opcode: number, data: Uint8Array): Step {
