@@ -36,8 +36,8 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function newPage(viewport = { width: 1280, height: 720 }): Promise<Page> {
-  const context = await browser.newContext({ viewport });
+async function newPage(viewport = { width: 1280, height: 720 }, serviceWorkers: "allow" | "block" = "allow"): Promise<Page> {
+  const context = await browser.newContext({ viewport, serviceWorkers });
   return context.newPage();
 }
 
@@ -202,7 +202,8 @@ describe("the deck, served from a sub-path", () => {
   });
 
   it("keeps commandline slides waiting for the live engine, never showing the 2011 output as live", async () => {
-    const page = await newPage();
+    // No service worker: it would fetch and serve the chunks itself, which page.route never sees.
+    const page = await newPage(undefined, "block");
     // Let only the scripts index.html names load: the playground (and chart) chunks fail, as on
     // a flaky network, so the page shows what it shows before/without the live engine.
     const html = await (await fetch(inject("deckUrl"))).text();
