@@ -17,8 +17,8 @@ afterAll(async () => {
 
 /** Slide numbers (1-based) holding a live command or an editor, read from the page independently. */
 function liveSlideNumbers(page: Page): Promise<number[]> {
-  return page.$$eval(".reveal .slides > section", (all) =>
-    all.flatMap((s, i) => (s.querySelector(".live-command[data-example], .code-ts[data-example]") ? [i + 1] : [])),
+  return page.evaluate(() =>
+    ((window as any).deck.getSlides() as HTMLElement[]).flatMap((s, i) => (s.querySelector(".live-command[data-example], .code-ts[data-example]") ? [i + 1] : [])),
   );
 }
 

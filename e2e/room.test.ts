@@ -232,7 +232,7 @@ describe("a room served by npm run serve", () => {
   });
 
   it("a question on the last slide appears on the presenter's page, its HTML shown as text; the presenter hides it", async () => {
-    const last = await presenter.evaluate(() => (window as any).deck.getTotalSlides() - 1);
+    const last = await presenter.evaluate(() => (window as any).deck.getHorizontalSlides().length - 1);
     await moveTo(presenter, last);
     const a = attendees[0]!;
     await at(a, last);
