@@ -52,6 +52,9 @@ describe("the room's server", () => {
     const presenter = await fetch(new URL(`/?presenter=${room.presenterKey}`, base));
     expect(presenter.headers.getSetCookie().some((c) => c.startsWith("room_role="))).toBe(true);
     expect(await presenter.text()).toContain("&quot;role&quot;:&quot;presenter&quot;");
+    const head = await fetch(base, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-length")).toBe(response.headers.get("content-length"));
   });
 
   it("the presenter moves 20 attendees; an attendee's move is refused and logged; a late joiner catches up", async () => {

@@ -243,6 +243,11 @@ export class RoomIndexHandler extends RoomHandler {
     this.setHeader("Content-Type", "text/html; charset=UTF-8");
     this.finish(injectMeta(html, `<meta name="tornado-room" content="${xhtmlEscape(JSON.stringify(meta))}" />`));
   }
+
+  /** `curl -I` and link checkers: the same head as GET (the runtime sends no body for HEAD). */
+  head(): Promise<void> {
+    return this.get();
+  }
 }
 
 /** Puts `tag` first in the head (after `<head>`, else after the doctype, else first). */
