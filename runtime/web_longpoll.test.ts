@@ -16,7 +16,7 @@ import { Condition } from "./locks.js";
 import { platform } from "./platform/index.js";
 import { createMemoryPlatform } from "./platform/memory.js";
 import { PLATFORMS, RawClient, captureLogs, enc, sleep, usePlatform } from "./platform/testkit.js";
-import type { PlatformSocket } from "./platform/types.js";
+import type { Platform, PlatformSocket } from "./platform/types.js";
 import { Application, RequestHandler } from "./web.js";
 import { hasTornado, PYTHON } from "../tools/real-tornado.js";
 
@@ -144,27 +144,35 @@ async function until(check: () => boolean, what: string): Promise<void> {
   }
 }
 
+/**
+ * Each test of the calling describe gets a fresh platform, log capture, board and server on an
+ * ephemeral port (handed over through `use`), all undone after it.
+ */
+function serveBoard(make: () => Platform, use: (served: { logs: ReturnType<typeof captureLogs>; port: number; board: Board }) => void): void {
+  let restore: () => void;
+  let logs: ReturnType<typeof captureLogs>;
+  let server: HTTPServer;
+  beforeEach(async () => {
+    restore = usePlatform(make());
+    logs = captureLogs();
+    const board = new Board();
+    server = new HTTPServer(app(board));
+    use({ logs, port: await server.listen(0, "127.0.0.1"), board });
+  });
+  afterEach(async () => {
+    await server.stop();
+    await server.closeAllConnections();
+    logs.restore();
+    restore();
+  });
+}
+
 for (const { name, make } of PLATFORMS) {
   describe(`long polling on the ${name} platform`, () => {
-    let restore: () => void;
     let logs: ReturnType<typeof captureLogs>;
-    let server: HTTPServer;
     let port: number;
     let board: Board;
-
-    beforeEach(async () => {
-      restore = usePlatform(make());
-      logs = captureLogs();
-      board = new Board();
-      server = new HTTPServer(app(board));
-      port = await server.listen(0, "127.0.0.1");
-    });
-    afterEach(async () => {
-      await server.stop();
-      await server.closeAllConnections();
-      logs.restore();
-      restore();
-    });
+    serveBoard(make, (served) => ({ logs, port, board } = served));
 
     it("a parked request is answered by the next message", async () => {
       const c = await RawClient.connect(port);
@@ -224,25 +232,10 @@ for (const { name, make } of PLATFORMS) {
 }
 
 describe("long polling at scale, over the memory network", () => {
-  let restore: () => void;
   let logs: ReturnType<typeof captureLogs>;
-  let server: HTTPServer;
   let port: number;
   let board: Board;
-
-  beforeEach(async () => {
-    restore = usePlatform(createMemoryPlatform({ log: () => {} }));
-    logs = captureLogs();
-    board = new Board();
-    server = new HTTPServer(app(board));
-    port = await server.listen(0, "127.0.0.1");
-  });
-  afterEach(async () => {
-    await server.stop();
-    await server.closeAllConnections();
-    logs.restore();
-    restore();
-  });
+  serveBoard(() => createMemoryPlatform({ log: () => {} }), (served) => ({ logs, port, board } = served));
 
   it("1,000 parked long-poll requests are all released by one message", async () => {
     const client = new AsyncHTTPClient({}, { maxClients: 1000 });
