@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll } from "vitest";
 import { examples } from "../../slides/examples/catalog.js";
-import { engineContract, type EngineDriver } from "../contract.js";
+import { engineContract, localSession, type EngineDriver } from "../contract.js";
 import type { Program } from "../engine.js";
 import { bootNodeContainer, type NodeContainer } from "./node-backed.js";
 import { WebContainerEngine } from "./engine.js";
@@ -35,6 +35,8 @@ const driver = (): EngineDriver => ({
     await new Promise((r) => setTimeout(r, 50));
     return { ...result, serverLog };
   },
+  session: async (command, options = {}) =>
+    localSession((c, onOutput, runOptions) => engine.run(c, onOutput, runOptions), () => serverLog, command, options.timeoutMs),
   stop: () => engine.stop(),
 });
 
