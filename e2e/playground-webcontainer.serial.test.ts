@@ -210,10 +210,13 @@ describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", (
       );
       const stuck = await showLive(page, "hello");
       expect(stuck.state).toBe("timeout");
-      // The command (curl against the stuck program) is stopped by the watchdog within 5 s;
-      // starting the edited program in a fresh node process comes before it.
+      // The terminal runs curl as a session: the watchdog stops the program once it has shown no
+      // sign of life (heartbeat.cjs) for 4 s. The command's time also holds curl.mjs's own node
+      // start, seconds on a loaded machine, so only the bounds are checked here; the window
+      // itself (from the moment the program gets stuck) is held by the engine contract's
+      // session case (playground/contract.ts).
       expect(stuck.commandMs).toBeGreaterThanOrEqual(4000);
-      expect(stuck.commandMs).toBeLessThan(5000);
+      expect(stuck.commandMs).toBeLessThan(20_000);
       expect(stuck.transcript).toContain("stopped after 4 s: the server did not answer");
       await page.evaluate(() => localStorage.clear());
       const ok = await showLive(page, "hello");
