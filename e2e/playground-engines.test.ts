@@ -8,7 +8,7 @@ import { createServer, type AddressInfo } from "node:net";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { examples } from "../slides/examples/catalog.js";
-import { engineContract, type EngineDriver } from "../playground/contract.js";
+import { engineContract, shown, type EngineDriver, type SessionDriver } from "../playground/contract.js";
 import type { CommandResult, Program, StartResult } from "../playground/engine.js";
 import { bootNodeContainer, type NodeContainer } from "../playground/webcontainer/node-backed.js";
 import { WebContainerEngine } from "../playground/webcontainer/engine.js";
@@ -51,6 +51,45 @@ const driver = (): EngineDriver => ({
       await new Promise((r) => setTimeout(r, 20));
       return { ...result, serverLog: g.__contractLog as string };
     }, command),
+  session: async (command, options = {}) => {
+    // The session lives in the page (its input, its Ctrl+C, its output); Node polls it.
+    const id = await page.evaluate(
+      ([c, timeoutMs]) => {
+        const g = globalThis as any;
+        const s = { output: "", input: new g.__playgroundEngines.CommandInput(), interrupt: new AbortController(), result: null as unknown };
+        s.result = g.__contractEngine.run(c, (text: string) => (s.output += text), {
+          signal: s.interrupt.signal,
+          input: s.input,
+          ...(timeoutMs === null ? {} : { timeoutMs }),
+        });
+        (g.__sessions ??= []).push(s);
+        return g.__sessions.length - 1;
+      },
+      [command, options.timeoutMs ?? null] as const,
+    );
+    const output = () => page.evaluate((i) => (globalThis as any).__sessions[i].output as string, id);
+    const session: SessionDriver = {
+      async waitFor(pattern, waitMs = 10_000) {
+        const until = Date.now() + waitMs;
+        for (;;) {
+          const text = await output();
+          if (pattern.test(shown(text))) return text;
+          if (Date.now() > until) throw new Error(`no ${pattern} within ${waitMs} ms; output so far: ${JSON.stringify(text)}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      },
+      type: (line) => page.evaluate(([i, l]) => (globalThis as any).__sessions[i].input.line(l), [id, line] as const),
+      stop: () => page.evaluate((i) => (globalThis as any).__sessions[i].interrupt.abort(), id),
+      result: () =>
+        page.evaluate(async (i) => {
+          const g = globalThis as any;
+          const result = (await g.__sessions[i].result) as CommandResult;
+          await new Promise((r) => setTimeout(r, 20));
+          return { ...result, serverLog: g.__contractLog as string };
+        }, id),
+    };
+    return session;
+  },
   stop: () => page.evaluate(() => (globalThis as any).__contractEngine.stop()),
 });
 

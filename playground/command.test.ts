@@ -3,19 +3,28 @@ import { parseCommand, splitWords } from "./command.js";
 
 describe("parseCommand", () => {
   it("splits the talk's commands", () => {
-    expect(parseCommand("curl -i http://localhost:8888")).toEqual({ ok: true, argv: ["-i", "http://localhost:8888"] });
+    expect(parseCommand("curl -i http://localhost:8888")).toEqual({ ok: true, program: "curl", argv: ["-i", "http://localhost:8888"] });
     expect(parseCommand("$ curl -i http://localhost:8888/json")).toEqual({
       ok: true,
+      program: "curl",
       argv: ["-i", "http://localhost:8888/json"],
     });
   });
 
   it("keeps quoted header values whole, as a shell does", () => {
     const r = parseCommand(`curl -i -H 'If-None-Match: "e02a"' http://localhost:8888`);
-    expect(r).toEqual({ ok: true, argv: ["-i", "-H", 'If-None-Match: "e02a"', "http://localhost:8888"] });
+    expect(r).toEqual({ ok: true, program: "curl", argv: ["-i", "-H", 'If-None-Match: "e02a"', "http://localhost:8888"] });
     expect(splitWords(`a "b \\"c\\" d" e\\ f 'g'h`)).toEqual({ ok: true, words: ["a", 'b "c" d', "e f", "gh"] });
     expect(splitWords("curl \\\n  -i")).toEqual({ ok: true, words: ["curl", "-i"] });
     expect(splitWords(`""`)).toEqual({ ok: true, words: [""] });
+  });
+
+  it("knows wscat, npm's websocket client, beside curl", () => {
+    expect(parseCommand("wscat -c ws://localhost:8888/echo -x 'hi there'")).toEqual({
+      ok: true,
+      program: "wscat",
+      argv: ["-c", "ws://localhost:8888/echo", "-x", "hi there"],
+    });
   });
 
   it("refuses what it cannot run, with a reason", () => {
@@ -25,8 +34,8 @@ describe("parseCommand", () => {
     expect(piped.ok).toBe(false);
     expect(!piped.ok && piped.error).toMatch(/operator '\|'/);
     const other = parseCommand("wget http://localhost:8888");
-    expect(!other.ok && other.error).toMatch(/wget: command not found/);
+    expect(!other.ok && other.error).toBe("wget: command not found (only curl and wscat are available in the playground)");
     expect(parseCommand("   ")).toEqual({ ok: false, error: "empty command" });
-    expect(parseCommand(`curl -d 'a|b' http://x`)).toEqual({ ok: true, argv: ["-d", "a|b", "http://x"] });
+    expect(parseCommand(`curl -d 'a|b' http://x`)).toEqual({ ok: true, program: "curl", argv: ["-d", "a|b", "http://x"] });
   });
 });

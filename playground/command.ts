@@ -2,12 +2,16 @@
  * Command lines typed on the commandline slides, parsed the way a POSIX shell splits words.
  *
  * The presenter edits the command live (`curl -i -H 'If-None-Match: "e02a..."' http://...`), so
- * quoting must behave as in a terminal. Neither engine has a shell or a real curl: both run our
- * `tornado/curl` with the parsed argv, so anything but a single `curl` invocation is refused
- * with a message instead of being half-run.
+ * quoting must behave as in a terminal. Neither engine has a shell, a real curl or a real wscat:
+ * both run our `tornado/curl` or `tornado/wscat` with the parsed argv, so anything but a single
+ * invocation of one of COMMANDS is refused with a message instead of being half-run.
  */
 
-export type ParsedCommand = { ok: true; argv: string[] } | { ok: false; error: string };
+/** The commands the playground has: the runtime's twins of curl and npm's wscat. */
+export const COMMANDS = ["curl", "wscat"] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+export type ParsedCommand = { ok: true; program: CommandName; argv: string[] } | { ok: false; error: string };
 
 const OPERATORS = new Set(["|", ">", "<", ";", "&"]);
 
@@ -62,7 +66,7 @@ export function splitWords(line: string): { ok: true; words: string[] } | { ok: 
       inWord = false;
       i++;
     } else if (OPERATORS.has(c)) {
-      return { ok: false, error: `shell operator '${c}' is not supported here: run one curl command` };
+      return { ok: false, error: `shell operator '${c}' is not supported here: run one ${COMMANDS.join(" or ")} command` };
     } else {
       word += c;
       inWord = true;
@@ -80,8 +84,8 @@ export function parseCommand(line: string): ParsedCommand {
   if (!split.ok) return { ok: false, error: split.error };
   const [program, ...args] = split.words;
   if (!program) return { ok: false, error: "empty command" };
-  if (program !== "curl") {
-    return { ok: false, error: `${program}: command not found (only curl is available in the playground)` };
+  if (!(COMMANDS as readonly string[]).includes(program)) {
+    return { ok: false, error: `${program}: command not found (only ${COMMANDS.join(" and ")} are available in the playground)` };
   }
-  return { ok: true, argv: args };
+  return { ok: true, program: program as CommandName, argv: args };
 }

@@ -5,16 +5,112 @@
  * in-page engine inside Chromium (e2e/playground-engines.test.ts drives it through the page)
  * and the WebContainer engine over the Node-backed container
  * (playground/webcontainer/engine.serial.test.ts) with the same cases and the same
- * expectations: the talk's three outputs, an edit, a 304, and the bad-input cases.
+ * expectations: the talk's three outputs, an edit, a 304, and the bad-input cases; and a
+ * command that stays connected (wscat -c) as a session: streamed, typed into, stopped, left
+ * alone by the watchdog while the program is healthy, and stopped with the program when not.
  */
 import { describe, expect, it } from "vitest";
-import type { CommandResult, Program, StartResult } from "./engine.js";
+import { CommandInput, type CommandResult, type Program, type RunOptions, type StartResult } from "./engine.js";
+import { cleanTerminalText } from "./output.js";
+
+/** A command run as a session (`RunOptions.signal`/`input`), as the deck's terminal runs it. */
+export interface SessionDriver {
+  /** Resolves with everything printed so far once `shown()` of it matches `pattern` (fails after `timeoutMs`). */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Type a line (Enter included). */
+  type(line: string): Promise<void>;
+  /** Ctrl+C. */
+  stop(): Promise<void>;
+  /** The run's result once the command has ended. */
+  result(): Promise<CommandResult & { serverLog: string }>;
+}
+
+/**
+ * A SessionDriver over an engine in this process: `run` with an AbortSignal and a CommandInput,
+ * output collected as it streams.
+ */
+export function localSession(
+  run: (command: string, onOutput: (text: string) => void, options: RunOptions) => Promise<CommandResult>,
+  serverLog: () => string,
+  command: string,
+  timeoutMs?: number,
+): SessionDriver {
+  const input = new CommandInput();
+  const interrupt = new AbortController();
+  let output = "";
+  const waiters = new Set<() => void>();
+  const ran = run(command, (text) => {
+    output += text;
+    for (const w of [...waiters]) w();
+  }, { signal: interrupt.signal, input, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  let ended = false;
+  void ran.finally(() => {
+    ended = true;
+    for (const w of [...waiters]) w();
+  });
+  return {
+    waitFor: (pattern, waitMs = 10_000) =>
+      new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => done(new Error(`no ${pattern} within ${waitMs} ms; output so far: ${JSON.stringify(output)}`)), waitMs);
+        const check = () => {
+          if (pattern.test(shown(output))) done(null);
+          else if (ended) done(new Error(`the command ended without ${pattern}; output: ${JSON.stringify(output)}`));
+        };
+        const done = (error: Error | null) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          if (error) reject(error);
+          else resolve(output);
+        };
+        waiters.add(check);
+        check();
+      }),
+    type: async (line) => input.line(line),
+    stop: async () => interrupt.abort(),
+    result: async () => {
+      const r = await ran;
+      // Access-log lines are written as the response goes out; give the log a moment.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return { ...r, serverLog: serverLog() };
+    },
+  };
+}
 
 export interface EngineDriver {
   start(program: Program): Promise<StartResult>;
   /** Run a command; `serverLog` is what the program printed/logged while it ran. */
   run(command: string): Promise<CommandResult & { serverLog: string }>;
+  /** Start a command as a session; `timeoutMs` is the watchdog's window. */
+  session(command: string, options?: { timeoutMs?: number }): Promise<SessionDriver>;
   stop(): Promise<void>;
+}
+
+/** A websocket echo server for the session cases (a test program, not one of the talk's). */
+export const ECHO_PROGRAM: Program = {
+  name: "echo",
+  main: "echo.ts",
+  files: {
+    "echo.ts": `import { Application } from "tornado/web";
+import { WebSocketHandler } from "tornado/websocket";
+
+class Echo extends WebSocketHandler {
+  open() {
+    void this.writeMessage("welcome");
+  }
+  onMessage(message: string) {
+    if (message === "loop") while (true) {}
+    void this.writeMessage("echo: " + message);
+  }
+}
+
+new Application([["/echo", Echo]]).listen(8888);
+`,
+  },
+};
+
+/** What a terminal shows, without colours and line clearing (both engines, any terminal). */
+export function shown(output: string): string {
+  return cleanTerminalText(output).replace(/^[^\n]*\r(?!\n)/gm, "");
 }
 
 export interface Talk {
@@ -162,6 +258,66 @@ export function engineContract(name: string, driver: () => EngineDriver, talk: (
       expect((await d.start(talk().hello)).ok).toBe(true);
       const out = await d.run("curl -i http://localhost:8889");
       expect(out.exitCode).toBe(7);
+    });
+
+    it("wscat -c streams what arrives as it arrives, sends the lines typed, and Ctrl+C ends it", async () => {
+      const d = driver();
+      expect((await d.start(ECHO_PROGRAM)).ok).toBe(true);
+      const s = await d.session("wscat -c ws://localhost:8888/echo");
+      // The server's first message is on the screen while the command still runs.
+      expect(shown(await s.waitFor(/< welcome\n> $/))).toBe("Connected (press CTRL+C to quit)\n< welcome\n> ");
+      await s.type("hi there");
+      expect(shown(await s.waitFor(/< echo: hi there\n> $/))).toMatch(/< welcome\n< echo: hi there\n> $/);
+      await s.stop();
+      const r = await s.result();
+      expect(r).toMatchObject({ exitCode: 0, stopped: true, timedOut: false });
+      expect(r.serverLog).toMatch(/101 GET \/echo \(127\.0\.0\.1\)/);
+    });
+
+    it("a session outlives the watchdog's window while the program is healthy", async () => {
+      const d = driver();
+      expect((await d.start(ECHO_PROGRAM)).ok).toBe(true);
+      const s = await d.session("wscat -c ws://localhost:8888/echo", { timeoutMs: 1000 });
+      await s.waitFor(/< welcome\n> $/);
+      // Connected and idle for more than twice the window: waiting on the network, not spinning.
+      await new Promise((r) => setTimeout(r, 2500));
+      await s.type("still here");
+      await s.waitFor(/< echo: still here\n> $/);
+      await s.stop();
+      expect(await s.result()).toMatchObject({ exitCode: 0, stopped: true, timedOut: false });
+    });
+
+    it("a program stuck in an endless loop during a session is stopped within the window, and the next run works", async () => {
+      const d = driver();
+      expect((await d.start(ECHO_PROGRAM)).ok).toBe(true);
+      const s = await d.session("wscat -c ws://localhost:8888/echo", { timeoutMs: 1500 });
+      await s.waitFor(/< welcome\n> $/);
+      const t0 = Date.now();
+      await s.type("loop");
+      const r = await s.result();
+      expect(Date.now() - t0).toBeLessThan(4000);
+      expect(r.timedOut).toBe(true);
+      expect(r.stderr).toMatch(/stopped after 1\.5 s/);
+      // The program starts again for the next command.
+      const again = await d.run("wscat -c ws://localhost:8888/echo -x again -w 0.5");
+      expect(again).toMatchObject({ exitCode: 0, stdout: "welcome\necho: again\n" });
+    });
+
+    it("wscat -x sends, prints what comes back and exits after -w seconds, as one-shot commands", async () => {
+      const d = driver();
+      expect((await d.start(ECHO_PROGRAM)).ok).toBe(true);
+      const out = await d.run("wscat -c ws://localhost:8888/echo -x one -x two -w 1");
+      expect(out).toMatchObject({ exitCode: 0, stdout: "welcome\necho: one\necho: two\n", stderr: "", timedOut: false });
+      expect(out.ms).toBeGreaterThanOrEqual(900);
+      // In the terminal too: it ends by itself.
+      const s = await d.session("wscat -c ws://localhost:8888/echo -x three -w 0.5");
+      const r = await s.result();
+      expect(r.exitCode).toBe(0);
+      expect(r.stopped).toBeFalsy();
+      expect(shown(r.stdout)).toMatch(/^welcome\necho: three\n/);
+      const refused = await d.run("wscat -c ws://localhost:8889/");
+      expect(refused.exitCode).toBe(255);
+      expect(refused.stdout + refused.stderr).toMatch(/error: .*ECONNREFUSED/);
     });
   });
 }

@@ -6,7 +6,7 @@
  * the terminal, the badge) and the deck keeps working as a plain slideshow.
  */
 import { compareWithTalk, describeComparison } from "./compare.js";
-import type { CommandResult, OutputListener, Program, StartResult } from "./engine.js";
+import { CommandInput, type CommandResult, type OutputListener, type Program, type StartResult } from "./engine.js";
 import { EngineManager } from "./engines.js";
 import { Sources } from "./sources.js";
 import { TerminalView } from "./terminal.js";
@@ -43,6 +43,8 @@ export class Playground {
   private editorModule: Promise<typeof import("./editor.js")> | null = null;
   /** When the current slide was entered (performance.now()), for the output timing. */
   enteredAt = 0;
+  /** The command running as a session (a terminal's), stopped when another starts or the slide is left. */
+  private session: AbortController | null = null;
 
   constructor(
     readonly deck: DeckLike,
@@ -54,7 +56,16 @@ export class Playground {
      */
     readonly editorsOnDemand = false,
   ) {
-    this.manager.onChange(() => (this.runningKey = null));
+    this.manager.onChange(() => {
+      this.runningKey = null;
+      this.stopSession();
+    });
+  }
+
+  /** Stop the command running as a session, if any (Ctrl+C). */
+  stopSession(): void {
+    this.session?.abort();
+    this.session = null;
   }
 
   /** Show someone else's edit (the presenter's, in a room): stored, and in every view of that file. */
@@ -122,12 +133,31 @@ export class Playground {
     void this.serialize(() => this.ensureRunning(name, false)).catch(() => {});
   }
 
-  /** Run `command` against the example's program (started first if need be); `timeoutMs` is a demo's time budget. */
-  run(name: string, command: string, onOutput: OutputListener, force = false, timeoutMs?: number): Promise<RunOutcome> {
+  /**
+   * Run `command` against the example's program (started first if need be); `timeoutMs` is a
+   * demo's time budget. With `session` (a terminal's), the command runs until it ends or the
+   * signal is aborted, with the terminal's input. One command at a time: a running session is
+   * stopped first, as Ctrl+C would.
+   */
+  run(
+    name: string,
+    command: string,
+    onOutput: OutputListener,
+    force = false,
+    timeoutMs?: number,
+    session?: { interrupt: AbortController; input: CommandInput },
+  ): Promise<RunOutcome> {
+    this.stopSession();
+    if (session) this.session = session.interrupt;
     return this.serialize(async () => {
       const start = await this.ensureRunning(name, force);
       if (!start.ok) return { start };
-      const result = await this.manager.engine.run(command, onOutput, timeoutMs === undefined ? {} : { timeoutMs });
+      if (session?.interrupt.signal.aborted) return { start, result: { exitCode: 130, stdout: "", stderr: "", timedOut: false, stopped: true, ms: 0 } };
+      const result = await this.manager.engine.run(command, onOutput, {
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        ...(session ? { signal: session.interrupt.signal, input: session.input } : {}),
+      });
+      if (this.session === session?.interrupt) this.session = null;
       if (result.timedOut) this.runningKey = null;
       return { start, result };
     });
@@ -157,6 +187,8 @@ export class Playground {
   /** The slide was shown: mount it and its neighbours, run its commands, warm the next. */
   show(slide: HTMLElement | undefined): void {
     if (!slide) return;
+    // Leaving a slide stops its terminal's command (a wscat session would run on unseen).
+    this.stopSession();
     this.enteredAt = performance.now();
     const slides = this.deck.getSlides();
     const i = slides.indexOf(slide);
@@ -180,9 +212,9 @@ export class Playground {
   }
 
   /** Run `command` in the terminal of `el` (a `.live-command`), as if typed there. */
-  runIn(el: HTMLElement, command?: string): Promise<void> {
+  runIn(el: HTMLElement, command?: string, focus = false): Promise<void> {
     this.mountSlide(el.closest<HTMLElement>("section") ?? el);
-    return this.commandViews.get(el)?.run(command) ?? Promise.resolve();
+    return this.commandViews.get(el)?.run(command, focus) ?? Promise.resolve();
   }
 
   /** The Monaco editor mounted in `el` (a `.code-ts`), if any: for tests and the bench. */
@@ -367,9 +399,12 @@ class CommandView {
   private readonly input: HTMLInputElement;
   private readonly log: HTMLPreElement;
   private readonly comparison: HTMLElement;
+  private readonly stop: HTMLButtonElement;
   private readonly talk: string;
   private readonly name: string;
   private runs = 0;
+  /** Ctrl+C for the command running in this terminal. */
+  private interrupt: AbortController | null = null;
   /** The log generation this view's last run showed. */
   private logGeneration = -1;
 
@@ -392,6 +427,9 @@ class CommandView {
     // Folded to its one-line verdict until opened: the live output is what the room reads.
     this.comparison = document.createElement("details");
     this.comparison.className = "playground-comparison";
+    this.stop = button("Stop ■", "Stop the command (Ctrl+C in the terminal)", () => this.interrupt?.abort());
+    this.stop.classList.add("playground-stop");
+    this.stop.hidden = true;
   }
 
   mount(): void {
@@ -400,17 +438,18 @@ class CommandView {
     line.className = "playground-commandline";
     const prompt = document.createElement("span");
     prompt.textContent = "$";
+    const backToDeck = () => {
+      // Back to the deck: its keys work again, Tab goes on from this command.
+      if (!this.el.hasAttribute("tabindex")) this.el.tabIndex = -1;
+      this.el.focus({ preventScroll: true });
+    };
     this.input.addEventListener("keydown", (e) => {
       if (e.key === "Enter") {
         e.preventDefault();
-        void this.run();
-      } else if (e.key === "Escape") {
-        // Back to the deck: its keys work again, Tab goes on from this command.
-        if (!this.el.hasAttribute("tabindex")) this.el.tabIndex = -1;
-        this.el.focus({ preventScroll: true });
-      }
+        void this.run(undefined, true);
+      } else if (e.key === "Escape") backToDeck();
     });
-    line.append(prompt, this.input, button("Run ▶", "Run the command", () => void this.run()));
+    line.append(prompt, this.input, button("Run ▶", "Run the command", () => void this.run(undefined, true)), this.stop);
     const panes = document.createElement("div");
     panes.className = "playground-panes";
     const termPane = document.createElement("div");
@@ -425,6 +464,7 @@ class CommandView {
     out.append(line, panes, this.comparison);
     this.el.classList.add("playground-mounted");
     this.terminal = new TerminalView(termPane, 11);
+    this.terminal.onEscape = backToDeck;
     this.terminal.open();
     this.playground.onLog((log) => {
       // A server may log after the client has its answer (Node batches its stderr; a handler's
@@ -438,11 +478,20 @@ class CommandView {
     this.terminal?.layout();
   }
 
-  async run(typed?: string): Promise<void> {
+  /**
+   * Run the command line in this terminal, as a session: output streams in, keys typed in the
+   * terminal are its input, Ctrl+C or Stop ends it. `focus`: the presenter ran it (Enter, Run),
+   * so the terminal takes the keys while it runs; a run on entering the slide leaves them to the deck.
+   */
+  async run(typed?: string, focus = false): Promise<void> {
     const terminal = this.terminal;
     if (!terminal) return;
     if (typed !== undefined) this.input.value = typed;
     const run = ++this.runs;
+    this.interrupt?.abort();
+    const interrupt = new AbortController();
+    const input = new CommandInput();
+    this.interrupt = interrupt;
     this.playground.lastCommandView = this;
     const enteredAt = this.playground.enteredAt;
     const command = this.input.value;
@@ -451,14 +500,26 @@ class CommandView {
     terminal.clear();
     terminal.write(`$ ${command}\n`, "command");
     this.comparison.textContent = "";
+    terminal.takeInput({ line: (text) => input.line(text), interrupt: () => interrupt.abort(), end: () => input.end() });
+    this.stop.hidden = false;
+    if (focus) terminal.focus();
     let stdout = "";
+    const ended = () => {
+      if (run !== this.runs) return;
+      terminal.takeInput(null);
+      this.stop.hidden = true;
+      this.interrupt = null;
+      // The keys go back to the command line, for the next command.
+      if (terminal.focused) this.input.focus({ preventScroll: true });
+    };
     try {
       if (!this.name || !this.playground.sources.has(this.name)) throw new Error(`no program for this command (${this.name || "none"})`);
       const { start, result } = await this.playground.run(this.name, command, (chunk) => {
         if (run !== this.runs) return;
         stdout += chunk;
         terminal.write(chunk);
-      }, false, budget);
+      }, false, budget, { interrupt, input });
+      ended();
       if (run !== this.runs) return;
       this.el.dataset.runs = String(run);
       this.log.textContent = this.playground.log;
@@ -472,12 +533,13 @@ class CommandView {
         return;
       }
       if (result!.stderr) terminal.write((stdout.endsWith("\n") || stdout === "" ? "" : "\n") + result!.stderr, result!.timedOut ? "note" : "error");
-      this.el.dataset.state = result!.timedOut ? "timeout" : "done";
+      this.el.dataset.state = result!.timedOut ? "timeout" : result!.stopped ? "stopped" : "done";
       this.el.dataset.exitCode = String(result!.exitCode);
       this.el.dataset.commandMs = result!.ms.toFixed(1);
       this.el.dataset.outputMs = (performance.now() - enteredAt).toFixed(1);
       if (this.talk.trim() && !result!.timedOut) this.showComparison(result!.stdout);
     } catch (error) {
+      ended();
       terminal.write(`${(error as Error).message ?? String(error)}\n`, "error");
       this.el.dataset.runs = String(run);
       this.el.dataset.state = "error";

@@ -2,6 +2,10 @@
  * The one contract every playground engine meets: load a talk program, start it, run a
  * command such as `curl -i http://localhost:8888` against it, stream what happens, stop it.
  *
+ * A command that stays connected (`wscat -c`) is run as a session (`RunOptions.signal`): its
+ * output streams as it arrives, lines typed go to its input, and it runs until it ends or is
+ * stopped; the watchdog then judges the program by whether it still shows life, not by time.
+ *
  * Two engines implement it: the WebContainer (real Node in the browser, needs cross-origin
  * isolation and StackBlitz's servers) and the in-page engine (the same runtime in a Web Worker
  * over the in-memory network). The slides only ever talk to this interface, so the presenter
@@ -49,24 +53,73 @@ export interface CommandResult {
   stderr: string;
   /** The command was stopped by the watchdog (the server did not answer in time). */
   timedOut: boolean;
+  /** The command was stopped by its caller (`RunOptions.signal`: Ctrl+C, the stop button, leaving the slide). */
+  stopped?: boolean;
   /** Wall time of the command in ms. */
   ms: number;
 }
 
+/**
+ * Lines typed while a command runs, as a terminal's line discipline hands them over: each
+ * `line` without its newline; `end()` is Ctrl+D, the end of input.
+ */
+export class CommandInput {
+  private readonly queued: Array<string | null> = [];
+  private wake: (() => void) | null = null;
+  private ended = false;
+
+  line(text: string): void {
+    if (this.ended) return;
+    this.queued.push(text);
+    this.wake?.();
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.queued.push(null);
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    for (;;) {
+      while (this.queued.length === 0) await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = null;
+      const next = this.queued.shift()!;
+      if (next === null) return;
+      yield next;
+    }
+  }
+}
+
 export interface RunOptions {
   /**
-   * How long this command may take before the watchdog stops the program (default
-   * COMMAND_TIMEOUT_MS): a demo that blocks on purpose declares its time budget here, so a
-   * long run is told from a runaway, which is still stopped once the budget is spent.
+   * The watchdog's window (default COMMAND_TIMEOUT_MS). For a command run without `signal`, how
+   * long it may take in all; with a `signal` (a session), how long the program may go without
+   * showing life (its event loop turning) while the command runs. Either way, past it the
+   * program is taken for a runaway (`while (true) {}`) and stopped. A demo that blocks on
+   * purpose declares its time budget here, so a long run is told from a runaway.
    */
   timeoutMs?: number;
+  /**
+   * Makes the run a session, as in a terminal: the command streams what it prints until it
+   * ends by itself or this is aborted (Ctrl+C, the stop button, leaving the slide); a healthy
+   * program may keep it going as long as it likes (`wscat -c`, a long poll). Aborting ends the
+   * command as Ctrl+C does (wscat closes its connection and exits with 0).
+   */
+  signal?: AbortSignal;
+  /** The command's standard input (lines typed in the terminal). None: nothing is ever typed. */
+  input?: CommandInput;
 }
 
 export interface Engine {
   readonly kind: EngineKind;
   /** Start `program`, replacing whatever ran before. Resolves once it listens, or fails. */
   start(program: Program, onOutput?: OutputListener): Promise<StartResult>;
-  /** Run a shell-like command line (only `curl ...` is available) against the running program. */
+  /**
+   * Run a shell-like command line (`curl ...` or `wscat ...`, command.ts) against the running
+   * program; `onOutput` gets what it prints as it prints it. Resolves when the command ends.
+   */
   run(command: string, onOutput?: OutputListener, options?: RunOptions): Promise<CommandResult>;
   /** Stop the running program, if any. */
   stop(): Promise<void>;
@@ -74,7 +127,7 @@ export interface Engine {
   dispose(): Promise<void>;
 }
 
-/** How long a command may take before the watchdog stops the program (the issue asks ≤ 5 s). */
+/** How long a command may take (or a session's program go silent) before the watchdog stops the program (the issue asks ≤ 5 s). */
 export const COMMAND_TIMEOUT_MS = 4000;
 /** How long a program may take to start listening. */
 export const START_TIMEOUT_MS = 4000;

@@ -10,6 +10,7 @@ import { mountBadge } from "./badge.js";
 import { preflightPlugin, type DeckApi } from "./preflight.js";
 import { Sources } from "./sources.js";
 import { createInPageWorker, InPageEngine } from "./inpage/engine.js";
+import { CommandInput } from "./engine.js";
 import "./playground.css";
 
 export interface RevealPlugin {
@@ -44,7 +45,7 @@ export function playgroundPlugins(): RevealPlugin[] {
           // the engine contract without touching the deck's own.
           Object.assign(globalThis, {
             __playground: playground,
-            __playgroundEngines: { inPage: () => new InPageEngine(createInPageWorker) },
+            __playgroundEngines: { inPage: () => new InPageEngine(createInPageWorker), CommandInput },
           });
         } catch (error) {
           console.warn("playground failed to start", error);

@@ -3,11 +3,24 @@
  *
  * A plain-text transcript of the same output is kept beside it (visually hidden, announced to
  * screen readers, and what tests read), since xterm renders rows, not the bytes it was given.
+ *
+ * While a command runs as a session, the terminal takes keys as a terminal's line discipline
+ * does: what is typed is echoed and handed over a line at a time on Enter, Backspace edits the
+ * line, Ctrl+C interrupts, Ctrl+D on an empty line ends the input. Escape gives the keys back
+ * to the deck.
  */
 import { Terminal } from "@xterm/xterm";
 import { FitAddon } from "@xterm/addon-fit";
 import "@xterm/xterm/css/xterm.css";
+import { cleanTerminalText } from "./output.js";
 import { onLayoutFlip, terminalFontSize } from "./sizes.js";
+
+/** Where keys typed into the terminal go while a command runs. */
+export interface TerminalInput {
+  line(text: string): void;
+  interrupt(): void;
+  end(): void;
+}
 
 export class TerminalView {
   readonly element: HTMLElement;
@@ -17,6 +30,11 @@ export class TerminalView {
   private opened = false;
   private text = "";
   private readonly stopWatching: () => void;
+  private input: TerminalInput | null = null;
+  /** The line being typed, not yet handed over. */
+  private typed = "";
+  /** Escape in the terminal: where the keys go back to. */
+  onEscape: (() => void) | null = null;
 
   constructor(parent: HTMLElement, rows = 12) {
     this.element = document.createElement("div");
@@ -37,6 +55,14 @@ export class TerminalView {
       theme: { background: "#1e1e1e" },
     });
     this.terminal.loadAddon(this.fit);
+    this.terminal.onData((data) => this.typeIn(data));
+    this.terminal.attachCustomKeyEventHandler((event) => {
+      if (event.type === "keydown" && event.key === "Escape") {
+        this.onEscape?.();
+        return false;
+      }
+      return true;
+    });
     this.stopWatching = onLayoutFlip(() => {
       this.terminal.options.fontSize = terminalFontSize();
       this.layout();
@@ -64,14 +90,76 @@ export class TerminalView {
   clear(): void {
     this.terminal.reset();
     this.text = "";
+    this.typed = "";
     this.transcript.textContent = "";
   }
 
   write(text: string, style?: "command" | "error" | "note"): void {
-    this.text += text;
+    this.text += cleanTerminalText(text);
     this.transcript.textContent = this.text;
     const color = style === "command" ? "\x1b[1;32m" : style === "error" ? "\x1b[31m" : style === "note" ? "\x1b[33m" : "";
     this.terminal.write(color ? `${color}${text}\x1b[0m` : text);
+    // Output cleared the line being typed (wscat redraws its prompt): show it again after.
+    if (this.input && this.typed && !style) this.terminal.write(this.typed);
+  }
+
+  /** Take keys for a running command (null: the terminal is read-only again). */
+  takeInput(input: TerminalInput | null): void {
+    this.input = input;
+    this.typed = "";
+    this.terminal.options.disableStdin = input === null;
+  }
+
+  get takingInput(): boolean {
+    return this.input !== null;
+  }
+
+  focus(): void {
+    this.terminal.focus();
+  }
+
+  get focused(): boolean {
+    return this.element.contains(document.activeElement);
+  }
+
+  private echo(text: string): void {
+    this.text += text;
+    this.transcript.textContent = this.text;
+    this.terminal.write(text);
+  }
+
+  private typeIn(data: string): void {
+    const input = this.input;
+    if (!input) return;
+    // Arrow keys and other sequences: no line editing beyond Backspace.
+    if (data.startsWith("\x1b")) return;
+    for (const c of data) {
+      if (c === "\r" || c === "\n") {
+        const line = this.typed;
+        this.typed = "";
+        this.echo("\n");
+        input.line(line);
+      } else if (c === "\x7f" || c === "\b") {
+        if (this.typed === "") continue;
+        this.typed = [...this.typed].slice(0, -1).join("");
+        this.text = this.text.slice(0, -1);
+        this.transcript.textContent = this.text;
+        this.terminal.write("\b \b");
+      } else if (c === "\x03") {
+        this.typed = "";
+        this.echo("^C\n");
+        input.interrupt();
+        return;
+      } else if (c === "\x04") {
+        if (this.typed === "") {
+          input.end();
+          return;
+        }
+      } else if (c >= " ") {
+        this.typed += c;
+        this.echo(c);
+      }
+    }
   }
 
   get output(): string {

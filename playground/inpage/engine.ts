@@ -38,8 +38,11 @@ class WorkerHandle {
   private pending = new Map<number, (reply: Reply | { type: "dead"; message: string }) => void>();
   private nextId = 1;
   listener: OutputListener | null = null;
-  /** Output of the current command (per run). */
-  commandListener: ((text: string, stream: "stdout" | "stderr") => void) | null = null;
+  /** Output of the commands running, by run id. */
+  readonly commandListeners = new Map<number, (text: string, stream: "stdout" | "stderr") => void>();
+  /** When the worker last answered a ping (its event loop turned). */
+  lastPong = 0;
+  private pings = 0;
   dead: string | null = null;
 
   constructor(readonly worker: Worker) {
@@ -53,8 +56,9 @@ class WorkerHandle {
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const m = event.data;
       if (m.type === "ready") readyResolve();
+      else if (m.type === "pong") this.lastPong = now();
       else if (m.type === "output") {
-        if (m.source === "command") this.commandListener?.(m.text, m.stream === "stderr" ? "stderr" : "stdout");
+        if (m.source === "command") this.commandListeners.get(m.run ?? -1)?.(m.text, m.stream === "stderr" ? "stderr" : "stdout");
         else this.listener?.(m.text, m.source);
       } else {
         const settle = this.pending.get(m.id);
@@ -70,14 +74,31 @@ class WorkerHandle {
     };
   }
 
-  request(message: Request, timeoutMs: number): Promise<Reply | { type: "dead"; message: string } | { type: "timeout" }> {
+  /** An id for the next request, when its output must be routed before it is sent. */
+  reserveId(): number {
+    return this.nextId++;
+  }
+
+  /** A message that expects no reply (input, Ctrl+C, ping). */
+  send(message: Exclude<ToWorker, { id: number }>): void {
+    if (!this.dead) this.worker.postMessage(message);
+  }
+
+  ping(): void {
+    this.send({ type: "ping", n: ++this.pings });
+  }
+
+  /** Send `message` and wait for its reply, at most `timeoutMs` (null: as long as it takes). */
+  request(message: Request, timeoutMs: number | null, id = this.reserveId()): Promise<Reply | { type: "dead"; message: string } | { type: "timeout" }> {
     if (this.dead) return Promise.resolve({ type: "dead", message: this.dead });
-    const id = this.nextId++;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        resolve({ type: "timeout" });
-      }, timeoutMs);
+      const timer =
+        timeoutMs === null
+          ? undefined
+          : setTimeout(() => {
+              this.pending.delete(id);
+              resolve({ type: "timeout" });
+            }, timeoutMs);
       this.pending.set(id, (reply) => {
         clearTimeout(timer);
         resolve(reply);
@@ -173,14 +194,49 @@ export class InPageEngine implements Engine {
     await handle.ready;
     let stdout = "";
     let stderr = "";
-    handle.commandListener = (text, stream) => {
+    const id = handle.reserveId();
+    handle.commandListeners.set(id, (text, stream) => {
       if (stream === "stderr") stderr += text;
       else stdout += text;
       onOutput?.(text, "command");
-    };
-    const reply = await handle.request({ type: "run", argv: parsed.argv }, timeoutMs);
-    handle.commandListener = null;
-    if (reply.type === "ran") return { exitCode: reply.exitCode, stdout, stderr, timedOut: false, ms: now() - t0 };
+    });
+    const { signal, input } = options;
+    const session = signal !== undefined;
+    const request = handle.request({ type: "run", program: parsed.program, argv: parsed.argv, tty: session, input: input !== undefined }, session ? null : timeoutMs, id);
+    let ended = false;
+    const cleanups: Array<() => void> = [];
+    let reply: Awaited<typeof request>;
+    if (!session) reply = await request;
+    else {
+      if (input) {
+        void (async () => {
+          for await (const line of input) {
+            if (ended) return;
+            handle.send({ type: "input", run: id, line });
+          }
+          if (!ended) handle.send({ type: "input", run: id, line: null });
+        })();
+      }
+      const interrupt = () => handle.send({ type: "interrupt", run: id });
+      if (signal.aborted) interrupt();
+      else signal.addEventListener("abort", interrupt, { once: true });
+      cleanups.push(() => signal.removeEventListener("abort", interrupt));
+      // A session runs as long as the program shows life: the worker answers pings (a handler
+      // stuck in `while (true) {}` holds the worker's only thread, so no answer comes).
+      const started = now();
+      const stuck = new Promise<{ type: "timeout" }>((resolve) => {
+        const timer = setInterval(() => {
+          handle.ping();
+          if (now() - Math.max(started, handle.lastPong) > timeoutMs) resolve({ type: "timeout" });
+        }, 100);
+        cleanups.push(() => clearInterval(timer));
+      });
+      reply = await Promise.race([request, stuck]);
+    }
+    ended = true;
+    for (const cleanup of cleanups) cleanup();
+    handle.commandListeners.delete(id);
+    if (reply.type === "ran") return { exitCode: reply.exitCode, stdout, stderr, timedOut: false, ...(signal?.aborted ? { stopped: true } : {}), ms: now() - t0 };
     handle.kill("watchdog");
     if (this.current === handle) this.current = null;
     if (reply.type === "timeout") {

@@ -1,16 +1,26 @@
 /**
  * Messages between the in-page engine (main thread) and its worker.
  */
+import type { CommandName } from "../command.js";
 import type { OutputSource, Program, StartFailure } from "../engine.js";
 
 export type ToWorker =
   | { type: "start"; id: number; program: Program }
-  | { type: "run"; id: number; argv: string[] };
+  /** `tty`: the command's output goes to a terminal (the deck's xterm), as wscat asks. */
+  | { type: "run"; id: number; program: CommandName; argv: string[]; tty: boolean; input: boolean }
+  /** A line typed into run `id` (without its newline); `null` is the end of input. */
+  | { type: "input"; run: number; line: string | null }
+  /** Ctrl+C for run `id`. */
+  | { type: "interrupt"; run: number }
+  /** The watchdog asks whether the worker's event loop still turns. */
+  | { type: "ping"; n: number };
 
 export type FromWorker =
   /** The worker has loaded the runtime and can take a program. */
   | { type: "ready" }
-  | { type: "output"; source: OutputSource; stream: "stdout" | "stderr" | "log"; text: string }
+  /** `run`: the command that printed it (source "command"). */
+  | { type: "output"; source: OutputSource; stream: "stdout" | "stderr" | "log"; text: string; run?: number }
   | { type: "started"; id: number; ports: number[] }
   | ({ type: "start-failed"; id: number } & StartFailure)
-  | { type: "ran"; id: number; exitCode: number };
+  | { type: "ran"; id: number; exitCode: number }
+  | { type: "pong"; n: number };

@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { platform } from "tornado/platform/index";
 import { Sandbox } from "./sandbox.js";
 import { runtimeModules } from "./modules.js";
+import { CommandInput } from "../engine.js";
+import { ECHO_PROGRAM, shown } from "../contract.js";
 
 // A server written against the platform directly, so this test needs no more of the runtime
 // than the platform and curl.
@@ -99,5 +101,31 @@ new Application([["/poll", Poll]]).listen(8888);
     current = sandbox;
     expect(await sandbox.run(["-i", "http://localhost:8888/"])).toBe(7);
     expect(text("command")).toMatch(/curl: \(7\) Failed to connect to localhost port 8888/);
+  });
+
+  it("runs wscat as a session: it streams, takes typed lines, and ends on Ctrl+C with 0", async () => {
+    const { sandbox } = makeSandbox();
+    current = sandbox;
+    expect(await sandbox.start(ECHO_PROGRAM, 2000)).toEqual({ ok: true, ports: [8888] });
+    const input = new CommandInput();
+    const interrupt = new AbortController();
+    let out = "";
+    const arrived = (pattern: RegExp) => new Promise<void>((resolve) => {
+      const check = () => (pattern.test(shown(out)) ? resolve() : setTimeout(check, 5));
+      check();
+    });
+    const ran = sandbox.run(["-c", "ws://localhost:8888/echo"], {
+      command: "wscat",
+      tty: true,
+      stdin: input,
+      signal: interrupt.signal,
+      output: (_stream, text) => (out += text),
+    });
+    await arrived(/< welcome\n> $/);
+    input.line("hi");
+    await arrived(/< echo: hi\n> $/);
+    interrupt.abort();
+    expect(await ran).toBe(0);
+    expect(shown(out)).toBe("Connected (press CTRL+C to quit)\n< welcome\n< echo: hi\n> ");
   });
 });

@@ -1,5 +1,5 @@
 /**
- * What runs inside the in-page engine's worker: the user's program and our curl, on the
+ * What runs inside the in-page engine's worker: the user's program and our curl and wscat, on the
  * runtime over the in-memory network.
  *
  * The program is transpiled to CommonJS and evaluated with a `require` that maps
@@ -11,6 +11,8 @@
 import type { OutputSource, Program, StartFailure } from "../engine.js";
 import { formatCompileError, transpile } from "../transpile.js";
 import { curl } from "tornado/curl";
+import { wscat } from "tornado/wscat";
+import type { CommandName } from "../command.js";
 import { IOLoop } from "tornado/ioloop";
 import { formatLogRecord, setLogSink } from "tornado/log";
 import { setPlatform, type Platform } from "tornado/platform/index";
@@ -25,6 +27,19 @@ export interface SandboxHost {
   output(source: OutputSource, stream: "stdout" | "stderr" | "log", text: string): void;
 }
 
+/** One command's run: which command, its terminal, input and Ctrl+C, where its output goes. */
+export interface SandboxRun {
+  command?: CommandName;
+  /** Lines typed while it runs; none: nothing is ever typed. */
+  stdin?: AsyncIterable<string>;
+  /** Ctrl+C. */
+  signal?: AbortSignal;
+  /** Its output goes to a terminal (wscat then prints its notices and prompt). */
+  tty?: boolean;
+  /** Where this run's output goes; default the host's output, as "command". */
+  output?: (stream: "stdout" | "stderr", text: string) => void;
+}
+
 export type SandboxStart = { ok: true; ports: number[] } | ({ ok: false } & StartFailure);
 
 export class Sandbox {
@@ -32,7 +47,6 @@ export class Sandbox {
   private previousPlatform: Platform | null = null;
   private listening: Array<(port: number) => void> = [];
   private ports: number[] = [];
-  private readonly decoder = new TextDecoder();
 
   constructor(private readonly host: SandboxHost) {}
 
@@ -108,14 +122,25 @@ export class Sandbox {
     }
   }
 
-  /** Run our curl with `argv` in this sandbox's network; resolves to curl's exit code. */
-  async run(argv: string[]): Promise<number> {
+  /** Run our curl (or wscat) with `argv` in this sandbox's network; resolves to its exit code. */
+  async run(argv: string[], options: SandboxRun = {}): Promise<number> {
     const plat = this.platform ?? createMemoryPlatform({ cwd: PROGRAM_DIR });
+    const out = options.output ?? ((stream, text) => this.host.output("command", stream, text));
+    if (options.command === "wscat") {
+      return wscat(argv, {
+        platform: plat,
+        stdout: (text) => out("stdout", text),
+        stderr: (text) => out("stderr", text),
+        isTTY: options.tty ?? false,
+        ...(options.stdin ? { stdin: options.stdin } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    }
+    const decoder = new TextDecoder();
     return curl(argv, {
       platform: plat,
-      stdout: (chunk) =>
-        this.host.output("command", "stdout", typeof chunk === "string" ? chunk : this.decoder.decode(chunk, { stream: true })),
-      stderr: (text) => this.host.output("command", "stderr", text),
+      stdout: (chunk) => out("stdout", typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true })),
+      stderr: (text) => out("stderr", text),
     });
   }
 

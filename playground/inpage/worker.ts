@@ -5,7 +5,7 @@
 import type { FromWorker, ToWorker } from "./protocol.js";
 import { describeError, Sandbox } from "./sandbox.js";
 import { runtimeModules } from "./modules.js";
-import { START_TIMEOUT_MS } from "../engine.js";
+import { CommandInput, START_TIMEOUT_MS } from "../engine.js";
 
 const scope = self as unknown as {
   postMessage(message: FromWorker): void;
@@ -32,9 +32,21 @@ scope.addEventListener("unhandledrejection", (event) => {
   post({ type: "output", source: "server", stream: "stderr", text: describeError(e.reason) + "\n" });
 });
 
+/** Commands still running: their input and their Ctrl+C. */
+const runs = new Map<number, { input: CommandInput; interrupt: AbortController }>();
+
 scope.onmessage = (event) => {
   const message = event.data;
-  if (message.type === "start") {
+  if (message.type === "ping") {
+    // Answered only when the loop is free: a handler in `while (true) {}` never answers.
+    post({ type: "pong", n: message.n });
+  } else if (message.type === "input") {
+    const run = runs.get(message.run);
+    if (message.line === null) run?.input.end();
+    else run?.input.line(message.line);
+  } else if (message.type === "interrupt") {
+    runs.get(message.run)?.interrupt.abort();
+  } else if (message.type === "start") {
     void sandbox.start(message.program, START_TIMEOUT_MS).then((result) => {
       if (result.ok) post({ type: "started", id: message.id, ports: result.ports });
       else {
@@ -43,11 +55,28 @@ scope.onmessage = (event) => {
       }
     });
   } else if (message.type === "run") {
-    void sandbox.run(message.argv).then(
-      (exitCode) => post({ type: "ran", id: message.id, exitCode }),
+    const { id } = message;
+    const input = new CommandInput();
+    const interrupt = new AbortController();
+    runs.set(id, { input, interrupt });
+    const ran = sandbox.run(message.argv, {
+      command: message.program,
+      tty: message.tty,
+      signal: interrupt.signal,
+      ...(message.input ? { stdin: input } : {}),
+      output: (stream, text) => post({ type: "output", source: "command", stream, text, run: id }),
+    });
+    // curl has no Ctrl+C of its own: interrupted, it ends as a shell reports SIGINT (130).
+    const interrupted = new Promise<number>((resolve) => interrupt.signal.addEventListener("abort", () => resolve(130), { once: true }));
+    void (message.program === "curl" ? Promise.race([ran, interrupted]) : ran).then(
+      (exitCode) => {
+        runs.delete(id);
+        post({ type: "ran", id, exitCode });
+      },
       (error: unknown) => {
-        post({ type: "output", source: "command", stream: "stderr", text: `curl crashed: ${describeError(error)}\n` });
-        post({ type: "ran", id: message.id, exitCode: 1 });
+        runs.delete(id);
+        post({ type: "output", source: "command", stream: "stderr", text: `${message.program} crashed: ${describeError(error)}\n`, run: id });
+        post({ type: "ran", id, exitCode: 1 });
       },
     );
   }

@@ -15,6 +15,8 @@ export interface ContainerProcess {
   exit: Promise<number>;
   /** stdout + stderr merged, as the WebContainer's PTY stream delivers them. */
   output: ReadableStream<string>;
+  /** What is typed into the process (its terminal's input). */
+  input: WritableStream<string>;
   kill(): void;
 }
 
@@ -37,6 +39,7 @@ export interface Container {
     mkdir(path: string, options: { recursive: true }): Promise<string>;
     rm(path: string, options?: { force?: boolean; recursive?: boolean }): Promise<void>;
     writeFile(path: string, data: string | Uint8Array): Promise<void>;
+    readFile(path: string, encoding: "utf-8"): Promise<string>;
   };
 }
 

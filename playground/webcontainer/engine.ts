@@ -1,6 +1,7 @@
 /**
  * The WebContainer engine: the program runs in real Node inside the browser (StackBlitz's
- * WebContainer), and our curl runs as a second `node` process beside it.
+ * WebContainer), and our curl or wscat runs as a second `node` process beside it, in the
+ * program's directory (a cookie jar is the program's, as in the in-page engine).
  *
  * Works against any `Container` (container.ts): the real WebContainer in the deck, the
  * Node-backed one in tests. The runtime is mounted once per container; each program start
@@ -22,7 +23,7 @@ import { parseCommand } from "../command.js";
 import { cleanTerminalText, deadline, now } from "../output.js";
 import { formatCompileError } from "../transpile.js";
 import type { Container, ContainerProcess } from "./container.js";
-import { APP_DIR, entryFile, programTree, runtimeTree, TranspileError } from "./files.js";
+import { APP_DIR, entryFile, HEARTBEAT_FILE, programTree, runtimeTree, TranspileError } from "./files.js";
 
 export interface WebContainerEngineOptions {
   startTimeoutMs?: number;
@@ -101,7 +102,7 @@ export class WebContainerEngine implements Engine {
     };
     this.portWaiters.add(waiter);
 
-    const proc = await this.container.spawn("node", [entryFile(program)], { cwd: APP_DIR });
+    const proc = await this.container.spawn("node", ["--require", "../heartbeat.cjs", entryFile(program)], { cwd: APP_DIR });
     const running: Running = { program, process: proc, output: "", exited: false, listeners: new Set() };
     if (onOutput) running.listeners.add(onOutput);
     this.running = running;
@@ -163,7 +164,13 @@ export class WebContainerEngine implements Engine {
       }
     }
     await this.ensureBase();
-    const proc = await this.container.spawn("node", ["curl.mjs", ...parsed.argv]);
+    await this.container.fs.mkdir(APP_DIR, { recursive: true });
+    const { signal, input } = options;
+    const session = signal !== undefined;
+    const proc = await this.container.spawn("node", [`../${parsed.program}.mjs`, ...parsed.argv], {
+      cwd: APP_DIR,
+      env: { TORNADO_TTY: session ? "1" : "0" },
+    });
     let stdout = "";
     const streamed = proc.output
       .pipeTo(
@@ -176,9 +183,48 @@ export class WebContainerEngine implements Engine {
         }),
       )
       .catch(() => {});
-    const timer = deadline(timeoutMs, "timeout" as const);
-    const outcome = await Promise.race([proc.exit, timer.promise]);
-    timer.cancel();
+    let outcome: number | "timeout";
+    let stopped = false;
+    if (!session) {
+      const timer = deadline(timeoutMs, "timeout" as const);
+      outcome = await Promise.race([proc.exit, timer.promise]);
+      timer.cancel();
+    } else {
+      const writer = proc.input.getWriter();
+      const type = (text: string) => void writer.write(text).catch(() => {});
+      let ended = false;
+      void proc.exit.then(() => (ended = true));
+      if (input) {
+        void (async () => {
+          for await (const line of input) {
+            if (ended) return;
+            type(`${line}\n`);
+          }
+          if (!ended) type("\x04"); // Ctrl+D
+        })();
+      }
+      // Ctrl+C as a terminal types it; a command that does not take it is killed, as a shell's SIGINT would.
+      let interrupted!: () => void;
+      const killed = new Promise<number>((resolve) => {
+        interrupted = () => {
+          stopped = true;
+          type("\x03");
+          const timer = deadline(500, 130);
+          void timer.promise.then((code) => {
+            proc.kill();
+            resolve(code);
+          });
+          void proc.exit.then(() => timer.cancel());
+        };
+      });
+      if (signal.aborted) interrupted();
+      else signal.addEventListener("abort", interrupted, { once: true });
+      const watch = this.watchProgram(timeoutMs);
+      outcome = await Promise.race([proc.exit, killed, watch.stuck]);
+      watch.cancel();
+      signal.removeEventListener("abort", interrupted);
+      writer.releaseLock();
+    }
     if (outcome === "timeout") {
       proc.kill();
       const server = this.running;
@@ -186,8 +232,47 @@ export class WebContainerEngine implements Engine {
       const note = `\nstopped after ${timeoutMs / 1000} s: the server did not answer${server ? " (an endless loop?); the program was killed" : ""}\n`;
       return { exitCode: 28, stdout, stderr: note, timedOut: true, ms: now() - t0 };
     }
-    await streamed;
-    return { exitCode: outcome, stdout, stderr: "", timedOut: false, ms: now() - t0 };
+    // A killed process's stream may never close in a real WebContainer: wait for it briefly.
+    const drained = deadline(stopped ? 200 : 2000, undefined);
+    await Promise.race([streamed, drained.promise]);
+    drained.cancel();
+    return { exitCode: outcome, stdout, stderr: "", timedOut: false, ...(stopped ? { stopped } : {}), ms: now() - t0 };
+  }
+
+  /**
+   * A session's watchdog: resolves "timeout" once the running program has shown no sign of
+   * life (its heartbeat file, heartbeat.cjs) for `windowMs`. A program that has exited is not
+   * watched: the command will see it gone.
+   */
+  private watchProgram(windowMs: number): { stuck: Promise<"timeout">; cancel(): void } {
+    const started = now();
+    let alive = started;
+    let last: string | null = null;
+    let timer: ReturnType<typeof setInterval> | undefined;
+    let reading = false;
+    const stuck = new Promise<"timeout">((resolve) => {
+      timer = setInterval(() => {
+        const running = this.running;
+        if (!running || running.exited) {
+          alive = now();
+          return;
+        }
+        if (now() - alive > windowMs) resolve("timeout");
+        if (reading) return;
+        reading = true;
+        void this.container.fs
+          .readFile(HEARTBEAT_FILE, "utf-8")
+          .then(
+            (beat) => {
+              if (beat !== last && last !== null) alive = now();
+              last = beat;
+            },
+            () => {},
+          )
+          .finally(() => (reading = false));
+      }, 100);
+    });
+    return { stuck, cancel: () => clearInterval(timer) };
   }
 
   async stop(): Promise<void> {

@@ -11,7 +11,7 @@
  */
 import { spawn as spawnChild, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type {
@@ -134,8 +134,10 @@ export function bootNodeContainer(options: NodeContainerOptions = {}): NodeConta
       const child = spawnChild(command === "node" ? process.execPath : command, args, {
         cwd: inWorkdir(spawnOptions.cwd ?? "."),
         env,
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: ["pipe", "pipe", "pipe"],
       });
+      // A process that exits before reading what was typed must not fail the writer.
+      child.stdin!.on("error", () => {});
       children.add(child);
       const exit = new Promise<number>((resolveExit) => {
         child.on("error", (error) => {
@@ -160,7 +162,13 @@ export function bootNodeContainer(options: NodeContainerOptions = {}): NodeConta
           void exit.then(() => controller.close());
         },
       });
-      return { exit, output, kill: () => void child.kill("SIGKILL") };
+      const input = new WritableStream<string>({
+        write: (chunk) => {
+          if (child.stdin!.writable) child.stdin!.write(chunk);
+        },
+        close: () => void child.stdin!.end(),
+      });
+      return { exit, output, input, kill: () => void child.kill("SIGKILL") };
     },
     on(event: "port" | "error", listener: PortListener | ErrorListener): () => void {
       const set = (event === "port" ? portListeners : errorListeners) as Set<typeof listener>;
@@ -176,6 +184,9 @@ export function bootNodeContainer(options: NodeContainerOptions = {}): NodeConta
       },
       rm(path, rmOptions) {
         return track(() => rm(inWorkdir(path), rmOptions));
+      },
+      readFile(path, encoding) {
+        return track(() => readFile(inWorkdir(path), encoding === "utf-8" ? "utf8" : encoding));
       },
       writeFile(path, data) {
         return track(async () => {
