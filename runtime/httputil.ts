@@ -171,6 +171,26 @@ export class HTTPHeaders {
     else this.values[at] = value;
   }
 
+  /**
+   * True when these headers are exactly `names`/`values` (same order, one value each): lets a
+   * serialiser reuse the bytes of an identical earlier head. @internal
+   */
+  sameAs(names: readonly string[], values: readonly string[]): boolean {
+    const own = this.names;
+    const ownValues = this.values;
+    if (own.length !== names.length) return false;
+    for (let i = 0; i < own.length; i++) {
+      if (own[i] !== names[i] || ownValues[i] !== values[i]) return false;
+    }
+    return true;
+  }
+
+  /** The names and values for a later `sameAs`, or null when a header has several values. @internal */
+  snapshot(): [string[], string[]] | null {
+    for (const value of this.values) if (typeof value !== "string") return null;
+    return [this.names.slice(), this.values.slice() as string[]];
+  }
+
   /** Header names (normalised), in insertion order. */
   keys(): IterableIterator<string> {
     return this.names.slice()[Symbol.iterator]();
