@@ -520,7 +520,9 @@ interface ConnectionContext {
 /** Builds the request from the parsed head, collects the body, then runs the handler. */
 class RequestDispatcher implements HTTPMessageDelegate {
   private request: HTTPServerRequest | null = null;
-  private chunks: Uint8Array[] | null = [];
+  /** Body pieces; made by the first one (a GET has none). */
+  private chunks: Uint8Array[] | null = null;
+  private closed = false;
 
   constructor(
     private readonly application: Application,
@@ -548,18 +550,21 @@ class RequestDispatcher implements HTTPMessageDelegate {
   }
 
   dataReceived(chunk: Uint8Array): void {
-    this.chunks?.push(chunk);
+    if (this.closed) return;
+    if (this.chunks === null) this.chunks = [chunk];
+    else this.chunks.push(chunk);
   }
 
   finish(): void {
     const request = this.request!;
-    const chunks = this.chunks ?? [];
-    request.body = chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
+    const chunks = this.chunks;
+    request.body = chunks === null ? EMPTY : chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
     this.chunks = null;
     this.application.handleRequest(request);
   }
 
   onConnectionClose(): void {
+    this.closed = true;
     this.chunks = null;
   }
 }
