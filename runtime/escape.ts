@@ -4,6 +4,7 @@
  * The point of matching Python byte for byte is the Etag: `write({msg: "hello!"})` must produce
  * `{"msg": "hello!"}` (Python's `json.dumps` separators), or the talk's Etag changes.
  */
+import { platform } from "./platform/index.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8");
@@ -29,6 +30,8 @@ const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
 /** Decode bytes as latin-1 (one char per byte), as Python's `.decode("latin1")`. */
 export function latin1(bytes: Uint8Array): string {
+  const native = platform().latin1;
+  if (native !== undefined) return native(bytes);
   // TextDecoder's "latin1" is really windows-1252, which differs only for 0x80-0x9F: those come
   // out above U+00FF, and then we decode byte by byte. Four times faster than fromCharCode alone.
   const text = cp1252.decode(bytes);

@@ -277,6 +277,53 @@ function statusLine(start: ResponseStartLine): Uint8Array {
   return bytes;
 }
 
+/** The head as lines joined (the scratch of `addHeadLine`), blank line included, from the slab. */
+function joinHeadLines(): Uint8Array {
+  const data = allocate(headLength);
+  let at = 0;
+  for (let i = 0; i < headLineCount; i++) {
+    const line = headLines[i]!;
+    data.set(line, at);
+    at += line.length;
+  }
+  data[at++] = 13;
+  data[at] = 10;
+  return data;
+}
+
+function clientHead(requestLine: string, headers: HeaderInput): Uint8Array {
+  const firstLine = latin1Line(requestLine);
+  headLines[0] = firstLine;
+  headLineCount = 1;
+  headLength = firstLine.length + 2; // and the blank line
+  if (headers instanceof HTTPHeaders) headers.forEachValue(addHeadLine);
+  else for (const [name, value] of headers) addHeadLine(name, value);
+  return joinHeadLines();
+}
+
+/**
+ * The last response head a server wrote, kept with its status and headers: a server mostly
+ * repeats its last head (the same handler, this second's Date, the same Etag for the same
+ * body), and then the whole head is one copy instead of a line cache lookup and a copy per
+ * header. Any difference, even in one value, builds the head line by line as before.
+ */
+let lastHead: { code: number; reason: string; names: string[]; values: string[]; bytes: Uint8Array } | null = null;
+
+function serverHead(start: ResponseStartLine, headers: HTTPHeaders): Uint8Array {
+  const last = lastHead;
+  if (last !== null && last.code === start.code && last.reason === start.reason && headers.sameAs(last.names, last.values)) return last.bytes;
+  const firstLine = statusLine(start);
+  headLines[0] = firstLine;
+  headLineCount = 1;
+  headLength = firstLine.length + 2; // and the blank line
+  headers.forEachValue(addHeadLine);
+  // Slab slices are never reused, so the bytes stay valid for as long as they are cached.
+  const bytes = joinHeadLines();
+  const snapshot = headers.snapshot();
+  lastHead = snapshot === null ? null : { code: start.code, reason: start.reason, names: snapshot[0], values: snapshot[1], bytes };
+  return bytes;
+}
+
 /** `name` in normalised form. */
 function headerLookup(headers: HeaderInput, name: string): string | undefined {
   if (headers instanceof HTTPHeaders) return headers.getNormalized(name);
@@ -777,15 +824,8 @@ export class HTTP1Connection implements HTTPConnection {
       this.expectedContentRemaining = cl !== undefined ? Number.parseInt(cl, 10) : null;
     }
     // Serialise the head (and the first chunk) into one buffer: one socket write per response.
-    const firstLine = this.isClient ? latin1Line(first) : statusLine(startLine as ResponseStartLine);
-    headLines[0] = firstLine;
-    headLineCount = 1;
-    headLength = firstLine.length + 2; // and the blank line
-    if (headers instanceof HTTPHeaders) headers.forEachValue(addHeadLine);
-    else for (const [name, value] of headers) addHeadLine(name, value);
-    const lines = headLines;
-    const count = headLineCount;
-    const headSize = headLength;
+    const head = this.isClient ? clientHead(first, headers) : serverHead(startLine as ResponseStartLine, headers as HTTPHeaders);
+    const headSize = head.length;
     let size = headSize;
     let prefix = "";
     if (chunk && chunk.length > 0) {
@@ -794,14 +834,8 @@ export class HTTP1Connection implements HTTPConnection {
       size += prefix.length + chunk.length + (this.chunkingOutput ? 2 : 0);
     }
     const data = allocate(size);
-    let at = 0;
-    for (let i = 0; i < count; i++) {
-      const line = lines[i]!;
-      data.set(line, at);
-      at += line.length;
-    }
-    data[at++] = 13;
-    data[at++] = 10;
+    data.set(head, 0);
+    let at = headSize;
     if (chunk && chunk.length > 0) {
       if (prefix) {
         encodeLatin1Into(prefix, data, at);

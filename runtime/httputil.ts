@@ -57,12 +57,9 @@ export function normalizeHeaderName(name: string): string {
 }
 const normalizedNames = new Map<string, string>();
 
-function visitValues(this: (name: string, value: string) => void, current: string | string[], name: string): void {
-  if (typeof current === "string") this(name, current);
-  else for (let i = 0; i < current.length; i++) this(name, current[i]!);
-}
-
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Headers past which an HTTPHeaders keeps a name → position index (see the class). */
+const INDEXED_FROM = 16;
 const HTTP_WHITESPACE = /^[ \t]+|[ \t]+$/g;
 
 /**
@@ -72,8 +69,17 @@ const HTTP_WHITESPACE = /^[ \t]+|[ \t]+$/g;
  * iteration (`getAll`) yields one `[name, value]` pair per value, in the order they were added.
  */
 export class HTTPHeaders {
-  /** A header with one value (nearly all) holds the string itself: no array per header. */
-  private readonly values = new Map<string, string | string[]>();
+  /*
+   * Names (normalised) and values in two parallel arrays, in insertion order; a header with one
+   * value (nearly all) holds the string itself, no array per header. A message has a handful of
+   * headers, and for those a scan of an array costs a fraction of a Map: a fresh Map and five
+   * `set`s cost about four times five pushes, and every request and response makes one.
+   * Past INDEXED_FROM headers a Map from name to position is kept as well, so a head of
+   * thousands of headers (64 KiB of them) cannot make parsing quadratic.
+   */
+  private readonly names: string[] = [];
+  private readonly values: (string | string[])[] = [];
+  private index: Map<string, number> | null = null;
   private lastKey: string | null = null;
 
   constructor(init?: Iterable<readonly [string, string]> | Record<string, string>) {
@@ -82,41 +88,65 @@ export class HTTPHeaders {
     for (const [k, v] of entries) this.add(k, v);
   }
 
+  /** Position of the normalised `key`, or -1. */
+  private find(key: string): number {
+    if (this.index !== null) return this.index.get(key) ?? -1;
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) if (names[i] === key) return i;
+    return -1;
+  }
+
+  /** Appends a header not present yet. */
+  private append(key: string, value: string | string[]): void {
+    const position = this.names.length;
+    this.names.push(key);
+    this.values.push(value);
+    if (this.index !== null) this.index.set(key, position);
+    else if (position + 1 === INDEXED_FROM) this.index = new Map(this.names.map((name, i) => [name, i]));
+  }
+
   /** Adds a value, keeping any earlier ones for the same name. */
   add(name: string, value: string): void {
     const key = normalizeHeaderName(name);
     this.lastKey = key;
-    const current = this.values.get(key);
-    if (current === undefined) this.values.set(key, value);
-    else if (typeof current === "string") this.values.set(key, [current, value]);
-    else current.push(value);
+    const at = this.find(key);
+    if (at < 0) this.append(key, value);
+    else {
+      const current = this.values[at]!;
+      if (typeof current === "string") this.values[at] = [current, value];
+      else current.push(value);
+    }
   }
 
-  /** Replaces all values of the header (Tornado's `headers[name] = value`). */
+  /** Replaces all values of the header (Tornado's `headers[name] = value`); it keeps its place. */
   set(name: string, value: string): void {
-    this.values.set(normalizeHeaderName(name), value);
+    this.setNormalized(normalizeHeaderName(name), value);
   }
 
   get(name: string): string | undefined;
   get(name: string, defaultValue: string): string;
   get(name: string, defaultValue?: string): string | undefined {
-    const current = this.values.get(normalizeHeaderName(name));
-    if (current === undefined) return defaultValue;
-    return typeof current === "string" ? current : current.join(",");
+    return this.getNormalized(normalizeHeaderName(name)) ?? defaultValue;
   }
 
   getList(name: string): string[] {
-    const current = this.values.get(normalizeHeaderName(name));
-    if (current === undefined) return [];
+    const at = this.find(normalizeHeaderName(name));
+    if (at < 0) return [];
+    const current = this.values[at]!;
     return typeof current === "string" ? [current] : [...current];
   }
 
   has(name: string): boolean {
-    return this.values.has(normalizeHeaderName(name));
+    return this.find(normalizeHeaderName(name)) >= 0;
   }
 
   delete(name: string): boolean {
-    return this.values.delete(normalizeHeaderName(name));
+    const at = this.find(normalizeHeaderName(name));
+    if (at < 0) return false;
+    this.names.splice(at, 1);
+    this.values.splice(at, 1);
+    if (this.index !== null) this.index = new Map(this.names.map((key, i) => [key, i]));
+    return true;
   }
 
   /**
@@ -125,35 +155,67 @@ export class HTTPHeaders {
    * @internal
    */
   getNormalized(key: string): string | undefined {
-    const current = this.values.get(key);
-    return current === undefined || typeof current === "string" ? current : current.join(",");
+    const at = this.find(key);
+    if (at < 0) return undefined;
+    const current = this.values[at]!;
+    return typeof current === "string" ? current : current.join(",");
   }
   /** @internal */
   hasNormalized(key: string): boolean {
-    return this.values.has(key);
+    return this.find(key) >= 0;
   }
   /** @internal */
   setNormalized(key: string, value: string): void {
-    this.values.set(key, value);
+    const at = this.find(key);
+    if (at < 0) this.append(key, value);
+    else this.values[at] = value;
+  }
+
+  /**
+   * True when these headers are exactly `names`/`values` (same order, one value each): lets a
+   * serialiser reuse the bytes of an identical earlier head. @internal
+   */
+  sameAs(names: readonly string[], values: readonly string[]): boolean {
+    const own = this.names;
+    const ownValues = this.values;
+    if (own.length !== names.length) return false;
+    for (let i = 0; i < own.length; i++) {
+      if (own[i] !== names[i] || ownValues[i] !== values[i]) return false;
+    }
+    return true;
+  }
+
+  /** The names and values for a later `sameAs`, or null when a header has several values. @internal */
+  snapshot(): [string[], string[]] | null {
+    for (const value of this.values) if (typeof value !== "string") return null;
+    return [this.names.slice(), this.values.slice() as string[]];
   }
 
   /** Header names (normalised), in insertion order. */
   keys(): IterableIterator<string> {
-    return this.values.keys();
+    return this.names.slice()[Symbol.iterator]();
   }
 
   /** Every `[name, value]` pair, a header with several values yielding several pairs. */
   *getAll(): IterableIterator<[string, string]> {
-    for (const [name, current] of this.values) {
-      if (typeof current === "string") yield [name, current];
-      else for (const v of current) yield [name, v];
+    const names = this.names;
+    const values = this.values;
+    for (let i = 0; i < names.length; i++) {
+      const current = values[i]!;
+      if (typeof current === "string") yield [names[i]!, current];
+      else for (const v of current) yield [names[i]!, v];
     }
   }
 
   /** Calls `fn(name, value)` once per value, in order: `getAll` without an entry array per header (it runs for every response). */
   forEachValue(fn: (name: string, value: string) => void): void {
-    // `fn` rides as forEach's thisArg: no closure per call.
-    this.values.forEach(visitValues, fn);
+    const names = this.names;
+    const values = this.values;
+    for (let i = 0; i < names.length; i++) {
+      const current = values[i]!;
+      if (typeof current === "string") fn(names[i]!, current);
+      else for (let j = 0; j < current.length; j++) fn(names[i]!, current[j]!);
+    }
   }
 
   [Symbol.iterator](): IterableIterator<[string, string]> {
@@ -161,7 +223,7 @@ export class HTTPHeaders {
   }
 
   get size(): number {
-    return this.values.size;
+    return this.names.length;
   }
 
   copy(): HTTPHeaders {
@@ -175,9 +237,10 @@ export class HTTPHeaders {
   parseLine(line: string): void {
     if (line[0] === " " || line[0] === "\t") {
       if (this.lastKey === null) throw new HTTPInputError("first header line cannot start with whitespace");
-      const current = this.values.get(this.lastKey)!;
+      const at = this.find(this.lastKey);
+      const current = this.values[at]!;
       const continuation = " " + line.replace(HTTP_WHITESPACE, "");
-      if (typeof current === "string") this.values.set(this.lastKey, current + continuation);
+      if (typeof current === "string") this.values[at] = current + continuation;
       else current[current.length - 1] += continuation;
       return;
     }

@@ -29,17 +29,21 @@ const p2 = (n: number) => String(n).padStart(2, "0");
 
 /** `[I 261125 00:34:39 web] message`, Tornado's default format (without line numbers). */
 export function formatLogRecord(record: LogRecord): string {
+  return formatLine(record.level, record.module, record.time, record.message);
+}
+
+function formatLine(level: LogLevel, module: string, time: number, message: string): string {
   // One access-log line per request: the `[I 261125 00:34:39 web] ` part changes once a second.
-  const second = Math.floor(record.time / 1000);
-  if (second !== prefixSecond || record.level !== prefixLevel || record.module !== prefixModule) {
+  const second = Math.floor(time / 1000);
+  if (second !== prefixSecond || level !== prefixLevel || module !== prefixModule) {
     const d = new Date(second * 1000);
     const stamp = `${p2(d.getUTCFullYear() % 100)}${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`;
-    prefix = `[${record.level[0]!.toUpperCase()} ${stamp} ${record.module}] `;
+    prefix = `[${level[0]!.toUpperCase()} ${stamp} ${module}] `;
     prefixSecond = second;
-    prefixLevel = record.level;
-    prefixModule = record.module;
+    prefixLevel = level;
+    prefixModule = module;
   }
-  return prefix + record.message;
+  return prefix + message;
 }
 let prefixSecond = Number.NaN;
 let prefixLevel = "";
@@ -59,7 +63,11 @@ export function setLogSink(next: LogSink | null): LogSink {
 export class Logger {
   constructor(readonly name: LoggerName) {}
   log(level: LogLevel, module: string, message: string): void {
-    sink({ logger: this.name, level, module, message, time: platform().now() });
+    const time = platform().now();
+    // Nobody observes records with the default sink: the line goes straight to the platform,
+    // without a record object per line (one per request for the access log).
+    if (sink === defaultSink) platform().log(level, formatLine(level, module, time, message));
+    else sink({ logger: this.name, level, module, message, time });
   }
   debug(module: string, message: string): void {
     this.log("debug", module, message);

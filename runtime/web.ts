@@ -232,6 +232,8 @@ export class URLSpec {
   /** Names of the named groups, in order; empty when the groups are positional. */
   readonly groupNames: readonly string[];
   private readonly reversePieces: readonly (string | null)[] | null;
+  /** The one path a pattern without regex syntax (`/`, `/about`) matches: compared, not executed. */
+  private readonly literal: string | null;
 
   constructor(pattern: string | RegExp, handlerClass: HandlerClass<any>, kwargs?: InitArgs | null, name?: string | null) {
     if (typeof handlerClass !== "function" || !(handlerClass === RequestHandler || handlerClass.prototype instanceof RequestHandler)) {
@@ -263,6 +265,8 @@ export class URLSpec {
     this.kwargs = kwargs ?? {};
     this.name = name ?? null;
     this.reversePieces = this.findGroups();
+    const body = source.replace(/^\^/, "").replace(/\$$/, "");
+    this.literal = flags === "" && !/[\\^$.|?*+()[\]{}]/.test(body) ? body : null;
   }
 
   /** Tornado's `_find_groups`: the literal pieces between groups, or null if not reversible. */
@@ -284,6 +288,7 @@ export class URLSpec {
 
   /** Matches a request path; null if it does not match. */
   match(path: string): { args: (string | undefined)[]; kwargs: Record<string, string | undefined> | null } | null {
+    if (this.literal !== null) return path === this.literal ? NO_GROUPS : null;
     const m = this.regex.exec(path);
     if (m === null) return null;
     if (this.groupCount === 0) return NO_GROUPS;
@@ -515,7 +520,9 @@ interface ConnectionContext {
 /** Builds the request from the parsed head, collects the body, then runs the handler. */
 class RequestDispatcher implements HTTPMessageDelegate {
   private request: HTTPServerRequest | null = null;
-  private chunks: Uint8Array[] | null = [];
+  /** Body pieces; made by the first one (a GET has none). */
+  private chunks: Uint8Array[] | null = null;
+  private closed = false;
 
   constructor(
     private readonly application: Application,
@@ -543,18 +550,21 @@ class RequestDispatcher implements HTTPMessageDelegate {
   }
 
   dataReceived(chunk: Uint8Array): void {
-    this.chunks?.push(chunk);
+    if (this.closed) return;
+    if (this.chunks === null) this.chunks = [chunk];
+    else this.chunks.push(chunk);
   }
 
   finish(): void {
     const request = this.request!;
-    const chunks = this.chunks ?? [];
-    request.body = chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
+    const chunks = this.chunks;
+    request.body = chunks === null ? EMPTY : chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
     this.chunks = null;
     this.application.handleRequest(request);
   }
 
   onConnectionClose(): void {
+    this.closed = true;
     this.chunks = null;
   }
 }

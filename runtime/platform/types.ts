@@ -157,6 +157,8 @@ export interface Platform {
   connect(host: string, port: number): Promise<PlatformSocket>;
   /** SHA-1 of the bytes as lowercase hex (Etags). */
   sha1Hex(data: Uint8Array): string;
+  /** Optional: `bytes` as ISO-8859-1 text (one char per byte), faster than `escape.latin1`'s portable decoder. */
+  latin1?(bytes: Uint8Array): string;
   /** HMAC(key, data) as lowercase hex, for "sha1" or "sha256" (secure cookies). */
   hmacHex(algorithm: "sha1" | "sha256", key: Uint8Array, data: Uint8Array): string;
   /** Cryptographically strong random bytes. */
