@@ -6,6 +6,7 @@ import type { FromWorker, ToWorker } from "./protocol.js";
 import { describeError, Sandbox } from "./sandbox.js";
 import { runtimeModules } from "./modules.js";
 import { START_TIMEOUT_MS } from "../engine.js";
+import { PaneServer } from "../panes/server.js";
 
 const scope = self as unknown as {
   postMessage(message: FromWorker): void;
@@ -32,9 +33,14 @@ scope.addEventListener("unhandledrejection", (event) => {
   post({ type: "output", source: "server", stream: "stderr", text: describeError(e.reason) + "\n" });
 });
 
+const panes = new PaneServer((session, paneEvent) => post({ type: "pane", session, event: paneEvent }));
+
 scope.onmessage = (event) => {
   const message = event.data;
-  if (message.type === "start") {
+  if (message.type === "ping") post({ type: "pong", id: message.id });
+  else if (message.type === "pane") panes.handle(message.session, message.request);
+  else if (message.type === "pane-close") panes.close(message.session);
+  else if (message.type === "start") {
     void sandbox.start(message.program, START_TIMEOUT_MS).then((result) => {
       if (result.ok) post({ type: "started", id: message.id, ports: result.ports });
       else {
