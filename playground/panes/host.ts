@@ -12,6 +12,7 @@
  */
 import type { Engine } from "../engine.js";
 import { validatePaneRequest, type PaneChannel, type PaneEnd, type PaneEvent } from "./protocol.js";
+import { markPaneWindow } from "./guard.js";
 import { shimScript } from "./shim.js";
 
 /** The pane's page may run scripts and submit forms (to its own handlers); nothing else. */
@@ -21,22 +22,6 @@ export const PANE_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-s
 
 /** Ids the deck itself uses on a pane's channel (the page and its subresources); the shim counts from 1. */
 const HOST_IDS = 2 ** 30;
-
-/** Windows of the panes: messages from them never reach the deck's other listeners (reveal's postMessage API). */
-const paneWindows = new WeakSet<object>();
-let guarded = false;
-function guardDeckMessages(): void {
-  if (guarded) return;
-  guarded = true;
-  // A capture listener on window runs before the bubbling ones at the target.
-  window.addEventListener(
-    "message",
-    (event) => {
-      if (event.source && paneWindows.has(event.source)) event.stopImmediatePropagation();
-    },
-    true,
-  );
-}
 
 export type PaneState = "idle" | "loading" | "live" | "ended" | "closed" | "failed";
 
@@ -112,11 +97,10 @@ export class PaneFrame {
         }
         const win = this.frame.contentWindow;
         if (!win) return;
-        paneWindows.add(win);
+        markPaneWindow(win);
         win.postMessage({ type: "tornado-pane-port" }, "*", [port2]);
         this.setState("live");
       };
-      guardDeckMessages();
       this.frame.srcdoc = doc;
     } catch (error) {
       if (generation === this.generation) this.setState("failed", (error as Error).message);
