@@ -40,14 +40,14 @@ describe("print view (?print-pdf)", () => {
     expect(pages).toHaveLength(total);
     expect(pages.map((p) => p.sections)).toEqual(Array(total).fill(1));
     expect(pages.filter((p) => !p.demo).map((p) => Number(p.number))).toEqual(Array.from({ length: 26 }, (_, i) => i + 1));
-    expect(pages.map((p) => p.number ?? `demo:${p.demo}`).join(" ")).toMatch(/^1 2 3 4 5 6 7 8 9 10 11 demo:eventloop 12 .* 24 demo:secure_cookies 25 demo:async_http demo:blocking 26$/);
+    expect(pages.map((p) => p.number ?? `demo:${p.demo}`).join(" ")).toMatch(/^1 2 3 4 5 6 7 8 9 demo:websocket demo:longpoll 10 11 demo:eventloop 12 .* 24 demo:secure_cookies 25 demo:async_http demo:blocking 26$/);
     // A demo prints a still: its whole program and a caption saying what the live demo shows;
     // no live output, nothing recorded passed off as live.
     const stills = await page.$$eval(".pdf-page section[data-demo]", (all) =>
       all.map((s) => ({
         code: s.querySelector<HTMLElement>(".code-ts pre")?.innerText ?? "",
         caption: s.querySelector<HTMLElement>(".demo-caption")?.innerText ?? "",
-        live: [...s.querySelectorAll<HTMLElement>(".live-output, .demo-widget")].filter((e) => e.getClientRects().length > 0).length,
+        live: [...s.querySelectorAll<HTMLElement>(".live-output, .demo-widget, .demo-panes")].filter((e) => e.getClientRects().length > 0).length,
         talkOutput: s.querySelectorAll(".talk-output-print").length,
       })),
     );

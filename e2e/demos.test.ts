@@ -241,3 +241,137 @@ describe("live demos in the in-page engine, on a plain static host", () => {
     await context.close();
   });
 });
+
+/** The frames of a demo's browser panes, once every one is live. */
+async function liveFrames(page: Page, name: string, count: number) {
+  const sel = `section[data-demo="${name}"] .demo-pane`;
+  await page.waitForFunction(([s, n]) => {
+    const panes = [...document.querySelectorAll<HTMLElement>(s as string)];
+    return panes.length === n && panes.every((p) => p.dataset.state === "live");
+  }, [sel, count] as const, { timeout: 30_000 });
+  return Array.from({ length: count }, (_, i) => page.frameLocator(`${sel}:nth-child(${i + 1}) iframe`));
+}
+
+/** What a pane's page shows, by selector. */
+const paneText = (frame: ReturnType<Page["frameLocator"]>, selector: string) => frame.locator(selector).textContent({ timeout: 10_000 });
+
+describe("browser panes in the in-page engine, on a plain static host", () => {
+  it("websocket: every broadcast reaches every pane, together; the pages are the program's own HTML, scripts and styles", async () => {
+    const { page, context } = await openDemo("websocket");
+    const frames = await liveFrames(page, "websocket", 3);
+    // All three get the same broadcasts: wait for one that every pane shows, then the next.
+    const shown = async () => Promise.all(frames.map((f) => paneText(f, "#status")));
+    await expect.poll(async () => new Set(await shown()).size === 1 && /^broadcast \d+$/.test((await shown())[0]!), { timeout: 15_000 }).toBe(true);
+    const n = Number((await shown())[0]!.split(" ")[1]);
+    await expect.poll(async () => (await shown()).join("|"), { timeout: 10_000 }).toBe(Array(3).fill(`broadcast ${n + 1}`).join("|"));
+    for (const frame of frames) {
+      expect(await frame.locator("#twits li").count()).toBe(3);
+      expect(await paneText(frame, "#time")).toMatch(/^\d\d:\d\d:\d\d UTC$/);
+      // The page's own style sheet applies inside its frame.
+      expect(await frame.locator("h1").evaluate((h) => getComputedStyle(h).fontSize)).toBe("17px");
+    }
+    const twits = await Promise.all(frames.map((f) => f.locator("#twits").textContent()));
+    expect(new Set(twits).size).toBe(1);
+    // The server log says the program broadcast to three pages.
+    const log = await page.textContent('section[data-demo="websocket"] .playground-server-log');
+    expect(log).toMatch(/broadcast \d+ to 3 page\(s\)/);
+    await context.close();
+  }, 120_000);
+
+  it("long polling: a message typed in one pane shows in the other at once; closing or reloading a pane drops its waiter", async () => {
+    const { page, context } = await openDemo("longpoll");
+    const [one, two] = await liveFrames(page, "longpoll", 2);
+    const waiting = async () => {
+      const run = await runPreset(page, "longpoll", 1);
+      return Number([...run.transcript.matchAll(/\{"waiting": (\d+)\}/g)].at(-1)?.[1] ?? NaN);
+    };
+    await expect.poll(waiting, { timeout: 10_000 }).toBe(2);
+    await one!.locator("#message").fill("hello from pane one");
+    await one!.locator("#message").press("Enter");
+    await expect.poll(() => two!.locator("#inbox .message").allTextContents(), { timeout: 5000 }).toEqual(["hello from pane one"]);
+    await expect.poll(() => one!.locator("#inbox .message").allTextContents(), { timeout: 5000 }).toEqual(["hello from pane one"]);
+    // Both polled again after the message: two waiters.
+    await expect.poll(waiting, { timeout: 10_000 }).toBe(2);
+    // Close pane two: its waiting request's connection closes, the handler drops its waiter.
+    await page.click('section[data-demo="longpoll"] .demo-pane:nth-child(2) button[aria-label^="close"]');
+    await expect.poll(waiting, { timeout: 10_000 }).toBe(1);
+    expect(await page.textContent('section[data-demo="longpoll"] .playground-server-log')).toMatch(/a page left: 1 waiting/);
+    // Reload pane one: the old page's waiter goes, the new page's comes: still one.
+    await page.click('section[data-demo="longpoll"] .demo-pane:nth-child(1) button[aria-label^="reload"]');
+    await liveFrames(page, "longpoll", 1).catch(() => {});
+    await expect.poll(() => page.textContent('section[data-demo="longpoll"] .playground-server-log'), { timeout: 10_000 }).toMatch(/a page left: 0 waiting/);
+    await expect.poll(waiting, { timeout: 10_000 }).toBe(1);
+    // The reloaded page shows the message it missed (its first poll has no cursor).
+    await expect.poll(() => page.frameLocator('section[data-demo="longpoll"] .demo-pane:nth-child(1) iframe').locator("#inbox .message").allTextContents(), { timeout: 5000 }).toEqual(["hello from pane one"]);
+    await context.close();
+  }, 120_000);
+
+  it("a pane's script cannot reach the deck: no parent DOM, no storage, no top navigation, no reveal postMessage API", async () => {
+    const { page, context } = await openDemo("longpoll");
+    await liveFrames(page, "longpoll", 2);
+    const before = await page.evaluate(() => ({ indices: (window as any).deck.getIndices(), url: location.href, sections: document.querySelectorAll("section").length }));
+    const frame = page.frames().find((f) => f.url() === "about:srcdoc")!;
+    expect(frame).toBeTruthy();
+    const tried = await frame.evaluate(async () => {
+      const attempt = (fn: () => unknown) => {
+        try {
+          fn();
+          return "reached";
+        } catch (error) {
+          return (error as Error).name;
+        }
+      };
+      const out = {
+        parentDocument: attempt(() => parent.document.body.remove()),
+        topDocument: attempt(() => top!.document.title),
+        storage: attempt(() => localStorage.getItem("x")),
+        cookie: attempt(() => document.cookie),
+        topNavigation: attempt(() => (top!.location.href = "about:blank")),
+        origin: origin,
+      };
+      // reveal's postMessage API would move the deck for any window that asks, and its notes
+      // plugin would take a window announcing a heartbeat for the speaker view.
+      parent.postMessage(JSON.stringify({ method: "slide", args: [0, 0] }), "*");
+      parent.postMessage(JSON.stringify({ namespace: "reveal-notes", type: "heartbeat" }), "*");
+      await new Promise((r) => setTimeout(r, 300));
+      return out;
+    });
+    expect(tried).toEqual({ parentDocument: "SecurityError", topDocument: "SecurityError", storage: "SecurityError", cookie: "SecurityError", topNavigation: "SecurityError", origin: "null" });
+    await page.waitForTimeout(300);
+    const after = await page.evaluate(() => ({ indices: (window as any).deck.getIndices(), url: location.href, sections: document.querySelectorAll("section").length }));
+    expect(after).toEqual(before);
+    // The deck's own postMessage API still works for the deck's window.
+    await page.evaluate(() => window.postMessage(JSON.stringify({ method: "slide", args: [0, 0] }), "*"));
+    await expect.poll(() => page.evaluate(() => (window as any).deck.getIndices().h)).toBe(0);
+    await context.close();
+  }, 120_000);
+
+  it("a runaway loop in the program behind the panes is stopped (no command in flight), and the deck keeps working", async () => {
+    const { page, context } = await openDemo("websocket");
+    await liveFrames(page, "websocket", 3);
+    await setProgram(page, "websocket", (t) => t.replace("async function poll() {", "async function poll() {\n  while (true) {}"));
+    const t0 = Date.now();
+    await page.click('section[data-demo="websocket"] .playground-run');
+    // The edited program starts, the panes load its page, its first poll (3 s) never returns.
+    await page.waitForFunction(
+      () => [...document.querySelectorAll<HTMLElement>('section[data-demo="websocket"] .demo-pane')].every((p) => p.dataset.state === "ended" && /endless loop/.test(p.textContent ?? "")),
+      undefined,
+      { timeout: 30_000 },
+    );
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(3000 + 4000 - 500);
+    expect(took).toBeLessThan(25_000);
+    expect(await page.textContent('section[data-demo="websocket"] .demo-pane p.pane-notice')).toMatch(/did not answer for 4 s \(an endless loop\?\) and was stopped/);
+    // The deck keeps working: another demo's slide runs its command.
+    await page.click('section[data-demo="websocket"] .playground-reset');
+    await page.evaluate(() => {
+      const deck = (window as any).deck;
+      const { h, v } = deck.getIndices(document.querySelector('section[data-demo="async_http"]'));
+      deck.slide(h, v);
+    });
+    const run = await terminalRun(page, "async_http", 0);
+    expect(run.transcript).toMatch(/\nHTTP\/1\.1 200 OK\r?\n/);
+    await page.evaluate(() => localStorage.clear());
+    await context.close();
+  }, 90_000);
+});

@@ -35,6 +35,7 @@ export class Playground {
   lastCommandView: object | null = null;
   private readonly logListeners = new Set<(log: string) => void>();
   private readonly logChunkListeners = new Set<(chunk: string) => void>();
+  private readonly startListeners = new Set<(name: string) => void>();
   /** What Run (Ctrl/Cmd+Enter) on a program's editor does, when its slide is not a terminal's (a demo's timeline). */
   readonly runners = new Map<string, () => Promise<void>>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -125,8 +126,20 @@ export class Playground {
     for (const l of this.logListeners) l("");
     const started = await this.manager.engine.start(program, this.appendLog);
     if (started.ok) this.runningKey = key;
+    if (started.ok) for (const l of this.startListeners) l(name);
     for (const view of this.codeViews.values()) if (view.name === name) view.showStart(started);
     return started;
+  }
+
+  /** Told whenever a program (by name) has been started afresh and listens (browser panes reload then). */
+  onStart(listener: (name: string) => void): () => void {
+    this.startListeners.add(listener);
+    return () => void this.startListeners.delete(listener);
+  }
+
+  /** The example's current code running (started unless exactly that already runs). */
+  ensure(name: string): Promise<StartResult> {
+    return this.serialize(() => this.ensureRunning(name, false));
   }
 
   prestart(name: string): void {

@@ -13,6 +13,8 @@
  */
 
 /** A program as the deck's catalog describes it (slides/examples/catalog.ts `Example`). */
+import type { PaneChannel, PaneEnd, PaneEvent } from "./panes/protocol.js";
+
 export interface Program {
   /** Catalog key ("hello"). */
   name: string;
@@ -112,7 +114,18 @@ export interface RunOptions {
   input?: CommandInput;
 }
 
-export interface Engine {
+/** Browser panes (playground/panes/): how a pane reaches the running program. */
+export interface PaneSupport {
+  /**
+   * In-page: a channel for one pane's network to the running program (restarted first if the
+   * watchdog stopped it); `onEnd` says when the program goes (replaced, stopped, watchdog).
+   */
+  openPane?(onEvent: (event: PaneEvent) => void, onEnd: (end: PaneEnd) => void): Promise<PaneChannel>;
+  /** WebContainer: the preview URL the container gives for `port` (its server-ready URL), once listening. */
+  previewUrl?(port: number): string | null;
+}
+
+export interface Engine extends PaneSupport {
   readonly kind: EngineKind;
   /** Start `program`, replacing whatever ran before. Resolves once it listens, or fails. */
   start(program: Program, onOutput?: OutputListener): Promise<StartResult>;

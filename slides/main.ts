@@ -20,6 +20,7 @@ import { deckMode } from "./mode.js";
 import { parseNotes } from "./notes.js";
 import { renderSlides, type Picture } from "./render.js";
 import { parseShowoff } from "./showoff.js";
+import { guardDeckMessages } from "../playground/panes/guard.js";
 import aldea1 from "../assets/aldea-1.svg";
 import aldea2 from "../assets/aldea-2.svg";
 import aldea3 from "../assets/aldea-3.svg";
@@ -66,6 +67,8 @@ function isPortrait(): boolean {
 }
 document.documentElement.classList.toggle("portrait", isPortrait());
 
+// Before reveal listens for messages: the live demos' browser panes must not drive the deck.
+guardDeckMessages();
 const deck: RevealApi = new Reveal(document.querySelector<HTMLElement>(".reveal")!, {
   ...(isPortrait() ? portrait : landscape),
   hash: true,

@@ -8,6 +8,7 @@ import type { Playground } from "../deck.js";
 import { cookiesSet, fillCommand } from "./commands.js";
 import { TimelineView, type TimelineOptions } from "./timeline.js";
 import { TraceView, type TraceOptions } from "./trace.js";
+import { PanesView } from "../panes/view.js";
 import "./demos.css";
 
 export interface DemoView {
@@ -61,6 +62,8 @@ export class Demos {
       else if (options.kind === "trace") views.push(new TraceView(this.playground, slide, el, options as TraceOptions));
       else el.textContent = `this deck has no view for "${options.kind}"`;
     }
+    const panes = slide.querySelector<HTMLElement>(".demo-panes");
+    if (panes) views.push(new PanesView(this.playground, name, slide, panes));
     return views;
   }
 }

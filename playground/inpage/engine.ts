@@ -21,6 +21,7 @@ import {
 import { parseCommand } from "../command.js";
 import { now } from "../output.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
+import type { PaneChannel, PaneEnd, PaneEvent } from "../panes/protocol.js";
 
 export interface InPageEngineOptions {
   startTimeoutMs?: number;
@@ -44,6 +45,10 @@ class WorkerHandle {
   lastPong = 0;
   private pings = 0;
   dead: string | null = null;
+  /** Events for browser panes, by pane session. */
+  onPane: ((session: number, event: PaneEvent) => void) | null = null;
+  /** Called once when the worker is terminated, with the reason. */
+  onKill: ((reason: string) => void) | null = null;
 
   constructor(readonly worker: Worker) {
     let readyResolve!: () => void;
@@ -60,6 +65,8 @@ class WorkerHandle {
       else if (m.type === "output") {
         if (m.source === "command") this.commandListeners.get(m.run ?? -1)?.(m.text, m.stream === "stderr" ? "stderr" : "stdout");
         else this.listener?.(m.text, m.source);
+      } else if (m.type === "pane") {
+        this.onPane?.(m.session, m.event);
       } else {
         const settle = this.pending.get(m.id);
         this.pending.delete(m.id);
@@ -111,6 +118,7 @@ class WorkerHandle {
     if (this.dead) return;
     this.dead = reason;
     this.worker.terminate();
+    this.onKill?.(reason);
     for (const settle of this.pending.values()) settle({ type: "dead", message: reason });
     this.pending.clear();
   }
@@ -124,6 +132,10 @@ export class InPageEngine implements Engine {
   private readonly startTimeoutMs: number;
   private readonly commandTimeoutMs: number;
   private readonly keepSpare: boolean;
+  /** Open browser panes: which worker each talks to, and how to tell it the program went. */
+  private readonly panes = new Map<number, { handle: WorkerHandle; onEnd: (end: PaneEnd) => void }>();
+  private nextPane = 1;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     private readonly createWorker: () => Worker,
@@ -245,6 +257,79 @@ export class InPageEngine implements Engine {
       return { exitCode: 28, stdout, stderr: stderr + note, timedOut: true, ms: now() - t0 };
     }
     return { exitCode: 1, stdout, stderr: stderr + `${reply.type === "dead" ? reply.message : "unexpected reply"}\n`, timedOut: false, ms: now() - t0 };
+  }
+
+  /**
+   * A browser pane's channel to the running program (playground/panes/). While panes are open
+   * the worker is pinged every second: a program stuck in a loop (a websocket handler, a
+   * periodic callback) answers nothing and no command is in flight to time out, so the same
+   * watchdog applies to the pings.
+   */
+  async openPane(onEvent: (event: PaneEvent) => void, onEnd: (end: PaneEnd) => void): Promise<PaneChannel> {
+    if (!this.current && this.lastProgram) {
+      const restarted = await this.start(this.lastProgram.program, this.lastProgram.onOutput);
+      if (!restarted.ok) throw new Error(`the program could not be restarted: ${restarted.message}`);
+    }
+    const handle = this.current;
+    if (!handle) throw new Error("no program is running");
+    await handle.ready;
+    const session = this.nextPane++;
+    handle.onPane ??= (s, event) => this.paneEvents.get(s)?.(event);
+    handle.onKill ??= (reason) => {
+      const end: PaneEnd =
+        reason === "watchdog"
+          ? { kind: "watchdog", message: `the program did not answer for ${this.commandTimeoutMs / 1000} s (an endless loop?) and was stopped` }
+          : { kind: "stopped", message: "the program stopped" };
+      for (const [id, pane] of [...this.panes]) {
+        if (pane.handle !== handle) continue;
+        this.panes.delete(id);
+        this.paneEvents.delete(id);
+        pane.onEnd(end);
+      }
+      this.watch();
+    };
+    this.paneEvents.set(session, onEvent);
+    this.panes.set(session, { handle, onEnd });
+    this.watch();
+    return {
+      send: (request) => {
+        if (this.panes.has(session) && !handle.dead) handle.worker.postMessage({ type: "pane", session, request } satisfies ToWorker);
+      },
+      close: () => {
+        if (!this.panes.delete(session)) return;
+        this.paneEvents.delete(session);
+        if (!handle.dead) handle.worker.postMessage({ type: "pane-close", session } satisfies ToWorker);
+        this.watch();
+      },
+    };
+  }
+
+  private readonly paneEvents = new Map<number, (event: PaneEvent) => void>();
+
+  /** Ping the worker while panes are open; one unanswered for the command timeout is a runaway. */
+  private watch(): void {
+    if (this.panes.size === 0) {
+      if (this.heartbeat) clearInterval(this.heartbeat);
+      this.heartbeat = null;
+      return;
+    }
+    if (this.heartbeat) return;
+    // The same ping as a terminal session's watchdog: answered only when the worker's loop is free.
+    let watched: WorkerHandle | null = null;
+    let since = 0;
+    this.heartbeat = setInterval(() => {
+      const handle = this.current;
+      if (!handle || handle.dead) return;
+      if (watched !== handle) {
+        watched = handle;
+        since = now();
+      }
+      handle.ping();
+      if (now() - Math.max(since, handle.lastPong) <= this.commandTimeoutMs) return;
+      handle.listener?.(`\nstopped: the program did not answer for ${this.commandTimeoutMs / 1000} s (an endless loop?) and was stopped\n`, "server");
+      if (this.current === handle) this.current = null;
+      handle.kill("watchdog");
+    }, 1000);
   }
 
   async stop(): Promise<void> {

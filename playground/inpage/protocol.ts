@@ -3,6 +3,7 @@
  */
 import type { CommandName } from "../command.js";
 import type { OutputSource, Program, StartFailure } from "../engine.js";
+import type { PaneEvent, PaneRequest } from "../panes/protocol.js";
 
 export type ToWorker =
   | { type: "start"; id: number; program: Program }
@@ -13,7 +14,10 @@ export type ToWorker =
   /** Ctrl+C for run `id`. */
   | { type: "interrupt"; run: number }
   /** The watchdog asks whether the worker's event loop still turns. */
-  | { type: "ping"; n: number };
+  | { type: "ping"; n: number }
+  /** A browser pane's request for the program (panes/server.ts makes it). */
+  | { type: "pane"; session: number; request: PaneRequest }
+  | { type: "pane-close"; session: number };
 
 export type FromWorker =
   /** The worker has loaded the runtime and can take a program. */
@@ -23,4 +27,5 @@ export type FromWorker =
   | { type: "started"; id: number; ports: number[] }
   | ({ type: "start-failed"; id: number } & StartFailure)
   | { type: "ran"; id: number; exitCode: number }
-  | { type: "pong"; n: number };
+  | { type: "pong"; n: number }
+  | { type: "pane"; session: number; event: PaneEvent };

@@ -6,6 +6,7 @@ import type { FromWorker, ToWorker } from "./protocol.js";
 import { describeError, Sandbox } from "./sandbox.js";
 import { runtimeModules } from "./modules.js";
 import { CommandInput, START_TIMEOUT_MS } from "../engine.js";
+import { PaneServer } from "../panes/server.js";
 
 const scope = self as unknown as {
   postMessage(message: FromWorker): void;
@@ -35,11 +36,17 @@ scope.addEventListener("unhandledrejection", (event) => {
 /** Commands still running: their input and their Ctrl+C. */
 const runs = new Map<number, { input: CommandInput; interrupt: AbortController }>();
 
+const panes = new PaneServer((session, paneEvent) => post({ type: "pane", session, event: paneEvent }));
+
 scope.onmessage = (event) => {
   const message = event.data;
   if (message.type === "ping") {
     // Answered only when the loop is free: a handler in `while (true) {}` never answers.
     post({ type: "pong", n: message.n });
+  } else if (message.type === "pane") {
+    panes.handle(message.session, message.request);
+  } else if (message.type === "pane-close") {
+    panes.close(message.session);
   } else if (message.type === "input") {
     const run = runs.get(message.run);
     if (message.line === null) run?.input.end();

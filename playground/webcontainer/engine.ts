@@ -45,6 +45,8 @@ export class WebContainerEngine implements Engine {
   private running: Running | null = null;
   private lastProgram: { program: Program; onOutput?: OutputListener } | null = null;
   private readonly openPorts = new Set<number>();
+  /** The container's URL for each open port (its preview / server-ready URL): browser panes load it. */
+  private readonly previewUrls = new Map<number, string>();
   private readonly portWaiters = new Set<(port: number, type: "open" | "close") => void>();
   private readonly unsubscribe: Array<() => void> = [];
   private readonly startTimeoutMs: number;
@@ -58,9 +60,11 @@ export class WebContainerEngine implements Engine {
     this.startTimeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
     this.commandTimeoutMs = options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
     this.unsubscribe.push(
-      container.on("port", (port, type) => {
+      container.on("port", (port, type, url) => {
         if (type === "open") this.openPorts.add(port);
         else this.openPorts.delete(port);
+        if (type === "open") this.previewUrls.set(port, url);
+        else this.previewUrls.delete(port);
         for (const waiter of [...this.portWaiters]) waiter(port, type);
       }),
     );
@@ -273,6 +277,11 @@ export class WebContainerEngine implements Engine {
       }, 100);
     });
     return { stuck, cancel: () => clearInterval(timer) };
+  }
+
+  /** Where a browser pane finds the program's port: the container's preview URL for it. */
+  previewUrl(port: number): string | null {
+    return this.previewUrls.get(port) ?? null;
   }
 
   async stop(): Promise<void> {

@@ -70,4 +70,50 @@ describe("node-backed container", () => {
     // The container probes again as the process closes, before `exit` resolves.
     expect(events).toEqual([`open ${port}`, `close ${port}`]);
   });
+
+  it("gives each port a preview URL (another origin) that forwards HTTP and websocket upgrades, and closes the program's side when the browser's closes", async () => {
+    container = bootNodeContainer();
+    let opened!: (v: { port: number; url: string }) => void;
+    const open = new Promise<{ port: number; url: string }>((r) => (opened = r));
+    container.on("port", (port, type, url) => type === "open" && opened({ port, url }));
+    await container.mount({
+      "h.mjs": {
+        file: {
+          contents: `import http from "node:http";
+const s = http.createServer((req, res) => {
+  if (req.url === "/wait") { req.socket.on("close", () => console.log("client left")); return; }
+  res.end("hello " + req.url);
+});
+s.on("upgrade", (req, socket) => { socket.write("HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n\\r\\n"); socket.on("data", (d) => socket.write(d)); });
+s.listen(0, "127.0.0.1", () => console.log("port", s.address().port));`,
+        },
+      },
+    });
+    const proc = await container.spawn("node", ["h.mjs"]);
+    let out = "";
+    void proc.output.pipeTo(new WritableStream({ write: (c) => void (out += c) }));
+    const { port, url } = await open;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(new URL(url).port).not.toBe(String(port));
+    expect(await (await fetch(new URL("/page?x=1", url))).text()).toBe("hello /page?x=1");
+    // An upgrade goes through as bytes: the 101, then an echo.
+    const net = await import("node:net");
+    const raw = net.connect(Number(new URL(url).port), "127.0.0.1");
+    let got = "";
+    raw.on("data", (d) => (got += d.toString()));
+    raw.write("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+    await expect.poll(() => got, { timeout: 5000 }).toMatch(/^HTTP\/1\.1 101 /);
+    raw.write("ping-bytes");
+    await expect.poll(() => got, { timeout: 5000 }).toMatch(/ping-bytes$/);
+    raw.destroy();
+    // A browser that goes away mid-request: the program sees its client leave.
+    const controller = new AbortController();
+    const waiting = fetch(new URL("/wait", url), { signal: controller.signal }).catch(() => "aborted");
+    await new Promise((r) => setTimeout(r, 100));
+    controller.abort();
+    expect(await waiting).toBe("aborted");
+    await expect.poll(() => out, { timeout: 5000 }).toContain("client left");
+    proc.kill();
+    await proc.exit;
+  });
 });

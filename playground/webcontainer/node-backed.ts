@@ -8,11 +8,19 @@
  * as the WebContainer reports servers: every few milliseconds the listening TCP sockets in
  * /proc/net/tcp{,6} are matched against the socket inodes the spawned processes hold.
  * Linux only (that is where the tests run).
+ *
+ * A port's URL is a local preview server standing in for WebContainer's server-ready URL (its
+ * `https://<id>--<port>--<hash>.local-corp.webcontainer.io/`): another origin than the deck,
+ * forwarding every connection byte for byte to the program's port (HTTP, websocket upgrades,
+ * long polls alike), and closing the program's side when the browser's side closes, as the
+ * real preview does when a preview frame goes away. How the real one treats a closed frame's
+ * connections, its headers and its origin checks are not verified here (no StackBlitz).
  */
 import { spawn as spawnChild, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { createServer, connect, type Server, type Socket } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import type {
   Container,
@@ -79,6 +87,35 @@ export function bootNodeContainer(options: NodeContainerOptions = {}): NodeConta
   let open = new Set<number>();
   const probeMs = options.probeMs ?? 10;
 
+  const previews = new Map<number, { server: Server; sockets: Set<Socket>; url: Promise<string> }>();
+  /** The preview server for `port`: each connection piped to the program's port. */
+  const preview = (port: number) => {
+    const sockets = new Set<Socket>();
+    const server = createServer((browser) => {
+      const program = connect(port, "127.0.0.1");
+      for (const s of [browser, program]) {
+        sockets.add(s);
+        s.on("close", () => sockets.delete(s));
+        s.on("error", () => {});
+      }
+      browser.pipe(program);
+      program.pipe(browser);
+      browser.on("close", () => program.destroy());
+      program.on("close", () => browser.destroy());
+    });
+    const url = new Promise<string>((done) => server.listen(0, "127.0.0.1", () => done(`http://127.0.0.1:${(server.address() as { port: number }).port}/`)));
+    server.unref();
+    previews.set(port, { server, sockets, url });
+    return url;
+  };
+  const closePreview = (port: number) => {
+    const p = previews.get(port);
+    if (!p) return;
+    previews.delete(port);
+    p.server.close();
+    for (const s of p.sockets) s.destroy();
+  };
+
   const probe = () => {
     const listening = listeningInodes();
     const now = new Set<number>();
@@ -89,8 +126,23 @@ export function bootNodeContainer(options: NodeContainerOptions = {}): NodeConta
         if (port !== undefined) now.add(port);
       }
     }
-    for (const port of now) if (!open.has(port)) for (const l of portListeners) l(port, "open", `http://localhost:${port}`);
-    for (const port of open) if (!now.has(port)) for (const l of portListeners) l(port, "close", `http://localhost:${port}`);
+    for (const port of now) {
+      if (open.has(port)) continue;
+      // 'open' once the preview server listens, as WebContainer's comes with its URL.
+      void preview(port).then((url) => {
+        if (open.has(port) && previews.has(port)) for (const l of portListeners) l(port, "open", url);
+      });
+    }
+    for (const port of open) {
+      if (now.has(port)) continue;
+      const url = previews.get(port)?.url;
+      closePreview(port);
+      const closed = (u: string) => {
+        for (const l of portListeners) l(port, "close", u);
+      };
+      if (url) void url.then(closed);
+      else closed(`http://127.0.0.1:${port}/`);
+    }
     open = now;
   };
   const timer = setInterval(probe, probeMs);
@@ -198,6 +250,7 @@ export function bootNodeContainer(options: NodeContainerOptions = {}): NodeConta
     async teardown() {
       tornDown = true;
       clearInterval(timer);
+      for (const port of [...previews.keys()]) closePreview(port);
       await Promise.allSettled([...pending]);
       const exits = [...children].map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("close", r))));
       for (const c of children) c.kill("SIGKILL");

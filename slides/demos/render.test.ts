@@ -13,14 +13,17 @@ const rendered = renderSlides(talk, { examples, basics: basicsSource });
 
 describe("demo catalog", () => {
   it("reads each folder: the program's own text, its Tornado 6 twin, the manifest", () => {
-    expect(Object.keys(demos).sort()).toEqual(["async_http", "blocking", "eventloop", "secure_cookies"]);
+    expect(Object.keys(demos).sort()).toEqual(["async_http", "blocking", "eventloop", "longpoll", "secure_cookies", "websocket"]);
     for (const demo of Object.values(demos)) {
       expect(demo.main).toBe(`${demo.name}.ts`);
       expect(demo.files[demo.main]).toBe(readFileSync(resolve(here, demo.name, demo.main), "utf8"));
       expect(demo.python).toBe(readFileSync(resolve(here, demo.name, demo.manifest.python), "utf8"));
       expect(demo.python).toMatch(/^# Written for Tornado 6 \(not the 2011 code\)/);
-      // The twin and the manifest are not program files (the engines do not get them).
-      expect(Object.keys(demo.files)).toEqual([demo.main]);
+      // The twin and the manifest are not program files (the engines do not get them); the
+      // pages a program serves are.
+      const [main, ...pages] = Object.keys(demo.files);
+      expect(main).toBe(demo.main);
+      for (const page of pages) expect(page).toMatch(/\.html$/);
     }
   });
 
@@ -37,7 +40,7 @@ describe("demo slides", () => {
   it("go under the talk slides their manifests name, in order; the talk keeps its 26 slides", () => {
     const placed = placeDemos(rendered, demos);
     const where = [...placed].map(([i, list]) => `${i + 1}:${list.map((d) => d.name).join("+")}`).sort();
-    expect(where).toEqual(["11:eventloop", "24:secure_cookies", "25:async_http+blocking"].sort());
+    expect(where).toEqual(["9:websocket+longpoll", "11:eventloop", "24:secure_cookies", "25:async_http+blocking"].sort());
     const stacks = stackDemos(rendered, demos, { basics: basicsSource });
     expect(stacks).toHaveLength(26);
     stacks.forEach((html, i) => expect(html).toContain(rendered[i]!.html));
@@ -57,6 +60,16 @@ describe("demo slides", () => {
     expect(html).toMatch(/<p class="demo-caption">[\s\S]*stand-in[\s\S]*<\/p>/);
     // Nothing recorded is passed off as live: the live output starts empty.
     expect(html).toContain('<div class="live-output" aria-live="polite"></div>');
+  });
+
+  it("draw the browser panes a manifest declares, one labelled figure each, empty until the playground loads the page", () => {
+    const html = renderDemo(demos.websocket!);
+    expect(html).toContain(`data-panes="${JSON.stringify(demos.websocket!.manifest.panes).replace(/"/g, "&#34;")}"`);
+    const figures = [...html.matchAll(/<figure class="demo-pane" data-url="([^"]+)" data-title="([^"]+)">/g)];
+    expect(figures.map((m) => [m[1], m[2]])).toEqual([1, 2, 3].map((n) => ["http://localhost:8888/", `browser ${n}: localhost:8888/`]));
+    expect(html).toContain('<div class="pane-screen"></div>');
+    expect(renderDemo(demos.longpoll!).match(/class="demo-pane"/g)).toHaveLength(2);
+    expect(renderDemo(demos.async_http!)).not.toContain("demo-pane");
   });
 
   it("declare their widget for the playground, and light-able lines for a trace", () => {

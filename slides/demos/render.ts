@@ -9,7 +9,7 @@
  */
 import { slideTitle } from "../showoff.js";
 import { codePair, escapeHtml, flipButton, highlight, type RenderedSlide } from "../render.js";
-import type { Demo } from "./catalog.js";
+import type { Demo, DemoPane } from "./catalog.js";
 
 export interface DemoRenderOptions {
   /** The talk's illustrative event loop (slides/examples/basics.ts), for `listing: "basics"`. */
@@ -59,6 +59,7 @@ export function renderDemo(demo: Demo, options: DemoRenderOptions = {}, place?: 
   const widget = m.widget
     ? `<div class="demo-widget" data-widget="${escapeHtml(m.widget.kind)}" data-options="${escapeHtml(JSON.stringify(m.widget))}"></div>`
     : "";
+  const panes = m.panes?.length ? panesHtml(m.panes) : "";
   const [first, ...more] = m.commands;
   const terminal = first
     ? `<div class="live-command" data-command="${escapeHtml(first)}" data-example="${escapeHtml(demo.name)}" data-budget-ms="${m.budgetMs}">` +
@@ -75,11 +76,33 @@ export function renderDemo(demo: Demo, options: DemoRenderOptions = {}, place?: 
     `<section ${attrs.join(" ")}>\n` +
     `<h2 class="demo-title">${escapeHtml(m.title)}</h2>\n` +
     `<div class="demo-body">\n<div class="demo-code">${flipButton("the Python (Tornado 6)")}${code}</div>\n` +
-    `<div class="demo-live">${listingHtml(demo, options)}${widget}${terminal}${presets}\n` +
+    `<div class="demo-live">${listingHtml(demo, options)}${widget}${panes}${terminal}${presets}\n` +
     `<p class="demo-caption"><span class="demo-caption-label">live demo:</span> ${escapeHtml(m.caption)}</p>\n` +
     `</div>\n</div>\n` +
     `</section>`
   );
+}
+
+/**
+ * The browser panes a demo declares: one figure per pane, labelled with its URL; the playground
+ * puts the live page in `.pane-screen` (playground/panes/). Printed, the caption says what they
+ * show instead (demos.css hides them on paper).
+ */
+function panesHtml(panes: DemoPane[]): string {
+  const figures: string[] = [];
+  for (const pane of panes) {
+    const count = Math.max(1, Math.min(4, pane.count ?? 1));
+    const label = pane.url.replace(/^https?:\/\//, "");
+    for (let i = 1; i <= count; i++) {
+      const title = count > 1 ? `browser ${figures.length + 1}: ${label}` : `browser: ${label}`;
+      figures.push(
+        `<figure class="demo-pane" data-url="${escapeHtml(pane.url)}" data-title="${escapeHtml(title)}">` +
+          `<figcaption class="pane-bar"><span class="pane-url">${escapeHtml(title)}</span></figcaption>` +
+          `<div class="pane-screen"></div></figure>`,
+      );
+    }
+  }
+  return `<div class="demo-panes" data-count="${figures.length}">${figures.join("")}</div>`;
 }
 
 /** Which talk slide (index into `rendered`) each demo goes under; throws for an unknown heading. */

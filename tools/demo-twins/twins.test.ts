@@ -7,7 +7,7 @@
  * asked by the real curl. The transcripts (`curl -i` output of the demo's commands, in order)
  * must agree with Date, Server, the cookie signatures and measured times masked.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -19,8 +19,8 @@ import { splitWords } from "../../playground/command.js";
 import { Sandbox } from "../../playground/inpage/sandbox.js";
 import { runtimeModules } from "../../playground/inpage/modules.js";
 import { PYTHON, tornadoVersion } from "../real-tornado.js";
+import { startPythonTwin, stopPythonTwin } from "./twin.js";
 
-const here = import.meta.dirname;
 const SKIP = tornadoVersion ? "" : ` (SKIPPED: ${PYTHON} cannot import tornado)`;
 
 /** The commands a demo's slide runs; a timeline's runs are made small (3 requests, 0.2 s). */
@@ -90,44 +90,23 @@ function realCurl(argv: string[], cwd: string): Promise<string> {
   });
 }
 
-let python: ChildProcess | null = null;
-afterEach(() => {
-  python?.kill("SIGKILL");
-  python = null;
-});
-
 async function pythonTranscript(demo: Demo, commands: string[]): Promise<{ transcripts: string[]; log: () => string }> {
   const dir = mkdtempSync(join(tmpdir(), "demo-twin-"));
-  const program = resolve(here, "../../slides/demos", demo.name, demo.manifest.python);
-  const child = spawn(PYTHON, [resolve(here, "port_map.py"), program], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  python = child;
-  let stderr = "";
-  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-  // Listening: every port the program binds is announced before the loop starts.
   const wanted = new Set([...commands.join(" ").matchAll(/localhost:(\d+)/g)].map((m) => m[1]!));
-  const ports = await new Promise<Map<string, string>>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`${demo.name}.py did not listen:\n${stderr}`)), 10_000);
-    const check = () => {
-      const map = new Map([...stderr.matchAll(/port (\d+) -> (\d+)/g)].map((m) => [m[1]!, m[2]!]));
-      if ([...wanted].every((p) => map.has(p))) {
-        clearTimeout(timer);
-        done(map);
-      }
-    };
-    child.stderr!.on("data", check);
-    child.once("exit", (code) => fail(new Error(`${demo.name}.py exited with ${code}:\n${stderr}`)));
-  });
   const transcripts: string[] = [];
   try {
+    const { ports, log } = await startPythonTwin(demo, wanted, dir);
     for (const command of commands) {
       const argv = argvOf(filled(command, transcripts)).map((a) => a.replace(/localhost:(\d+)/g, (_, p: string) => `localhost:${ports.get(p) ?? p}`));
       transcripts.push(await realCurl(argv, dir));
     }
+    return { transcripts, log };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { transcripts, log: () => stderr };
 }
+
+afterEach(stopPythonTwin);
 
 describe.each(Object.values(demos).map((d) => [d.name, d] as const))(`demo %s: the Python twin on Tornado 6.2${SKIP}`, (_name, demo) => {
   it.skipIf(!tornadoVersion)("answers as our TypeScript program does (Date, Server, signatures, times masked)", async () => {
@@ -144,3 +123,4 @@ describe.each(Object.values(demos).map((d) => [d.name, d] as const))(`demo %s: t
     }
   });
 });
+

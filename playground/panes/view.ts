@@ -1,0 +1,82 @@
+/**
+ * A demo slide's browser panes (its manifest's `panes`, rendered by slides/demos/render.ts as
+ * `.demo-pane` figures): each shows the page the demo's program serves, live, with its own
+ * reload and close. Nothing here knows a particular demo.
+ */
+import type { Playground } from "../deck.js";
+import { PaneFrame } from "./host.js";
+
+export class PanesView {
+  private readonly panes: { frame: PaneFrame; figure: HTMLElement; notice: HTMLElement; toggle: HTMLButtonElement }[] = [];
+
+  constructor(
+    private readonly playground: Playground,
+    private readonly name: string,
+    private readonly slide: HTMLElement,
+    container: HTMLElement,
+  ) {
+    for (const figure of container.querySelectorAll<HTMLElement>(".demo-pane[data-url]")) {
+      const frame = new PaneFrame(figure.dataset.url!, figure.dataset.title ?? figure.dataset.url!);
+      const screen = figure.querySelector<HTMLElement>(".pane-screen") ?? figure;
+      const notice = document.createElement("p");
+      notice.className = "pane-notice";
+      notice.setAttribute("role", "status");
+      screen.replaceChildren(frame.frame, notice);
+      const bar = figure.querySelector<HTMLElement>(".pane-bar") ?? figure;
+      const reload = paneButton("⟳", `reload ${frame.frame.title}`, () => void this.load(frame));
+      const toggle = paneButton("✕", `close ${frame.frame.title}`, () => (frame.state === "closed" ? void this.load(frame) : frame.close()));
+      bar.append(reload, toggle);
+      frame.onState = (state, message) => {
+        figure.dataset.state = state;
+        notice.textContent = state === "live" ? "" : message;
+        notice.hidden = state === "live";
+        toggle.textContent = state === "closed" ? "open" : "✕";
+        toggle.setAttribute("aria-label", `${state === "closed" ? "open" : "close"} ${frame.frame.title}`);
+      };
+      this.panes.push({ frame, figure, notice, toggle });
+    }
+    // A program started afresh (an edit run, the watchdog's restart) while the slide is shown:
+    // the panes load the new program's page.
+    playground.onStart((started) => {
+      if (started === this.name && this.shown()) for (const p of this.panes) if (p.frame.state !== "closed") void this.load(p.frame, false);
+    });
+    playground.manager.onChange(() => {
+      if (this.shown()) this.enter();
+    });
+  }
+
+  private shown(): boolean {
+    return this.playground.deck.getCurrentSlide() === this.slide;
+  }
+
+  /** Entering the slide: every pane not live yet (and not closed by the presenter) loads. */
+  enter(): void {
+    for (const p of this.panes) if (["idle", "ended", "failed"].includes(p.frame.state)) void this.load(p.frame);
+  }
+
+  private async load(frame: PaneFrame, ensure = true): Promise<void> {
+    if (ensure) {
+      const started = await this.playground.ensure(this.name);
+      if (!started.ok) {
+        frame.state = "failed";
+        frame.onState("failed", `the program did not start: ${started.message.split("\n")[0]}`);
+        return;
+      }
+    }
+    await frame.load(this.playground.manager.engine);
+  }
+}
+
+function paneButton(text: string, label: string, onClick: () => void): HTMLButtonElement {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "pane-button";
+  b.textContent = text;
+  b.setAttribute("aria-label", label);
+  b.title = label;
+  b.addEventListener("click", (event) => {
+    event.stopPropagation();
+    onClick();
+  });
+  return b;
+}
