@@ -39,7 +39,8 @@ export type StartFailure =
   | { kind: "engine"; message: string };
 
 export type StartResult =
-  | { ok: true; ports: number[]; ms: number }
+  /** `ahead`: the program had been started ahead (`prepare`) and was only swapped in. */
+  | { ok: true; ports: number[]; ms: number; ahead?: boolean }
   | ({ ok: false; ms: number } & StartFailure);
 
 export interface CommandResult {
@@ -68,6 +69,11 @@ export interface Engine {
   start(program: Program, onOutput?: OutputListener): Promise<StartResult>;
   /** Run a shell-like command line (only `curl ...` is available) against the running program. */
   run(command: string, onOutput?: OutputListener, options?: RunOptions): Promise<CommandResult>;
+  /**
+   * Optional: start `program` ahead, beside the running one, so that a later `start` of exactly
+   * the same files only swaps it in (the in-page engine: a worker per prepared program).
+   */
+  prepare?(program: Program): Promise<StartResult>;
   /** Stop the running program, if any. */
   stop(): Promise<void>;
   /** Release everything (workers, processes). The engine is unusable afterwards. */
