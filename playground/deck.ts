@@ -25,6 +25,12 @@ const DEFAULT_COMMAND = "curl -i http://localhost:8888";
 /** After this pause in typing, an edited program is started ahead (`Playground.edited`). */
 const EDIT_PAUSE_MS = 120;
 
+/** Run `fn` when the main thread is idle (or after at most 300 ms). */
+function whenIdle(fn: () => void): void {
+  if (typeof requestIdleCallback === "function") requestIdleCallback(() => fn(), { timeout: 300 });
+  else setTimeout(fn, 30);
+}
+
 /** The example a slide runs when entered (a commandline or demo slide), if any. */
 function liveProgram(slide: HTMLElement): string | undefined {
   if (slide.dataset.demo) return slide.dataset.example;
@@ -85,9 +91,21 @@ export class Playground {
 
   /** Engine operations one at a time: there is one program running per page. */
   private serialize<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => {});
-    return next;
+    return this.track(this.queue.then(fn, fn));
+  }
+
+  /** Operations queued or under way. */
+  private pending = 0;
+
+  /** `operation` is the queue's new tail: what is serialized next waits for it. */
+  private track<T>(operation: Promise<T>): Promise<T> {
+    this.pending++;
+    const settled = operation.then(
+      () => void this.pending--,
+      () => void this.pending--,
+    );
+    this.queue = settled;
+    return operation;
   }
 
   get log(): string {
@@ -117,11 +135,34 @@ export class Playground {
     const program: Program = this.sources.program(name);
     const key = `${this.manager.generation}:${JSON.stringify(program.files)}`;
     if (!force && key === this.runningKey) return { ok: true, ports: [], ms: 0, ahead: true };
+    this.logStartsOver();
+    const started = await this.manager.engine.start(program, this.appendLog);
+    return this.started(name, key, started);
+  }
+
+  /**
+   * `ensureRunning` in this task, when it needs no start: the program runs, or the engine has
+   * it started ahead and swaps it in synchronously. Null when a start would have to wait.
+   */
+  private runningNow(name: string, force: boolean): StartResult | null {
+    const program: Program = this.sources.program(name);
+    const key = `${this.manager.generation}:${JSON.stringify(program.files)}`;
+    if (!force && key === this.runningKey) return { ok: true, ports: [], ms: 0, ahead: true };
+    const engine = this.manager.engine;
+    if (!engine.startPrepared || !engine.isPrepared?.(program)) return null;
+    this.logStartsOver();
+    const started = engine.startPrepared(program, this.appendLog);
+    return started && this.started(name, key, started);
+  }
+
+  private logStartsOver(): void {
     this.runningKey = null;
     this.serverLog = "";
     this.logGeneration++;
     for (const l of this.logListeners) l("");
-    const started = await this.manager.engine.start(program, this.appendLog);
+  }
+
+  private started(name: string, key: string, started: StartResult): StartResult {
     if (started.ok) this.runningKey = key;
     for (const view of this.codeViews.values()) if (view.name === name) view.showStart(started);
     return started;
@@ -174,12 +215,19 @@ export class Playground {
 
   /** Run `command` against the example's program (started first if need be); `timeoutMs` is a demo's time budget. */
   run(name: string, command: string, onOutput: OutputListener, force = false, timeoutMs?: number): Promise<RunOutcome> {
-    return this.serialize(async () => {
-      const start = await this.ensureRunning(name, force);
-      if (!start.ok) return { start };
+    const command_ = async (start: StartResult): Promise<RunOutcome> => {
       const result = await this.manager.engine.run(command, onOutput, timeoutMs === undefined ? {} : { timeoutMs });
       if (result.timedOut) this.runningKey = null;
       return { start, result };
+    };
+    // Nothing queued and no start needed: the command leaves in this very task (a slide change
+    // is one long task of reveal.js; the worker answers while the page lays the slide out).
+    const now = this.pending === 0 ? this.runningNow(name, force) : null;
+    if (now?.ok) return this.track(command_(now));
+    return this.serialize(async () => {
+      const start = await this.ensureRunning(name, force);
+      if (!start.ok) return { start };
+      return command_(start);
     });
   }
 
@@ -204,25 +252,48 @@ export class Playground {
     }
   }
 
-  /** The slide was shown: mount it and its neighbours, run its commands, warm the next. */
+  /** Bumped on every slide shown: work left for a slide the presenter has already left is dropped. */
+  private shown = 0;
+
+  /**
+   * The slide was shown: mount it, run its commands; then, once its output is on screen and the
+   * page is idle, mount its neighbours and start ahead the programs they will run.
+   */
   show(slide: HTMLElement | undefined): void {
     if (!slide) return;
     this.enteredAt = performance.now();
+    const shown = ++this.shown;
     const slides = this.deck.getSlides();
     const i = slides.indexOf(slide);
     this.mountSlide(slide);
-    for (const view of this.codeViews.values()) view.layout();
-    for (const view of this.commandViews.values()) view.layout();
+    this.layoutIn(slide);
+    const runs: Promise<void>[] = [];
     if (slide.hasAttribute("data-live-command")) {
-      for (const el of slide.querySelectorAll<HTMLElement>(".live-command")) void this.commandViews.get(el)?.run();
+      for (const el of slide.querySelectorAll<HTMLElement>(".live-command")) runs.push(this.commandViews.get(el)?.run() ?? Promise.resolve());
     }
     // Neighbours: mount early (Monaco and xterm take a moment) and start the programs the
     // slides around will run (the next first, then back, then two away), and a fresh copy of
-    // this code slide's program for Run, so entering one of them only runs its command.
-    for (const n of [slides[i + 1], slides[i - 1]]) if (n) this.mountSlide(n);
-    const near = [i + 1, i - 1, i + 2, i - 2].map((k) => slides[k] && liveProgram(slides[k]!)).filter((n): n is string => !!n);
-    const code = slide.querySelector<HTMLElement>(".code-ts[data-example]")?.dataset.example;
-    this.prepare(near, code && !liveProgram(slide) ? [code] : []);
+    // this code slide's program for Run, so entering one of them only runs its command. Not in
+    // the slide's own critical path: creating an editor is a long task of the main thread.
+    void Promise.allSettled(runs).then(() =>
+      whenIdle(() => {
+        if (shown !== this.shown) return;
+        for (const n of [slides[i + 1], slides[i - 1]]) {
+          if (!n) continue;
+          this.mountSlide(n);
+          this.layoutIn(n);
+        }
+        const near = [i + 1, i - 1, i + 2, i - 2].map((k) => slides[k] && liveProgram(slides[k]!)).filter((n): n is string => !!n);
+        const code = slide.querySelector<HTMLElement>(".code-ts[data-example]")?.dataset.example;
+        this.prepare(near, code && !liveProgram(slide) ? [code] : []);
+      }),
+    );
+  }
+
+  /** Lay out the views mounted in `slide` (a hidden slide's editors and terminals have no size). */
+  private layoutIn(slide: HTMLElement): void {
+    for (const [el, view] of this.codeViews) if (slide.contains(el)) view.layout();
+    for (const [el, view] of this.commandViews) if (slide.contains(el)) view.layout();
   }
 
   layout(): void {

@@ -74,6 +74,13 @@ export interface Engine {
    * the same files only swaps it in (the in-page engine: a worker per prepared program).
    */
   prepare?(program: Program): Promise<StartResult>;
+  /** Optional: whether exactly `program` (every file) is prepared, started or starting. */
+  isPrepared?(program: Program): boolean;
+  /**
+   * Optional: `start`, synchronously, when `program` is prepared and has started: it replaces
+   * the running program at once (so a command can follow in the same task). Null otherwise.
+   */
+  startPrepared?(program: Program, onOutput?: OutputListener): StartResult | null;
   /** Stop the running program, if any. */
   stop(): Promise<void>;
   /** Release everything (workers, processes). The engine is unusable afterwards. */

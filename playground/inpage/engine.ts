@@ -46,7 +46,8 @@ interface Prepared {
   handle: WorkerHandle;
   started: Promise<StartResult>;
   output: Array<[string, OutputSource]>;
-  t0: number;
+  /** How the start went, once it has. */
+  result?: StartResult;
 }
 
 type Reply = Extract<FromWorker, { id: number }>;
@@ -61,6 +62,8 @@ class WorkerHandle {
   /** Output of the current command (per run). */
   commandListener: ((text: string, stream: "stdout" | "stderr") => void) | null = null;
   dead: string | null = null;
+  /** The runtime has loaded: a request can go out without waiting a turn. */
+  isReady = false;
 
   constructor(readonly worker: Worker) {
     let readyResolve!: () => void;
@@ -72,7 +75,10 @@ class WorkerHandle {
     this.ready.catch(() => {});
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const m = event.data;
-      if (m.type === "ready") readyResolve();
+      if (m.type === "ready") {
+        this.isReady = true;
+        readyResolve();
+      }
       else if (m.type === "output") {
         if (m.source === "command") this.commandListener?.(m.text, m.stream === "stderr" ? "stderr" : "stdout");
         else this.listener?.(m.text, m.source);
@@ -177,10 +183,11 @@ export class InPageEngine implements Engine {
       if (size <= PREPARED_OUTPUT_LIMIT) output.push([text, source]);
     };
     const started = this.boot(handle, program, t0);
-    const entry: Prepared = { key, handle, started, output, t0 };
+    const entry: Prepared = { key, handle, started, output };
     this.prepared.set(program.name, entry);
     // A program that failed to start is not kept: `start` runs it again and reports why.
     void started.then((r) => {
+      entry.result = r;
       if (!r.ok && this.prepared.get(program.name) === entry) this.prepared.delete(program.name);
     });
     while (this.prepared.size > this.maxPrepared) this.discardPrepared(this.prepared.keys().next().value!);
@@ -201,25 +208,38 @@ export class InPageEngine implements Engine {
     return !!entry && !entry.handle.dead && entry.key === programKey(program);
   }
 
+  /** Take `program`'s prepared worker, if it holds exactly these files, as the running one. */
+  private adopt(program: Program, onOutput?: OutputListener): Prepared | null {
+    const entry = this.prepared.get(program.name);
+    if (!entry || entry.handle.dead || entry.key !== programKey(program)) return null;
+    this.prepared.delete(program.name);
+    this.current?.kill("stopped");
+    this.current = entry.handle;
+    this.lastProgram = { program, ...(onOutput ? { onOutput } : {}) };
+    // Hand over what it has printed so far, then the rest as it comes.
+    entry.handle.listener = onOutput ?? null;
+    for (const [text, source] of entry.output.splice(0)) onOutput?.(text, source);
+    return entry;
+  }
+
+  startPrepared(program: Program, onOutput?: OutputListener): StartResult | null {
+    const entry = this.prepared.get(program.name);
+    if (!entry?.result?.ok) return null;
+    return this.adopt(program, onOutput) && { ...entry.result, ms: 0, ahead: true };
+  }
+
   async start(program: Program, onOutput?: OutputListener): Promise<StartResult> {
     const t0 = now();
-    await this.stop();
-    this.lastProgram = { program, ...(onOutput ? { onOutput } : {}) };
-    const entry = this.prepared.get(program.name);
-    if (entry && entry.key === programKey(program) && !entry.handle.dead) {
-      // Started ahead: adopt its worker and hand over what it has printed so far.
-      this.prepared.delete(program.name);
-      const handle = entry.handle;
-      this.current = handle;
-      handle.listener = onOutput ?? null;
-      for (const [text, source] of entry.output.splice(0)) onOutput?.(text, source);
+    const entry = this.adopt(program, onOutput);
+    if (entry) {
       const result = await entry.started;
       if (result.ok) return { ...result, ms: now() - t0, ahead: true };
       // Its failure is the program's own (compile error, crash, endless loop): report it as a
       // start would have. An engine failure (the worker died) is retried below in a new worker.
       if (result.kind !== "engine") return { ...result, ms: now() - t0 };
-      if (this.current === handle) this.current = null;
     }
+    await this.stop();
+    this.lastProgram = { program, ...(onOutput ? { onOutput } : {}) };
     const handle = this.take();
     handle.listener = onOutput ?? null;
     this.current = handle;
@@ -266,7 +286,8 @@ export class InPageEngine implements Engine {
     // With no program at all, curl still runs (and finds nothing listening), as in a terminal.
     const handle = this.current ?? this.take();
     if (!this.current) this.current = handle;
-    await handle.ready;
+    // Loaded already: the command is posted in the caller's task.
+    if (!handle.isReady) await handle.ready;
     let stdout = "";
     let stderr = "";
     handle.commandListener = (text, stream) => {
