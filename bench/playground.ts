@@ -389,14 +389,15 @@ export async function benchNodeBackedWebContainer(runs: number): Promise<{ start
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
   const result = await benchPlayground({ runs: Number(arg("--runs") ?? 15), ...(arg("--dist") ? { dist: arg("--dist")! } : {}) });
   const fmt = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(" ");
-  const ahead = (row: keyof PlaygroundBench, xs: number[]) => ` (no start on the critical path in ${result.ahead[row] ?? 0} of ${xs.length})`;
-  const rows: Array<[string, number[], number | undefined]> = [
-    ["enter hello curl slide from its code slide → output (program running)" + ahead("enterWarmMs", result.enterWarmMs), result.enterWarmMs, targets.frameMs],
-    ["enter hello curl slide from its code slide → output (program never run)" + ahead("enterNeverRunMs", result.enterNeverRunMs), result.enterNeverRunMs, targets.frameMs],
-    ["Run, a typist's pause after the edit → first output" + ahead("editFirstOutputMs", result.editFirstOutputMs), result.editFirstOutputMs, targets.frameMs],
+  /** "k of n": runs that started no program on the critical path (only rows that count it). */
+  const ahead = (row: keyof PlaygroundBench, xs: number[]) => `${result.ahead[row] ?? 0} of ${xs.length}`;
+  const rows: Array<[string, number[], number | undefined, string?]> = [
+    ["enter hello curl slide from its code slide → output (program running)", result.enterWarmMs, targets.frameMs, ahead("enterWarmMs", result.enterWarmMs)],
+    ["enter hello curl slide from its code slide → output (program never run)", result.enterNeverRunMs, targets.frameMs, ahead("enterNeverRunMs", result.enterNeverRunMs)],
+    ["Run, a typist's pause after the edit → first output", result.editFirstOutputMs, targets.frameMs, ahead("editFirstOutputMs", result.editFirstOutputMs)],
     ["Run, a typist's pause after the edit → full output", result.editFullOutputMs, undefined],
-    ["Run in the edit's own task → first output" + ahead("editAtOnceFirstOutputMs", result.editAtOnceFirstOutputMs), result.editAtOnceFirstOutputMs, undefined],
-    ["jump title → hello curl slide, new text → output" + ahead("jumpColdMs", result.jumpColdMs), result.jumpColdMs, undefined],
+    ["Run in the edit's own task → first output", result.editAtOnceFirstOutputMs, undefined, ahead("editAtOnceFirstOutputMs", result.editAtOnceFirstOutputMs)],
+    ["jump title → hello curl slide, new text → output", result.jumpColdMs, undefined, ahead("jumpColdMs", result.jumpColdMs)],
     ["deep link to the curl slide: navigation start → output", result.deepLinkFromNavigationMs, undefined],
     ["deep link to the curl slide: slide shown → output", result.deepLinkFromPlaygroundMs, undefined],
     ["new worker → runtime loaded", result.workerBootMs, undefined],
@@ -416,12 +417,14 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
       (result.nice === null ? "" : `; browser at nice ${result.nice}`) +
       `; a typist's pause is ${TYPIST_PAUSE_MS} ms\n`,
   );
-  for (const [name, xs, target] of rows) {
+  for (const [name, xs, target, noStart] of rows) {
     const m = median(xs);
     const verdict = target === undefined ? "" : m <= target ? ` (target ≤ ${target} ms: ok)` : ` (target ≤ ${target} ms: MISSED)`;
     if (target !== undefined && !(m <= target)) failed = true;
     console.log(
-      `${name}: median ${m.toFixed(1)} ms, p90 ${percentile(xs, 90).toFixed(1)}, min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)}, ${xs.length} runs${verdict}\n    runs: ${fmt(xs)}`,
+      `${name}: median ${m.toFixed(1)} ms, p90 ${percentile(xs, 90).toFixed(1)}, min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)}, ${xs.length} runs${verdict}` +
+        (noStart ? `\n    no program start on the critical path in ${noStart} runs` : "") +
+        `\n    runs: ${fmt(xs)}`,
     );
   }
   console.log(
@@ -429,7 +432,9 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
       bench: "playground",
       load: result.load,
       nice: result.nice,
-      rows: Object.fromEntries(rows.map(([n, xs]) => [n, { median: Number(median(xs).toFixed(1)), p90: Number(percentile(xs, 90).toFixed(1)), runs: xs.length }])),
+      rows: Object.fromEntries(
+        rows.map(([n, xs, , noStart]) => [n, { median: Number(median(xs).toFixed(1)), p90: Number(percentile(xs, 90).toFixed(1)), runs: xs.length, ...(noStart ? { noStart } : {}) }]),
+      ),
     }),
   );
   process.exitCode = failed ? 1 : 0;
