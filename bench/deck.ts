@@ -13,7 +13,10 @@
  * Prints each run and the medians, and the budget (1 s, 250 KB gzip). Exit code 1 over budget.
  *
  * Then, unless --no-playground, it runs bench/playground.ts (the live-output latency of the
- * in-page engine, the playground's own benchmark) on the same build.
+ * in-page engine, the playground's own benchmark) on the same build: entering a curl slide and
+ * running an edit (target one frame, 16 ms), a deep link, and every demo slide to its first live
+ * output (target 150 ms), with medians, p90, run counts and load averages. `BENCH_NICE=-10`
+ * runs its browser at that nice level.
  *
  * Options: --runs N (default 7), --dist DIR (skip the build), --plain (serve without COOP/COEP),
  * --no-playground.

@@ -299,6 +299,33 @@ export function median(values: number[]): number {
   return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
 }
 
+/** The `p`-th percentile (0-100, nearest rank) of the finite values. */
+export function percentile(values: number[], p: number): number {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  return v[Math.min(v.length - 1, Math.max(0, Math.ceil((p / 100) * v.length) - 1))]!;
+}
+
+/** The 1, 5 and 15-minute load averages ("11.03 5.41 4.11"): what else shared the CPUs. */
+export function loadAverages(): string {
+  try {
+    return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "unknown";
+  }
+}
+
+/**
+ * `BENCH_NICE=-10` for a browser benchmark: this process (and so the browser it launches
+ * next, with all its threads) at that nice level; returns it, or null.
+ */
+export async function niceBrowserBench(): Promise<number | null> {
+  if (NICE === null) return null;
+  const { setPriority } = await import("node:os");
+  setPriority(Number(NICE));
+  return Number(NICE);
+}
+
 export function printTable(table: BenchTable): void {
   const cells = [table.columns, ...table.rows.map((r) => r.map(String))];
   const widths = table.columns.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? "").length)));

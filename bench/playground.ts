@@ -1,29 +1,34 @@
 /**
- * Playground latency, measured in the built deck in Debian's Chromium (in-page engine):
+ * Playground latency, measured in the built deck in Debian's Chromium (in-page engine). Each
+ * row is timed inside the page (performance.now() and a MutationObserver on the output), so
+ * DevTools round trips are not in it; every row prints median, p90, min, max and its run count,
+ * and the load averages (the machine is shared) are printed with them.
  *
  *   - enter → output: from `deck.slide(<hello curl slide>)` to the full curl output in the
- *     slide's terminal. "warm": entered from the code slide before it (the deck has already
- *     started the program there, as during the talk); "cold program": entered from the title
- *     slide, so the program starts on entry (in the spare worker) before curl runs.
- *   - edit → output: on the hello code slide, the handler's text is changed, then Run
- *     (the same path as Ctrl+Enter: a fresh worker with the new code, then curl); time to the
- *     first output chunk and to the complete response.
- *   - worker boot: a new in-page engine's worker, from creation to "runtime loaded", which is
- *     what a program start would cost without the spare worker.
- *   - enter demo → first live output: for each live demo (slides/demos/), from `deck.slide()`
- *     (down from the slide above it) to its first live output: a terminal's finished command,
- *     the trace's first event listed, the timeline's first bar (which includes the program's
- *     own wait, 1 s by default: the bar is a request that took that long).
+ *     slide's terminal, entered by navigation from the code slide before it (a 400 ms dwell,
+ *     shorter than any presenter's), once with the program already run there, once with a text
+ *     never run before (edited on the title slide). Target: one frame, 16 ms (issue 13).
+ *   - jump: the same entry straight from the title slide in the task of the edit: nothing can
+ *     have started it, so this is a start on the critical path (reported, no target).
+ *   - edit → output: on the hello code slide the handler's text is changed, then, after a
+ *     typist's pause (TYPIST_PAUSE_MS) or in the same task, Run (the path of Ctrl+Enter); to the
+ *     first output chunk (target 16 ms after a pause) and to the complete response.
+ *   - deep link: a new page opened on the curl slide's URL: from navigation start, and from the
+ *     slide being shown, to its output (reported, no target).
+ *   - worker boot: a new in-page engine's worker, from creation to "runtime loaded".
+ *   - enter demo → first live output: for every demo slide of the deck (section[data-demo]),
+ *     from `deck.slide()` (down from the slide above it) to its first live output: a terminal's
+ *     finished command, the trace's first event listed, the timeline's first bar (which includes
+ *     the program's own wait, 1 s by default: the bar is a request that took that long). Target
+ *     150 ms (issue 10).
  *
+ * `BENCH_NICE=-10` runs the browser at that nice level (root), against other work's bursts.
  * With --webcontainer it also times the WebContainer engine over the Node-backed container
  * (program start: mount + `node` + port event; one `node curl.mjs`): indicative only, real
  * WebContainers are not reachable here, and it binds port 8888 (run it alone).
  *
- * Targets (issue): enter → output under 150 ms median; edit → first output under 300 ms.
- * Usage: npx tsx bench/playground.ts [--runs N] [--dist DIR] [--webcontainer]. Prints per-run numbers, medians
- * and a JSON line; exit code 1 when a median misses its target.
- * Timings are taken inside the page with performance.now() and a MutationObserver on the
- * output element, so they exclude the DevTools protocol round trips.
+ * Usage: npx tsx bench/playground.ts [--runs N] [--dist DIR] [--webcontainer]. Exit code 1 when
+ * a median misses its target.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -34,19 +39,16 @@ import { startStaticServer } from "../e2e/static-server.js";
 import { bootNodeContainer } from "../playground/webcontainer/node-backed.js";
 import { WebContainerEngine } from "../playground/webcontainer/engine.js";
 import { launchBrowser, openDeck } from "../e2e/support.js";
+import { loadAverages, median, niceBrowserBench, percentile } from "./lib.js";
 
-const targets = { enterMs: 150, editFirstMs: 300 };
+/** Issue 13: entering a curl slide and running an edit, within one frame; issue 10: a demo's first output. */
+const targets = { frameMs: 16, demoMs: 150 };
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-export function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 /** Go to slide `index` and resolve with ms until the live output ends with `body`. */
 function enterAndWait(page: Page, index: number, body: string): Promise<number> {
@@ -75,16 +77,21 @@ function enterAndWait(page: Page, index: number, body: string): Promise<number> 
   );
 }
 
-/** Edit the hello handler to write `text`, press Run, time first chunk and full response. */
-function editAndRun(page: Page, text: string): Promise<{ first: number; full: number }> {
+/**
+ * Edit the hello handler to write `text`, wait `pauseMs` (the typist's hand going to
+ * Ctrl+Enter), press Run; time from Run to the first output chunk and to the full response.
+ */
+async function editAndRun(page: Page, text: string, pauseMs: number): Promise<{ first: number; full: number }> {
+  if (pauseMs > 0) {
+    await page.evaluate(editHelloHandler, text);
+    await page.waitForTimeout(pauseMs);
+  }
   return page.evaluate(
-    (t) =>
+    ([t, editNow]) =>
       new Promise<{ first: number; full: number }>((resolve, reject) => {
+        // With no pause, the edit and Run happen in one task: nothing can have started ahead.
+        if (editNow) (globalThis as any).__benchEditHello(t);
         const code = document.querySelector<HTMLElement>('.code-ts[data-example="hello"][data-file="hello.ts"]')!;
-        const editor = (globalThis as any).__playground.editorIn(code);
-        const model = editor.getModel();
-        const source = model.getValue().replace(/this\.write\(".*?"\)/, `this.write(${JSON.stringify(t)})`);
-        model.setValue(source);
         const out = code.querySelector<HTMLElement>(".playground-run-output")!;
         const before = code.dataset.runs ?? "0";
         out.textContent = "";
@@ -102,8 +109,15 @@ function editAndRun(page: Page, text: string): Promise<{ first: number; full: nu
         setTimeout(() => reject(new Error("no output within 5 s")), 5000);
         code.querySelector<HTMLButtonElement>(".playground-run")!.click();
       }),
-    text,
+    [text, pauseMs === 0] as const,
   );
+}
+
+/** In the page: make the hello handler write `t` (also installed as `__benchEditHello`). */
+function editHelloHandler(t: string): void {
+  const code = document.querySelector<HTMLElement>('.code-ts[data-example="hello"][data-file="hello.ts"]')!;
+  const model = (globalThis as any).__playground.editorIn(code).getModel();
+  model.setValue(model.getValue().replace(/this\.write\(".*?"\)/, `this.write(${JSON.stringify(t)})`));
 }
 
 function workerBoot(page: Page): Promise<number> {
@@ -152,11 +166,38 @@ function enterDemoAndWait(page: Page, name: string): Promise<number> {
 export interface PlaygroundBench {
   /** Per live demo: entering its slide → its first live output. */
   demoEnterMs: Record<string, number[]>;
+  /** Code slide → its curl slide (right arrow), the program already run on that slide. */
   enterWarmMs: number[];
-  enterColdProgramMs: number[];
+  /** Code slide → its curl slide, the program's text never run before (edited, so new). */
+  enterNeverRunMs: number[];
+  /** Title slide → the curl slide in one jump, the program's text new: it starts on entry. */
+  jumpColdMs: number[];
+  /** Run a typist's pause after the edit: to the first output chunk, and the complete response. */
   editFirstOutputMs: number[];
   editFullOutputMs: number[];
+  /** Run in the same task as the edit (no pause at all): first output chunk. */
+  editAtOnceFirstOutputMs: number[];
   workerBootMs: number[];
+  /** A fresh page opened on the curl slide's URL: navigation start → output, and slide shown → output. */
+  deepLinkFromNavigationMs: number[];
+  deepLinkFromPlaygroundMs: number[];
+  /** Per row above (by field name): how many of its runs started no program on the critical path. */
+  ahead: Record<string, number>;
+  /** Load averages at the start and the end. */
+  load: { start: string; end: string };
+  nice: number | null;
+}
+
+/** The time between the last keystroke of an edit and Ctrl/Cmd+Enter in the bench. */
+export const TYPIST_PAUSE_MS = 300;
+
+/** Replace the hello program's text through the playground, as a presenter's edit is applied. */
+function editHello(page: Page, tail: string): Promise<void> {
+  return page.evaluate((t) => {
+    const code = document.querySelector('.code-ts[data-example="hello"][data-file="hello.ts"]')!;
+    const model = (globalThis as any).__playground.editorIn(code).getModel();
+    model.setValue(model.getValue().replace(/\n*(\/\/ run \d+\n*)?$/, `\n// run ${t}\n`));
+  }, tail);
 }
 
 export async function benchPlayground(options: { runs?: number; dist?: string } = {}): Promise<PlaygroundBench> {
@@ -171,19 +212,44 @@ export async function benchPlayground(options: { runs?: number; dist?: string } 
     const built = spawnSync(process.execPath, [vite, "build", "--outDir", dist, "--emptyOutDir", "--logLevel", "error"], { cwd: repo, stdio: "inherit" });
     if (built.status !== 0) throw new Error("vite build failed");
   }
+  const nice = await niceBrowserBench();
   const server = await startStaticServer({ root: dist, mount: "/talks/tornado/", isolation: false });
   const browser = await launchBrowser();
-  const result: PlaygroundBench = { demoEnterMs: {}, enterWarmMs: [], enterColdProgramMs: [], editFirstOutputMs: [], editFullOutputMs: [], workerBootMs: [] };
+  const result: PlaygroundBench = {
+    demoEnterMs: {},
+    enterWarmMs: [],
+    enterNeverRunMs: [],
+    jumpColdMs: [],
+    editFirstOutputMs: [],
+    editFullOutputMs: [],
+    editAtOnceFirstOutputMs: [],
+    workerBootMs: [],
+    deepLinkFromNavigationMs: [],
+    deepLinkFromPlaygroundMs: [],
+    ahead: {},
+    load: { start: loadAverages(), end: "" },
+    nice,
+  };
+  /** Whether the last run in `selector` (a .live-command or a .playground-run-output) had its program running or started ahead. */
+  const countAhead = async (row: keyof PlaygroundBench, selector: string) => {
+    const ahead = await page.$eval(selector, (el) => (el as HTMLElement).dataset.startedAhead === "true");
+    result.ahead[row] = (result.ahead[row] ?? 0) + (ahead ? 1 : 0);
+  };
+  const liveSelector = '.live-command[data-example="hello"]';
+  const runOutputSelector = '.code-ts[data-example="hello"][data-file="hello.ts"] .playground-run-output';
+  let live = -1;
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     // tsx (esbuild, keepNames) wraps named functions inside the evaluated callbacks in __name().
     await page.addInitScript("globalThis.__name = (f) => f");
     await openDeck(page, server.url + "?no-coi");
+    await page.evaluate(`globalThis.__benchEditHello = ${editHelloHandler.toString()}`);
     await page.waitForFunction(() => "__playgroundEngines" in globalThis, undefined, { timeout: 20_000 });
-    const live = await page.evaluate(() =>
+    live = await page.evaluate(() =>
       [...document.querySelectorAll(".reveal .slides > section")].findIndex((s) => s.querySelector('.live-command[data-example="hello"]')),
     );
     const code = live - 1;
+    // A presenter's dwell on a slide, short of any real one: the deck's work ahead must fit in it.
     const pause = () => page.waitForTimeout(400);
 
     // One unmeasured pass, so Monaco, xterm and the first program are loaded, as they are
@@ -195,25 +261,35 @@ export async function benchPlayground(options: { runs?: number; dist?: string } 
 
     for (let r = 0; r < runs; r++) {
       await page.evaluate((i) => (window as any).deck.slide(i), code);
-      await pause(); // the code slide starts the program for the next slide
+      await pause();
       result.enterWarmMs.push(await enterAndWait(page, live, "Hello, world"));
+      await countAhead("enterWarmMs", liveSelector);
       await page.evaluate(() => (window as any).deck.slide(0));
       await pause();
-      // Change the program so the entry has to start it.
-      await page.evaluate(() => {
-        const code = document.querySelector('.code-ts[data-example="hello"][data-file="hello.ts"]')!;
-        const model = (globalThis as any).__playground.editorIn(code).getModel();
-        model.setValue(model.getValue().replace(/\n*$/, "\n".repeat(1 + (model.getValue().length % 3))));
-      });
-      result.enterColdProgramMs.push(await enterAndWait(page, live, "Hello, world"));
+      // A text never run before (a comment line differs each time), then by arrow: code slide, curl slide.
+      await editHello(page, `n${r}`);
+      await page.evaluate((i) => (window as any).deck.slide(i), code);
+      await pause();
+      result.enterNeverRunMs.push(await enterAndWait(page, live, "Hello, world"));
+      await countAhead("enterNeverRunMs", liveSelector);
+      await page.evaluate(() => (window as any).deck.slide(0));
+      await pause();
+      // A new text and, in the same task, a jump from the title: the program starts on entry.
+      await editHello(page, `j${r}`);
+      result.jumpColdMs.push(await enterAndWait(page, live, "Hello, world"));
+      await countAhead("jumpColdMs", liveSelector);
       await pause();
     }
     await page.evaluate((i) => (window as any).deck.slide(i), code);
     await pause();
     for (let r = 0; r < runs; r++) {
-      const t = await editAndRun(page, `Hello, run ${r}`);
+      const t = await editAndRun(page, `Hello, run ${r}`, TYPIST_PAUSE_MS);
       result.editFirstOutputMs.push(t.first);
       result.editFullOutputMs.push(t.full);
+      await countAhead("editFirstOutputMs", runOutputSelector);
+      await pause();
+      result.editAtOnceFirstOutputMs.push((await editAndRun(page, `Hello, at once ${r}`, 0)).first);
+      await countAhead("editAtOnceFirstOutputMs", runOutputSelector);
       await pause();
     }
     await page.evaluate(() => localStorage.clear());
@@ -224,7 +300,7 @@ export async function benchPlayground(options: { runs?: number; dist?: string } 
     const demos = await page.$$eval("section[data-demo]", (all) => all.map((s) => (s as HTMLElement).dataset.demo!));
     for (const name of demos) {
       result.demoEnterMs[name] = [];
-      for (let r = 0; r < Math.min(runs, 7); r++) {
+      for (let r = 0; r < runs; r++) {
         await page.evaluate((n) => {
           const deck = (window as any).deck;
           const slides: HTMLElement[] = deck.getSlides();
@@ -236,7 +312,37 @@ export async function benchPlayground(options: { runs?: number; dist?: string } 
         result.demoEnterMs[name]!.push(await enterDemoAndWait(page, name));
       }
     }
+    await page.close();
+
+    // Deep links: a fresh page (cache kept, as a reload) opened straight on the curl slide.
+    for (let r = 0; r < Math.min(runs, 7); r++) {
+      const fresh = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      await fresh.addInitScript("globalThis.__name = (f) => f");
+      await fresh.addInitScript(() => {
+        const watch = () =>
+          new MutationObserver((_, observer) => {
+            if (document.querySelector('.live-command[data-state="done"]')) {
+              (globalThis as any).__outputAt = performance.now();
+              observer.disconnect();
+            }
+          }).observe(document.documentElement, { subtree: true, attributes: true, attributeFilter: ["data-state"] });
+        if (document.documentElement) watch();
+        else document.addEventListener("readystatechange", watch, { once: true });
+      });
+      await fresh.goto(`${server.url}?no-coi#/${live}`, { waitUntil: "commit" });
+      await fresh.waitForFunction(() => (globalThis as any).__outputAt !== undefined, undefined, { timeout: 30_000 });
+      const t = await fresh.evaluate(() => ({
+        at: (globalThis as any).__outputAt as number,
+        fromShow: Number(document.querySelector<HTMLElement>('.live-command[data-state="done"]')!.dataset.outputMs),
+        body: document.querySelector(".live-command .playground-transcript")?.textContent ?? "",
+      }));
+      if (!t.body.endsWith("Hello, world")) throw new Error(`deep link: unexpected output ${t.body}`);
+      result.deepLinkFromNavigationMs.push(t.at);
+      result.deepLinkFromPlaygroundMs.push(t.fromShow);
+      await fresh.close();
+    }
   } finally {
+    result.load.end = loadAverages();
     await browser.close();
     await server.close();
     if (temp) rmSync(temp, { recursive: true, force: true });
@@ -283,15 +389,22 @@ export async function benchNodeBackedWebContainer(runs: number): Promise<{ start
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
   const result = await benchPlayground({ runs: Number(arg("--runs") ?? 15), ...(arg("--dist") ? { dist: arg("--dist")! } : {}) });
   const fmt = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(" ");
-  const rows: Array<[string, number[], number | undefined]> = [
-    ["enter hello curl slide → output (warm)", result.enterWarmMs, targets.enterMs],
-    ["enter hello curl slide → output (program starts)", result.enterColdProgramMs, targets.enterMs],
-    ["edit → first output", result.editFirstOutputMs, targets.editFirstMs],
-    ["edit → full output", result.editFullOutputMs, undefined],
+  /** "k of n": runs that started no program on the critical path (only rows that count it). */
+  const ahead = (row: keyof PlaygroundBench, xs: number[]) => `${result.ahead[row] ?? 0} of ${xs.length}`;
+  const rows: Array<[string, number[], number | undefined, string?]> = [
+    ["enter hello curl slide from its code slide → output (program running)", result.enterWarmMs, targets.frameMs, ahead("enterWarmMs", result.enterWarmMs)],
+    ["enter hello curl slide from its code slide → output (program never run)", result.enterNeverRunMs, targets.frameMs, ahead("enterNeverRunMs", result.enterNeverRunMs)],
+    ["Run, a typist's pause after the edit → first output", result.editFirstOutputMs, targets.frameMs, ahead("editFirstOutputMs", result.editFirstOutputMs)],
+    ["Run, a typist's pause after the edit → full output", result.editFullOutputMs, undefined],
+    ["Run in the edit's own task → first output", result.editAtOnceFirstOutputMs, undefined, ahead("editAtOnceFirstOutputMs", result.editAtOnceFirstOutputMs)],
+    ["jump title → hello curl slide, new text → output", result.jumpColdMs, undefined, ahead("jumpColdMs", result.jumpColdMs)],
+    ["deep link to the curl slide: navigation start → output", result.deepLinkFromNavigationMs, undefined],
+    ["deep link to the curl slide: slide shown → output", result.deepLinkFromPlaygroundMs, undefined],
     ["new worker → runtime loaded", result.workerBootMs, undefined],
   ];
   for (const [name, xs] of Object.entries(result.demoEnterMs)) {
-    rows.push([`enter demo ${name} → first live output`, xs, name === "blocking" ? undefined : targets.enterMs]);
+    // The timeline's first bar is a request that waited its `wait` (1 s by default) by design.
+    rows.push([`enter demo ${name} → first live output`, xs, name === "blocking" ? undefined : targets.demoMs]);
   }
   if (process.argv.includes("--webcontainer")) {
     const wc = await benchNodeBackedWebContainer(Math.min(7, Number(arg("--runs") ?? 7)));
@@ -299,12 +412,30 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
     rows.push(["WebContainer engine, Node-backed: node curl.mjs", wc.curlMs, undefined]);
   }
   let failed = false;
-  for (const [name, xs, target] of rows) {
+  console.log(
+    `in-page engine, built deck in Chromium headless; load average ${result.load.start} at the start, ${result.load.end} at the end` +
+      (result.nice === null ? "" : `; browser at nice ${result.nice}`) +
+      `; a typist's pause is ${TYPIST_PAUSE_MS} ms\n`,
+  );
+  for (const [name, xs, target, noStart] of rows) {
     const m = median(xs);
-    const verdict = target === undefined ? "" : m < target ? ` (target < ${target} ms: ok)` : ` (target < ${target} ms: MISSED)`;
-    if (target !== undefined && m >= target) failed = true;
-    console.log(`${name}: median ${m.toFixed(1)} ms, min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)}${verdict}\n    runs: ${fmt(xs)}`);
+    const verdict = target === undefined ? "" : m <= target ? ` (target ≤ ${target} ms: ok)` : ` (target ≤ ${target} ms: MISSED)`;
+    if (target !== undefined && !(m <= target)) failed = true;
+    console.log(
+      `${name}: median ${m.toFixed(1)} ms, p90 ${percentile(xs, 90).toFixed(1)}, min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)}, ${xs.length} runs${verdict}` +
+        (noStart ? `\n    no program start on the critical path in ${noStart} runs` : "") +
+        `\n    runs: ${fmt(xs)}`,
+    );
   }
-  console.log(JSON.stringify({ bench: "playground", medians: Object.fromEntries(rows.map(([n, xs]) => [n, Number(median(xs).toFixed(1))])) }));
+  console.log(
+    JSON.stringify({
+      bench: "playground",
+      load: result.load,
+      nice: result.nice,
+      rows: Object.fromEntries(
+        rows.map(([n, xs, , noStart]) => [n, { median: Number(median(xs).toFixed(1)), p90: Number(percentile(xs, 90).toFixed(1)), runs: xs.length, ...(noStart ? { noStart } : {}) }]),
+      ),
+    }),
+  );
   process.exitCode = failed ? 1 : 0;
 }

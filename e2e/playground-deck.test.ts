@@ -221,9 +221,26 @@ describe("the playground in the deck", () => {
     const { page, context } = await open(inject("plainDeckUrl") + "?no-coi&transition=none");
     await showCode(page, "hello");
     await retypeLine(page, "hello", HELLO_LINE, 'this.write("Hello, world"); setTimeout(() => console.log("logged after the answer"), 400);');
+    // The log pane as it is when the command is done, read in that same turn (a later read can
+    // come after the late line on a loaded machine).
+    const logAtDone = page.evaluate(
+      (s) =>
+        new Promise<string>((resolve) => {
+          const el = document.querySelector<HTMLElement>(s)!;
+          const before = el.dataset.runs;
+          const observer = new MutationObserver(() => {
+            if (el.dataset.runs === before) return;
+            observer.disconnect();
+            resolve(el.querySelector(".playground-server-log")?.textContent ?? "");
+          });
+          observer.observe(el, { attributes: true, attributeFilter: ["data-runs"] });
+        }),
+      liveSel("hello"),
+    );
     const live = await showLive(page, "hello");
     expect(live.state).toBe("done");
-    expect(live.log).not.toContain("logged after the answer");
+    expect(await logAtDone).toMatch(/200 GET \/ \(127\.0\.0\.1\)/);
+    expect(await logAtDone).not.toContain("logged after the answer");
     await page.waitForFunction(
       (s) => document.querySelector(`${s} .playground-server-log`)?.textContent?.includes("logged after the answer"),
       liveSel("hello"),

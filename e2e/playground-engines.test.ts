@@ -151,3 +151,75 @@ describe("in-page output is what Node gives", () => {
     });
   }
 });
+
+/**
+ * Programs started ahead (`prepare`): a start of exactly the same files swaps the prepared
+ * worker in; anything else starts afresh. What answers is always the program that was asked for.
+ */
+describe("in-page engine: programs started ahead", () => {
+  const counter = (label: string, extra = "") => ({
+    name: "ahead",
+    main: "ahead.ts",
+    files: {
+      "ahead.ts":
+        `import { Application, RequestHandler } from "tornado/web";\n` +
+        `import { IOLoop } from "tornado/ioloop";\n` +
+        `let served = 0;\nconsole.log("booted ${label}");\n` +
+        `class Main extends RequestHandler { get() { ${extra} served++; this.write("${label} " + served); } }\n` +
+        `new Application([["/", Main]]).listen(8888);\nIOLoop.instance().start();\n`,
+    },
+  });
+  /** In the page, on an engine of its own: optionally prepare, then start `program` and curl it. */
+  const startAndCurl = (program: Program, prepare: Program[]) =>
+    page.evaluate(
+      async ([p, ahead]) => {
+        const g = globalThis as any;
+        g.__aheadEngine ??= g.__playgroundEngines.inPage();
+        const engine = g.__aheadEngine;
+        for (const q of ahead) await engine.prepare(q);
+        let log = "";
+        const start = (await engine.start(p, (text: string) => (log += text))) as StartResult;
+        const ran = (await engine.run("curl -s http://localhost:8888/")) as CommandResult;
+        return { start, stdout: ran.stdout, timedOut: ran.timedOut, log };
+      },
+      [program, prepare] as const,
+    );
+  afterAll(() => page?.evaluate(() => (globalThis as any).__aheadEngine?.dispose()));
+
+  it("a prepared program is swapped in, fresh, with what it printed while waiting", async () => {
+    const a = counter("A");
+    const first = await startAndCurl(a, [a]);
+    expect(first.start).toMatchObject({ ok: true, ahead: true });
+    expect(first.stdout).toBe("A 1");
+    expect(first.log).toContain("booted A");
+    // Prepared again: a new program that has served nothing, not the one that just answered.
+    const again = await startAndCurl(a, [a]);
+    expect(again.start).toMatchObject({ ok: true, ahead: true });
+    expect(again.stdout).toBe("A 1");
+  });
+
+  it("a program prepared for another text never answers for the edited one", async () => {
+    const old = counter("old");
+    const edited = counter("edited");
+    const ran = await startAndCurl(edited, [old]);
+    expect(ran.start.ok).toBe(true);
+    expect(ran.start).not.toMatchObject({ ahead: true });
+    expect(ran.stdout).toBe("edited 1");
+    expect(ran.log).toContain("booted edited");
+    expect(ran.log).not.toContain("booted old");
+    // Preparing the newer text discards the older: only the last text of an example waits.
+    const newer = counter("newer");
+    const back = await startAndCurl(old, [old, newer]);
+    expect(back.start).not.toMatchObject({ ahead: true });
+    expect(back.stdout).toBe("old 1");
+  });
+
+  it("an endless loop in a prepared program's handler is still stopped by the watchdog", async () => {
+    const loop = counter("loop", "while (true) {}");
+    const stuck = await startAndCurl(loop, [loop]);
+    expect(stuck.start).toMatchObject({ ok: true, ahead: true });
+    expect(stuck.timedOut).toBe(true);
+    const fine = counter("after");
+    expect((await startAndCurl(fine, [fine])).stdout).toBe("after 1");
+  });
+});

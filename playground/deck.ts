@@ -22,6 +22,21 @@ export interface DeckLike {
 }
 
 const DEFAULT_COMMAND = "curl -i http://localhost:8888";
+/** After this pause in typing, an edited program is started ahead (`Playground.edited`). */
+const EDIT_PAUSE_MS = 120;
+
+/** Run `fn` when the main thread is idle (or after at most 300 ms). */
+function whenIdle(fn: () => void): void {
+  if (typeof requestIdleCallback === "function") requestIdleCallback(() => fn(), { timeout: 300 });
+  else setTimeout(fn, 30);
+}
+
+/** The example a slide runs when entered (a commandline or demo slide), if any. */
+function liveProgram(slide: HTMLElement): string | undefined {
+  if (slide.dataset.demo) return slide.dataset.example;
+  if (!slide.hasAttribute("data-live-command")) return undefined;
+  return slide.querySelector<HTMLElement>(".live-command[data-example]")?.dataset.example;
+}
 
 type RunOutcome = { start: StartResult; result?: CommandResult };
 
@@ -88,9 +103,21 @@ export class Playground {
 
   /** Engine operations one at a time: there is one program running per page. */
   private serialize<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => {});
-    return next;
+    return this.track(this.queue.then(fn, fn));
+  }
+
+  /** Operations queued or under way. */
+  private pending = 0;
+
+  /** `operation` is the queue's new tail: what is serialized next waits for it. */
+  private track<T>(operation: Promise<T>): Promise<T> {
+    this.pending++;
+    const settled = operation.then(
+      () => void this.pending--,
+      () => void this.pending--,
+    );
+    this.queue = settled;
+    return operation;
   }
 
   get log(): string {
@@ -119,12 +146,35 @@ export class Playground {
   private async ensureRunning(name: string, force: boolean): Promise<StartResult> {
     const program: Program = this.sources.program(name);
     const key = `${this.manager.generation}:${JSON.stringify(program.files)}`;
-    if (!force && key === this.runningKey) return { ok: true, ports: [], ms: 0 };
+    if (!force && key === this.runningKey) return { ok: true, ports: [], ms: 0, ahead: true };
+    this.logStartsOver();
+    const started = await this.manager.engine.start(program, this.appendLog);
+    return this.started(name, key, started);
+  }
+
+  /**
+   * `ensureRunning` in this task, when it needs no start: the program runs, or the engine has
+   * it started ahead and swaps it in synchronously. Null when a start would have to wait.
+   */
+  private runningNow(name: string, force: boolean): StartResult | null {
+    const program: Program = this.sources.program(name);
+    const key = `${this.manager.generation}:${JSON.stringify(program.files)}`;
+    if (!force && key === this.runningKey) return { ok: true, ports: [], ms: 0, ahead: true };
+    const engine = this.manager.engine;
+    if (!engine.startPrepared || !engine.isPrepared?.(program)) return null;
+    this.logStartsOver();
+    const started = engine.startPrepared(program, this.appendLog);
+    return started && this.started(name, key, started);
+  }
+
+  private logStartsOver(): void {
     this.runningKey = null;
     this.serverLog = "";
     this.logGeneration++;
     for (const l of this.logListeners) l("");
-    const started = await this.manager.engine.start(program, this.appendLog);
+  }
+
+  private started(name: string, key: string, started: StartResult): StartResult {
     if (started.ok) this.runningKey = key;
     if (started.ok) for (const l of this.startListeners) l(name);
     for (const view of this.codeViews.values()) if (view.name === name) view.showStart(started);
@@ -146,6 +196,47 @@ export class Playground {
     void this.serialize(() => this.ensureRunning(name, false)).catch(() => {});
   }
 
+  /** Whether `name`'s current text is the program running now. */
+  private isRunning(name: string): boolean {
+    return this.runningKey === `${this.manager.generation}:${JSON.stringify(this.sources.program(name).files)}`;
+  }
+
+  /**
+   * Start these examples' current text ahead, beside the running program, so entering their
+   * slide (or Run) only swaps workers; `fresh` ones even when that text runs already (Run
+   * restarts). Queued behind the slide's own command, so it never slows the output on screen;
+   * an engine that cannot prepare (the WebContainer) starts the first one, as before.
+   */
+  prepare(names: string[], fresh: string[] = []): void {
+    const engine = this.manager.engine;
+    const wanted = [...new Set([...names, ...fresh])].filter((n) => this.sources.has(n) && (fresh.includes(n) || !this.isRunning(n)));
+    if (!wanted.length) return;
+    if (!engine.prepare) {
+      if (names[0] && wanted.includes(names[0])) this.prestart(names[0]);
+      return;
+    }
+    void this.serialize(async () => {
+      if (this.manager.engine !== engine) return;
+      // Least wanted first: the engine keeps the most recently prepared when it must choose.
+      for (const name of wanted.reverse()) void engine.prepare!(this.sources.program(name)).catch(() => {});
+    });
+  }
+
+  private readonly editTimers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  /**
+   * The code of `name` was edited: once the typing pauses, start the new text ahead, so Run
+   * (Ctrl/Cmd+Enter) finds it started. What Run shows is still the output of the edited code,
+   * produced by it when Run asks; a program prepared for an older text is never used.
+   */
+  edited(name: string): void {
+    clearTimeout(this.editTimers.get(name));
+    this.editTimers.set(name, setTimeout(() => {
+      this.editTimers.delete(name);
+      if (this.manager.engine.prepare) this.prepare([], [name]);
+    }, EDIT_PAUSE_MS));
+  }
+
   /**
    * Run `command` against the example's program (started first if need be); `timeoutMs` is a
    * demo's time budget. With `session` (a terminal's), the command runs until it ends or the
@@ -162,9 +253,7 @@ export class Playground {
   ): Promise<RunOutcome> {
     this.stopSession();
     if (session) this.session = session.interrupt;
-    return this.serialize(async () => {
-      const start = await this.ensureRunning(name, force);
-      if (!start.ok) return { start };
+    const command_ = async (start: StartResult): Promise<RunOutcome> => {
       if (session?.interrupt.signal.aborted) return { start, result: { exitCode: 130, stdout: "", stderr: "", timedOut: false, stopped: true, ms: 0 } };
       const result = await this.manager.engine.run(command, onOutput, {
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
@@ -173,6 +262,15 @@ export class Playground {
       if (this.session === session?.interrupt) this.session = null;
       if (result.timedOut) this.runningKey = null;
       return { start, result };
+    };
+    // Nothing queued and no start needed: the command leaves in this very task (a slide change
+    // is one long task of reveal.js; the worker answers while the page lays the slide out).
+    const now = this.pending === 0 ? this.runningNow(name, force) : null;
+    if (now?.ok) return this.track(command_(now));
+    return this.serialize(async () => {
+      const start = await this.ensureRunning(name, force);
+      if (!start.ok) return { start };
+      return command_(start);
     });
   }
 
@@ -197,26 +295,50 @@ export class Playground {
     }
   }
 
-  /** The slide was shown: mount it and its neighbours, run its commands, warm the next. */
+  /** Bumped on every slide shown: work left for a slide the presenter has already left is dropped. */
+  private shown = 0;
+
+  /**
+   * The slide was shown: mount it, run its commands; then, once its output is on screen and the
+   * page is idle, mount its neighbours and start ahead the programs they will run.
+   */
   show(slide: HTMLElement | undefined): void {
     if (!slide) return;
     // Leaving a slide stops its terminal's command (a wscat session would run on unseen).
     this.stopSession();
     this.enteredAt = performance.now();
+    const shown = ++this.shown;
     const slides = this.deck.getSlides();
     const i = slides.indexOf(slide);
     this.mountSlide(slide);
-    for (const view of this.codeViews.values()) view.layout();
-    for (const view of this.commandViews.values()) view.layout();
+    this.layoutIn(slide);
+    const runs: Promise<void>[] = [];
     if (slide.hasAttribute("data-live-command")) {
-      for (const el of slide.querySelectorAll<HTMLElement>(".live-command")) void this.commandViews.get(el)?.run();
+      for (const el of slide.querySelectorAll<HTMLElement>(".live-command")) runs.push(this.commandViews.get(el)?.run() ?? Promise.resolve());
     }
-    // Neighbours: mount early (Monaco and xterm take a moment) and start the program the next
-    // commandline slide will query, so entering it only runs the command.
-    for (const n of [slides[i + 1], slides[i - 1]]) if (n) this.mountSlide(n);
-    const next = slides[i + 1];
-    const upcoming = next?.hasAttribute("data-live-command") ? next.querySelector<HTMLElement>(".live-command")?.dataset.example : undefined;
-    if (upcoming && this.sources.has(upcoming) && !slide.hasAttribute("data-live-command")) this.prestart(upcoming);
+    // Neighbours: mount early (Monaco and xterm take a moment) and start the programs the
+    // slides around will run (the next first, then back, then two away), and a fresh copy of
+    // this code slide's program for Run, so entering one of them only runs its command. Not in
+    // the slide's own critical path: creating an editor is a long task of the main thread.
+    void Promise.allSettled(runs).then(() =>
+      whenIdle(() => {
+        if (shown !== this.shown) return;
+        for (const n of [slides[i + 1], slides[i - 1]]) {
+          if (!n) continue;
+          this.mountSlide(n);
+          this.layoutIn(n);
+        }
+        const near = [i + 1, i - 1, i + 2, i - 2].map((k) => slides[k] && liveProgram(slides[k]!)).filter((n): n is string => !!n);
+        const code = slide.querySelector<HTMLElement>(".code-ts[data-example]")?.dataset.example;
+        this.prepare(near, code && !liveProgram(slide) ? [code] : []);
+      }),
+    );
+  }
+
+  /** Lay out the views mounted in `slide` (a hidden slide's editors and terminals have no size). */
+  private layoutIn(slide: HTMLElement): void {
+    for (const [el, view] of this.codeViews) if (slide.contains(el)) view.layout();
+    for (const [el, view] of this.commandViews) if (slide.contains(el)) view.layout();
   }
 
   layout(): void {
@@ -318,6 +440,7 @@ class CodeView {
       onRun: () => void this.run(),
       onChange: (value) => {
         this.playground.sources.set(this.name, this.file, value);
+        this.playground.edited(this.name);
         this.handle?.setError(null);
         this.el.dataset.edited = String(this.playground.sources.edited(this.name, this.file));
       },
@@ -395,6 +518,7 @@ class CodeView {
       }
       const ms = performance.now() - t0;
       this.output.dataset.ms = ms.toFixed(1);
+      this.output.dataset.startedAhead = String(!!start.ahead);
       this.status.textContent = result?.timedOut ? "stopped: the server did not answer" : `$ ${command} (${ms.toFixed(0)} ms)`;
       this.el.dataset.run = result?.timedOut ? "timeout" : "done";
     } catch (error) {
@@ -402,6 +526,8 @@ class CodeView {
       this.el.dataset.run = "error";
     } finally {
       this.el.dataset.runs = String(++this.runs);
+      // The next Run restarts the program: have a fresh copy waiting.
+      this.playground.prepare([], [this.name]);
     }
   }
 }
@@ -547,6 +673,8 @@ class CommandView {
       }
       if (result!.stderr) terminal.write((stdout.endsWith("\n") || stdout === "" ? "" : "\n") + result!.stderr, result!.timedOut ? "note" : "error");
       this.el.dataset.state = result!.timedOut ? "timeout" : result!.stopped ? "stopped" : "done";
+      // Whether the program was running or started ahead (the bench counts starts on the critical path).
+      this.el.dataset.startedAhead = String(!!start.ahead);
       this.el.dataset.exitCode = String(result!.exitCode);
       this.el.dataset.commandMs = result!.ms.toFixed(1);
       this.el.dataset.outputMs = (performance.now() - enteredAt).toFixed(1);

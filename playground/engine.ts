@@ -45,7 +45,8 @@ export type StartFailure =
   | { kind: "engine"; message: string };
 
 export type StartResult =
-  | { ok: true; ports: number[]; ms: number }
+  /** `ahead`: the program had been started ahead (`prepare`) and was only swapped in. */
+  | { ok: true; ports: number[]; ms: number; ahead?: boolean }
   | ({ ok: false; ms: number } & StartFailure);
 
 export interface CommandResult {
@@ -134,6 +135,18 @@ export interface Engine extends PaneSupport {
    * program; `onOutput` gets what it prints as it prints it. Resolves when the command ends.
    */
   run(command: string, onOutput?: OutputListener, options?: RunOptions): Promise<CommandResult>;
+  /**
+   * Optional: start `program` ahead, beside the running one, so that a later `start` of exactly
+   * the same files only swaps it in (the in-page engine: a worker per prepared program).
+   */
+  prepare?(program: Program): Promise<StartResult>;
+  /** Optional: whether exactly `program` (every file) is prepared, started or starting. */
+  isPrepared?(program: Program): boolean;
+  /**
+   * Optional: `start`, synchronously, when `program` is prepared and has started: it replaces
+   * the running program at once (so a command can follow in the same task). Null otherwise.
+   */
+  startPrepared?(program: Program, onOutput?: OutputListener): StartResult | null;
   /** Stop the running program, if any. */
   stop(): Promise<void>;
   /** Release everything (workers, processes). The engine is unusable afterwards. */

@@ -14,6 +14,7 @@ import {
   type CommandResult,
   type Engine,
   type OutputListener,
+  type OutputSource,
   type Program,
   type RunOptions,
   type StartResult,
@@ -28,6 +29,26 @@ export interface InPageEngineOptions {
   commandTimeoutMs?: number;
   /** Keep a loaded spare worker for the next start (default true). */
   spare?: boolean;
+  /** How many programs may wait started ahead (`prepare`), one per example name (default 4). */
+  prepared?: number;
+}
+
+/** What identifies a program's exact text: a prepared worker answers only for this key. */
+export function programKey(program: Program): string {
+  return JSON.stringify([program.main, Object.entries(program.files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+}
+
+/** Output a prepared program wrote before anyone listened: replayed once it is adopted. */
+const PREPARED_OUTPUT_LIMIT = 64 * 1024;
+
+/** A program started ahead in its own worker, not yet the running one. */
+interface Prepared {
+  key: string;
+  handle: WorkerHandle;
+  started: Promise<StartResult>;
+  output: Array<[string, OutputSource]>;
+  /** How the start went, once it has. */
+  result?: StartResult;
 }
 
 type Reply = Extract<FromWorker, { id: number }>;
@@ -49,6 +70,8 @@ class WorkerHandle {
   onPane: ((session: number, event: PaneEvent) => void) | null = null;
   /** Called once when the worker is terminated, with the reason. */
   onKill: ((reason: string) => void) | null = null;
+  /** The runtime has loaded: a request can go out without waiting a turn. */
+  isReady = false;
 
   constructor(readonly worker: Worker) {
     let readyResolve!: () => void;
@@ -60,8 +83,10 @@ class WorkerHandle {
     this.ready.catch(() => {});
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const m = event.data;
-      if (m.type === "ready") readyResolve();
-      else if (m.type === "pong") this.lastPong = now();
+      if (m.type === "ready") {
+        this.isReady = true;
+        readyResolve();
+      } else if (m.type === "pong") this.lastPong = now();
       else if (m.type === "output") {
         if (m.source === "command") this.commandListeners.get(m.run ?? -1)?.(m.text, m.stream === "stderr" ? "stderr" : "stdout");
         else this.listener?.(m.text, m.source);
@@ -129,6 +154,8 @@ export class InPageEngine implements Engine {
   private spare: WorkerHandle | null = null;
   private current: WorkerHandle | null = null;
   private lastProgram: { program: Program; onOutput?: OutputListener } | null = null;
+  /** Programs started ahead, by example name (the latest text of each only), oldest first. */
+  private readonly prepared = new Map<string, Prepared>();
   private readonly startTimeoutMs: number;
   private readonly commandTimeoutMs: number;
   private readonly keepSpare: boolean;
@@ -136,6 +163,7 @@ export class InPageEngine implements Engine {
   private readonly panes = new Map<number, { handle: WorkerHandle; onEnd: (end: PaneEnd) => void }>();
   private nextPane = 1;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private readonly maxPrepared: number;
 
   constructor(
     private readonly createWorker: () => Worker,
@@ -144,6 +172,7 @@ export class InPageEngine implements Engine {
     this.startTimeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
     this.commandTimeoutMs = options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
     this.keepSpare = options.spare ?? true;
+    this.maxPrepared = options.prepared ?? 4;
   }
 
   /** Load a worker ahead of time (the deck calls this early so the first start is quick). */
@@ -158,17 +187,103 @@ export class InPageEngine implements Engine {
     return handle;
   }
 
+  /**
+   * Start `program` ahead in a worker of its own, without touching the running one, so that a
+   * later `start` of exactly the same text only swaps workers (a message round trip, no
+   * transpile, no module evaluation). One program per example name is kept: preparing a newer
+   * text of the same example discards the older one (a stale program never answers for an
+   * edited one: `start` adopts a prepared worker only when every file is identical). A prepared
+   * program has served nothing yet, so adopting it is a fresh start. Resolves with how its
+   * start went; its output is kept and replayed to the listener `start` gives.
+   */
+  prepare(program: Program): Promise<StartResult> {
+    const key = programKey(program);
+    const existing = this.prepared.get(program.name);
+    if (existing && existing.key === key && !existing.handle.dead) {
+      // Most recently wanted last: the oldest is evicted first.
+      this.prepared.delete(program.name);
+      this.prepared.set(program.name, existing);
+      return existing.started;
+    }
+    if (existing) this.discardPrepared(program.name);
+    const t0 = now();
+    const handle = this.take();
+    const output: Array<[string, OutputSource]> = [];
+    let size = 0;
+    handle.listener = (text, source) => {
+      size += text.length;
+      if (size <= PREPARED_OUTPUT_LIMIT) output.push([text, source]);
+    };
+    const started = this.boot(handle, program, t0);
+    const entry: Prepared = { key, handle, started, output };
+    this.prepared.set(program.name, entry);
+    // A program that failed to start is not kept: `start` runs it again and reports why.
+    void started.then((r) => {
+      entry.result = r;
+      if (!r.ok && this.prepared.get(program.name) === entry) this.prepared.delete(program.name);
+    });
+    while (this.prepared.size > this.maxPrepared) this.discardPrepared(this.prepared.keys().next().value!);
+    return started;
+  }
+
+  /** Forget the program prepared for `name`, if any (its worker goes). */
+  discardPrepared(name: string): void {
+    const entry = this.prepared.get(name);
+    if (!entry) return;
+    this.prepared.delete(name);
+    entry.handle.kill("discarded");
+  }
+
+  /** Whether exactly `program` is prepared (started or starting) ahead. */
+  isPrepared(program: Program): boolean {
+    const entry = this.prepared.get(program.name);
+    return !!entry && !entry.handle.dead && entry.key === programKey(program);
+  }
+
+  /** Take `program`'s prepared worker, if it holds exactly these files, as the running one. */
+  private adopt(program: Program, onOutput?: OutputListener): Prepared | null {
+    const entry = this.prepared.get(program.name);
+    if (!entry || entry.handle.dead || entry.key !== programKey(program)) return null;
+    this.prepared.delete(program.name);
+    this.current?.kill("stopped");
+    this.current = entry.handle;
+    this.lastProgram = { program, ...(onOutput ? { onOutput } : {}) };
+    // Hand over what it has printed so far, then the rest as it comes.
+    entry.handle.listener = onOutput ?? null;
+    for (const [text, source] of entry.output.splice(0)) onOutput?.(text, source);
+    return entry;
+  }
+
+  startPrepared(program: Program, onOutput?: OutputListener): StartResult | null {
+    const entry = this.prepared.get(program.name);
+    if (!entry?.result?.ok) return null;
+    return this.adopt(program, onOutput) && { ...entry.result, ms: 0, ahead: true };
+  }
+
   async start(program: Program, onOutput?: OutputListener): Promise<StartResult> {
     const t0 = now();
+    const entry = this.adopt(program, onOutput);
+    if (entry) {
+      const result = await entry.started;
+      if (result.ok) return { ...result, ms: now() - t0, ahead: true };
+      // Its failure is the program's own (compile error, crash, endless loop): report it as a
+      // start would have. An engine failure (the worker died) is retried below in a new worker.
+      if (result.kind !== "engine") return { ...result, ms: now() - t0 };
+    }
     await this.stop();
     this.lastProgram = { program, ...(onOutput ? { onOutput } : {}) };
     const handle = this.take();
     handle.listener = onOutput ?? null;
     this.current = handle;
+    return this.boot(handle, program, t0);
+  }
+
+  /** Load `program` in `handle`'s worker and wait until it listens; a failed worker is killed. */
+  private async boot(handle: WorkerHandle, program: Program, t0: number): Promise<StartResult> {
     try {
       await handle.ready;
     } catch (error) {
-      this.current = null;
+      if (this.current === handle) this.current = null;
       return { ok: false, ms: now() - t0, kind: "engine", message: (error as Error).message };
     }
     // The worker has its own start timeout; ours is the watchdog for a worker stuck in a loop.
@@ -176,7 +291,7 @@ export class InPageEngine implements Engine {
     if (this.keepSpare) setTimeout(() => void this.warm().catch(() => {}), 0);
     const ms = now() - t0;
     if (reply.type === "started") return { ok: true, ports: reply.ports, ms };
-    this.current = null;
+    if (this.current === handle) this.current = null;
     if (reply.type === "start-failed") {
       handle.kill("start failed");
       const { type: _t, id: _id, ...failure } = reply;
@@ -203,7 +318,8 @@ export class InPageEngine implements Engine {
     // With no program at all, curl still runs (and finds nothing listening), as in a terminal.
     const handle = this.current ?? this.take();
     if (!this.current) this.current = handle;
-    await handle.ready;
+    // Loaded already: the command is posted in the caller's task.
+    if (!handle.isReady) await handle.ready;
     let stdout = "";
     let stderr = "";
     const id = handle.reserveId();
@@ -339,6 +455,7 @@ export class InPageEngine implements Engine {
 
   async dispose(): Promise<void> {
     await this.stop();
+    for (const name of [...this.prepared.keys()]) this.discardPrepared(name);
     this.spare?.kill("disposed");
     this.spare = null;
     this.lastProgram = null;
