@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { writeServiceWorker } from "../playground/serviceworker/build.js";
 import { mountPath } from "./global-setup.js";
 import { startStaticServer, type StaticServer } from "./static-server.js";
-import { firstLane, runPreset, runTimeline, runsOf, showDemo, terminalRun } from "./demo-steps.js";
+import { runPreset, runTimeline, showDemo } from "./demo-steps.js";
 import { collectConsoleErrors, launchBrowser, openDeck, showLive, until, viewports, waitForDeck } from "./support.js";
 
 let browser: Browser;
@@ -108,37 +108,38 @@ const firstSlide = (page: Page) => page.evaluate(() => (window as any).deck.getS
 /** Errors a deck without a network may log: the WebContainer boot (StackBlitz) fails anyway. */
 const expectedOffline = [/webcontainer|stackblitz|staticblitz/i, /Failed to load resource: net::ERR_/];
 
-/** Enters the terminal demo `name` and waits for the run that entering starts. */
-async function enterTerminalDemo(page: Page, name: string) {
-  const before = await runsOf(page, name);
-  await showDemo(page, name);
-  return terminalRun(page, name, before);
-}
-
 /**
  * Every demo slide (slides/demos/), its widgets included: the stand-in stopped and the 500, the
- * timeline's blocking run, the event loop's trace, the secure cookies' whole sequence.
+ * timeline's blocking run, the event loop's trace, the secure cookies' whole sequence. Each step
+ * waits for the run it starts (showLive: entering the slide, or its Run button when the deck is
+ * on it already).
  */
 async function everyDemoRuns(page: Page): Promise<void> {
   const demos = await page.$$eval("section[data-demo]", (all) => all.map((s) => (s as HTMLElement).dataset.demo ?? ""));
   expect(demos.sort()).toEqual(["async_http", "blocking", "eventloop", "secure_cookies"]);
 
-  expect((await enterTerminalDemo(page, "async_http")).transcript).toContain('{"twits": ["tornado 2.1 is out", ');
+  expect((await showLive(page, "async_http")).transcript).toContain('{"twits": ["tornado 2.1 is out", ');
   expect((await runPreset(page, "async_http", 2)).transcript).toContain("search stand-in stopped");
   expect((await runPreset(page, "async_http", 3)).transcript).toContain("HTTP/1.1 500 Internal Server Error");
 
+  // Entering the timeline runs its first lane afresh: wait for that run before starting another.
+  const timeline = 'section[data-demo="blocking"] .demo-widget';
+  const runs = () => page.evaluate((w) => Number(document.querySelector<HTMLElement>(w)!.dataset.runs ?? 0), timeline);
+  const before = await runs();
   await showDemo(page, "blocking");
-  await firstLane(page);
+  await until(page, "the timeline's run on entering", ([w, n]) => Number(document.querySelector<HTMLElement>(w)!.dataset.runs ?? 0) > n, [timeline, before] as const);
   const lane = await runTimeline(page, "blocking", { n: 2, wait: 0.1 });
   expect(lane.state).toBe("done");
   expect(lane.bars.map((b) => b.request).sort()).toEqual([1, 2]);
 
-  const widget = 'section[data-demo="eventloop"] .demo-widget';
-  expect((await enterTerminalDemo(page, "eventloop")).transcript).toContain("Hello, world");
-  await until(page, "the event loop's events shown", (w) => Number(document.querySelector<HTMLElement>(w)!.dataset.events ?? 0) >= 4, widget);
-  expect(await page.$$eval(`${widget} .trace-events li`, (lis) => lis.length)).toBeGreaterThanOrEqual(4);
+  const trace = 'section[data-demo="eventloop"] .demo-widget';
+  const events = () => page.evaluate((w) => Number(document.querySelector<HTMLElement>(w)!.dataset.events ?? 0), trace);
+  const shown = await events();
+  expect((await showLive(page, "eventloop")).transcript).toContain("Hello, world");
+  await until(page, "the request's events in the trace", ([w, n]) => Number(document.querySelector<HTMLElement>(w)!.dataset.events ?? 0) >= n + 4, [trace, shown] as const);
+  expect(await page.$$eval(`${trace} .trace-events li`, (lis) => lis.length)).toBeGreaterThanOrEqual(4);
 
-  expect((await enterTerminalDemo(page, "secure_cookies")).transcript).toContain("HTTP/1.1 403 Forbidden");
+  expect((await showLive(page, "secure_cookies")).transcript).toContain("HTTP/1.1 403 Forbidden");
   expect((await runPreset(page, "secure_cookies", 2)).transcript).toContain("logged in as ben");
   expect((await runPreset(page, "secure_cookies", 3)).transcript).toMatch(/\r\n\r\nhello ben\n$/);
   expect((await runPreset(page, "secure_cookies", 4)).transcript).toContain("HTTP/1.1 403 Forbidden");
