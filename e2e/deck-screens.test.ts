@@ -6,7 +6,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { collectConsoleErrors, ensureScreenshotsDir, launchBrowser, openDeck, until, viewports } from "./support.js";
+import { collectConsoleErrors, ensureScreenshotsDir, launchBrowser, openDeck, viewports } from "./support.js";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -44,34 +44,6 @@ function problemsOf(page: Page, n: number): Promise<string[]> {
   }, n);
 }
 
-/**
- * Slide `n` is ready for its picture: no transition or animation running, and its live parts
- * have shown what entering them shows (a terminal's first run, the timeline's first lane,
- * Monaco where it mounts). Signals, not a pause: a loaded machine takes longer, never too short.
- */
-function settled(page: Page, n: number, what: string): Promise<void> {
-  return until(
-    page,
-    `${what} settled`,
-    (i) => {
-      const s = (window as any).deck.getSlides()[i] as HTMLElement;
-      if (!s.classList.contains("present") || document.querySelector(".reveal")!.classList.contains("sliding")) return false;
-      if (document.getAnimations().some((a) => a.playState === "running" && a.effect?.getComputedTiming().iterations !== Infinity)) return false;
-      const shown = (e: Element) => !e.closest("details:not([open])");
-      const terminals = [...s.querySelectorAll<HTMLElement>(".live-command")].filter(shown);
-      const editors = [...s.querySelectorAll<HTMLElement>(".code-ts[data-example]")].filter(shown);
-      // The timeline (a widget with mode buttons) counts its finished runs.
-      const timelines = [...s.querySelectorAll<HTMLElement>(".demo-widget")].filter((w) => w.querySelector("button[data-mode]"));
-      return (
-        terminals.every((t) => Number(t.dataset.runs ?? 0) >= 1 && t.dataset.state !== "running") &&
-        editors.every((e) => ["ready", "on-demand", "failed"].includes(e.dataset.editor ?? "")) &&
-        timelines.every((w) => Number(w.dataset.runs ?? 0) >= 1 && w.dataset.state !== "running")
-      );
-    },
-    n,
-  );
-}
-
 describe.each(Object.entries(viewports))("every slide at %s size", (name, viewport) => {
   it("fits its slide and is written to e2e/screenshots", { timeout: 240_000 }, async () => {
     const dir = ensureScreenshotsDir(name);
@@ -105,8 +77,8 @@ describe.each(Object.entries(viewports))("every slide at %s size", (name, viewpo
         const charts = [...s.querySelectorAll<HTMLElement>("figure.chart")];
         return imgs.every((img) => img.complete && img.naturalWidth > 0) && charts.every((c) => c.dataset.chartState === "ready");
       }, i);
-      // A demo shows its first live output once entered (the engine runs it).
-      await settled(page, i, demo ? `demo ${demo}` : `slide ${number}`);
+      // A demo shows its first live output once entered (the engine runs it): give it time.
+      await page.waitForTimeout(demo ? 4000 : 900);
       const slide = page.locator(demo ? `section[data-demo="${demo}"]` : `section[data-slide="${number}"]`);
       const file = String(talkNumber).padStart(2, "0") + (demo ? `-demo-${demo}` : "");
       const label = demo ? `demo ${demo} (below slide ${talkNumber})` : `slide ${number}`;
@@ -114,15 +86,13 @@ describe.each(Object.entries(viewports))("every slide at %s size", (name, viewpo
       // The other faces of a slide: the talk's Python on code slides, an opened code tour.
       if (await slide.locator(".code-py").count()) {
         await slide.locator("button.flip").click();
-        await until(page, "the Python face", (n) => (window as any).deck.getSlides()[n].classList.contains("show-python"), i);
-        await settled(page, i, "the Python face");
+        await page.waitForTimeout(300);
         await check(i, `${label} (Python)`, `${dir}/${file}-python.png`);
         await slide.locator("button.flip").click();
       }
       if (await slide.locator("details.more-code").count()) {
         await slide.locator("details.more-code summary").click();
-        await until(page, "the code tour open", (n) => (window as any).deck.getSlides()[n].querySelector("details.more-code[open]") !== null, i);
-        await settled(page, i, "the open code tour");
+        await page.waitForTimeout(700);
         await check(i, `${label} (code tour open)`, `${dir}/${file}-open.png`);
         await slide.locator("details.more-code summary").click();
       }
