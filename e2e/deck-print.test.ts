@@ -1,11 +1,12 @@
 /**
- * `?print-pdf`: reveal lays out every slide as a page; Chromium prints one PDF page per slide.
- * The PDF is written to e2e/screenshots/deck.pdf for people to look at.
+ * `?print-pdf`: reveal lays out every slide as a page; Chromium prints one PDF page per slide,
+ * on each deck host (the static build, and the deck `npm run serve` serves). The PDF is written
+ * to e2e/screenshots/deck.pdf (deck-served.pdf) for people to look at.
  */
 import { writeFileSync } from "node:fs";
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { collectConsoleErrors, ensureScreenshotsDir, launchBrowser, openDeck } from "./support.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { collectConsoleErrors, deckHosts, ensureScreenshotsDir, launchBrowser, openDeck, until, type DeckHost } from "./support.js";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -23,16 +24,17 @@ export function countPdfPages(pdf: Buffer): { pages: number; count: number | nul
   return { pages, count: counts.length ? Math.max(...counts) : null };
 }
 
-describe("print view (?print-pdf)", () => {
+describe.each(deckHosts())("print view (?print-pdf, $name host)", (host: DeckHost) => {
+  const suffix = host.name === "static" ? "" : `-${host.name}`;
   it("lays out every slide on its own page, pictures and chart drawn, and prints one PDF page per slide", async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
     const page = await context.newPage();
     const errors = collectConsoleErrors(page);
-    await openDeck(page, `${inject("deckUrl")}?print-pdf`);
+    await openDeck(page, `${host.url}?print-pdf`);
     const demoCount = await page.$$eval("section[data-demo]", (s) => s.length);
     expect(demoCount).toBeGreaterThan(0);
     const total = 26 + demoCount;
-    await page.waitForFunction((n) => document.querySelectorAll(".pdf-page").length >= n, total);
+    await until(page, `${total} pages`, (n) => document.querySelectorAll(".pdf-page").length >= n, total);
     const pages = await page.$$eval(".pdf-page", (all) =>
       all.map((p) => ({ sections: p.querySelectorAll(":scope > section").length, number: p.querySelector("section")?.getAttribute("data-slide"), demo: p.querySelector("section")?.getAttribute("data-demo") })),
     );
@@ -58,8 +60,8 @@ describe("print view (?print-pdf)", () => {
       expect(still.talkOutput).toBe(0);
     }
     // Everything static is ready for the printer: pictures loaded, the chart drawn.
-    await page.waitForFunction(() => [...document.querySelectorAll("img")].every((i) => i.complete && i.naturalWidth > 0));
-    await page.waitForFunction(() => document.querySelector<HTMLElement>("figure.chart")?.dataset.chartState === "ready");
+    await until(page, "every picture loaded", () => [...document.querySelectorAll("img")].every((i) => i.complete && i.naturalWidth > 0));
+    await until(page, "the chart drawn", () => document.querySelector<HTMLElement>("figure.chart")?.dataset.chartState === "ready");
     // Commandline pages carry the 2011 output, labelled as recorded; nothing live starts.
     const printed = await page.$$eval("pre.talk-output-print", (p) => p.map((e) => `${(e as HTMLElement).dataset.label}|${e.textContent}`));
     expect(printed).toHaveLength(3);
@@ -78,14 +80,14 @@ describe("print view (?print-pdf)", () => {
     );
     expect(spills).toEqual([]);
     const pdf = await page.pdf({ preferCSSPageSize: true, printBackground: true });
-    writeFileSync(`${ensureScreenshotsDir()}/deck.pdf`, pdf);
+    writeFileSync(`${ensureScreenshotsDir()}/deck${suffix}.pdf`, pdf);
     // The chart is printed as an image (the pictures are vector SVG).
     const images = [...pdf.toString("latin1").matchAll(/\/Subtype\s*\/Image\s*\/Width\s+(\d+)\s*\/Height\s+(\d+)/g)].map((m) => Number(m[1]) / Number(m[2]));
     expect(images.some((ratio) => Math.abs(ratio - 1100 / 360) < 0.02), `image ratios ${images.join(", ")}`).toBe(true);
     const { pages: pdfPages, count } = countPdfPages(pdf);
     expect(pdfPages).toBe(total);
     if (count !== null) expect(count).toBe(total);
-    const print = ensureScreenshotsDir("print");
+    const print = ensureScreenshotsDir(`print${suffix}`);
     for (const n of [1, 5, 16, 18, 19]) {
       await page.locator(`.pdf-page:has(> section[data-slide="${n}"])`).screenshot({ path: `${print}/${String(n).padStart(2, "0")}.png` });
     }

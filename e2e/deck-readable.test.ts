@@ -7,7 +7,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { goToSlide, launchBrowser, openDeck, viewports } from "./support.js";
+import { goToSlide, launchBrowser, openDeck, timeLeft, viewports } from "./support.js";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -44,9 +44,10 @@ async function showSettled(page: Page, i: number): Promise<void> {
       return editors.every((e) => e.dataset.editor === "ready") && commands.every((c) => c.dataset.state && c.dataset.state !== "running");
     },
     i,
-    { timeout: 30_000 },
+    { timeout: timeLeft() },
   );
-  await page.waitForTimeout(300); // Monaco and xterm lay out on the next frames
+  // Monaco and xterm lay out on the next frames.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 }
 
 interface Reading {

@@ -1,14 +1,17 @@
 /**
- * The live demos (slides/demos/) in Chromium, in the built deck, on the plain static host (no
- * COOP/COEP, no service worker): the in-page engine runs each demo program. What the audience
+ * The live demos (slides/demos/) in Chromium, in the built deck, on each deck host in a page
+ * that is not cross-origin isolated: the plain static host (no COOP/COEP, no service worker),
+ * and the deck `npm run serve` serves as an attendee's phone opens it (plain http by name;
+ * editors load on "Edit"). The in-page engine runs each demo program. What the audience
  * sees is checked against what the programs really did: the trace list against a request made
  * on the slide, the timeline's bars against the times the program printed, /api against the
  * stand-in (and its 500 once stopped), the watchdog against a run that blocks on purpose and a
  * real endless loop.
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { collectConsoleErrors, launchBrowser, openDeck } from "./support.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { firstLane, runPreset, runTimeline, runsOf, setProgram, showDemo, terminalOf, terminalRun } from "./demo-steps.js";
+import { collectConsoleErrors, deckHosts, launchBrowser, openDeck, timeLeft, until, type DeckHost } from "./support.js";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -18,80 +21,19 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** Open the deck on the plain host at the demo `name`, with the playground loaded. */
-async function openDemo(name: string): Promise<{ page: Page; context: BrowserContext }> {
+/** Open the deck on the host's plain URL at the demo `name`, with the playground loaded. */
+async function openDemo(host: DeckHost, name: string): Promise<{ page: Page; context: BrowserContext }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const page = await context.newPage();
-  await openDeck(page, inject("plainDeckUrl") + "?no-coi&transition=none");
-  await page.waitForFunction(() => "__playground" in globalThis, undefined, { timeout: 20_000 });
-  await page.evaluate((n) => {
-    const deck = (window as any).deck;
-    const { h, v } = deck.getIndices(document.querySelector(`section[data-demo="${n}"]`));
-    deck.slide(h, v);
-  }, name);
-  await page.waitForFunction((n) => document.querySelector(`section[data-demo="${n}"]`)?.classList.contains("present"), name);
+  await openDeck(page, host.plainUrl + "?no-coi&transition=none");
+  await until(page, "the playground", () => "__playground" in globalThis);
+  await showDemo(page, name);
   return { page, context };
 }
 
-const terminalOf = (name: string) => `section[data-demo="${name}"] .live-command`;
-
-/** Waits for the demo terminal's next finished run after `before`; returns its transcript and log. */
-async function terminalRun(page: Page, name: string, before: number): Promise<{ state: string; transcript: string; log: string }> {
-  const sel = terminalOf(name);
-  await page.waitForFunction(([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.runs ?? 0) > (n as number), [sel, before] as const, { timeout: 30_000 });
-  return page.evaluate((s) => {
-    const el = document.querySelector<HTMLElement>(s)!;
-    return { state: el.dataset.state ?? "", transcript: el.querySelector(".playground-transcript")?.textContent ?? "", log: el.querySelector(".playground-server-log")?.textContent ?? "" };
-  }, sel);
-}
-
-const runsOf = (page: Page, name: string) => page.evaluate((s) => Number(document.querySelector<HTMLElement>(s)?.dataset.runs ?? 0), terminalOf(name));
-
-/** Click the demo's n-th command button (1-based) and wait for its run. */
-async function runPreset(page: Page, name: string, n: number) {
-  const before = await runsOf(page, name);
-  await page.click(`section[data-demo="${name}"] .demo-commands button:nth-child(${n})`);
-  return terminalRun(page, name, before);
-}
-
-/** Replace the demo program's text in its editor (as typing would: the edit is kept and runs). */
-async function setProgram(page: Page, name: string, edit: (text: string) => string): Promise<void> {
-  const sel = `section[data-demo="${name}"] .code-ts[data-example="${name}"]`;
-  await page.waitForFunction((s) => document.querySelector<HTMLElement>(s)?.dataset.editor === "ready", sel, { timeout: 20_000 });
-  const text = await page.evaluate((s) => (globalThis as any).__playground.editorIn(document.querySelector(s)).getValue() as string, sel);
-  const next = edit(text);
-  expect(next).not.toBe(text);
-  await page.evaluate(([s, t]) => (globalThis as any).__playground.editorIn(document.querySelector(s as string)).setValue(t), [sel, next] as const);
-}
-
-interface Lane {
-  state: string;
-  totalMs: number;
-  bars: { request: number; start: number; end: number }[];
-}
-
-/** Run the timeline in `mode` with the given parameters; resolves once the run has ended. */
-async function runTimeline(page: Page, mode: string, params: Record<string, number>): Promise<Lane> {
-  const widget = 'section[data-demo="blocking"] .demo-widget';
-  for (const [name, value] of Object.entries(params)) await page.fill(`${widget} input[name="${name}"]`, String(value));
-  const before = await page.evaluate((w) => Number(document.querySelector<HTMLElement>(w)!.dataset.runs ?? 0), widget);
-  await page.click(`${widget} button[data-mode="${mode}"]`);
-  await page.waitForFunction(([w, n]) => Number(document.querySelector<HTMLElement>(w as string)!.dataset.runs ?? 0) > (n as number), [widget, before] as const, { timeout: 40_000 });
-  return page.evaluate(([w, m]) => {
-    const lane = document.querySelector<HTMLElement>(`${w} .timeline-run[data-mode="${m}"]`)!;
-    return {
-      state: lane.dataset.state ?? "",
-      totalMs: Number(lane.dataset.totalMs),
-      bars: [...lane.querySelectorAll<HTMLElement>(".timeline-bar")]
-        .map((b) => ({ request: Number(b.dataset.request), start: Number(b.dataset.start), end: Number(b.dataset.end) }))
-        .sort((a, b) => a.start - b.start),
-    };
-  }, [widget, mode] as const);
-}
-
-describe("live demos in the in-page engine, on a plain static host", () => {
+describe.each(deckHosts())("live demos in the in-page engine, not isolated ($name host)", (host: DeckHost) => {
   it("async_http: /api answers the stand-in's results, and 500 once the stand-in is stopped; an edit re-runs", async () => {
-    const { page, context } = await openDemo("async_http");
+    const { page, context } = await openDemo(host, "async_http");
     const errors = collectConsoleErrors(page);
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
     // Entering the slide ran its first command.
@@ -115,10 +57,10 @@ describe("live demos in the in-page engine, on a plain static host", () => {
   });
 
   it("blocking vs non-blocking: the bars are the program's times; blocking serves one request after another", async () => {
-    const { page, context } = await openDemo("blocking");
+    const { page, context } = await openDemo(host, "blocking");
     const errors = collectConsoleErrors(page);
     // Entering ran the first mode with the defaults; the suite's runs are smaller.
-    await page.waitForFunction(() => document.querySelector<HTMLElement>('.timeline-run[data-mode="non-blocking"]')?.dataset.state === "done", undefined, { timeout: 30_000 });
+    await firstLane(page);
     const n = 4;
     const wait = 0.3;
     const fast = await runTimeline(page, "non-blocking", { n, wait });
@@ -135,7 +77,8 @@ describe("live demos in the in-page engine, on a plain static host", () => {
     const lastStart = Math.max(...fast.bars.map((b) => b.start));
     const firstEnd = Math.min(...fast.bars.map((b) => b.end));
     expect(lastStart).toBeLessThan(firstEnd);
-    expect(slow.totalMs / fast.totalMs).toBeGreaterThan(2);
+    // (No ratio of the two totals: on a loaded machine the timers of the non-blocking run come
+    // late too; the staircase and the overlap above are what the drawing shows either way.)
     // The drawing follows the data: bar widths are proportional to the measured durations.
     const widths = await page.$$eval('.timeline-run[data-mode="blocking"] .timeline-bar', (bars) =>
       bars.map((b) => ({ w: b.getBoundingClientRect().width, d: Number((b as HTMLElement).dataset.end) - Number((b as HTMLElement).dataset.start) })),
@@ -146,9 +89,11 @@ describe("live demos in the in-page engine, on a plain static host", () => {
     await context.close();
   });
 
-  it("the watchdog lets a blocking run longer than 4 s finish (its time budget), and stops a real endless loop", async () => {
-    const { page, context } = await openDemo("blocking");
-    await page.waitForFunction(() => document.querySelector<HTMLElement>('.timeline-run[data-mode="non-blocking"]')?.dataset.state === "done", undefined, { timeout: 30_000 });
+  // The watchdog is the engine's (the same worker, whoever served the files), and by design
+  // this waits for a 5 s run and a 4.3 s budget: once, on the static host, keeps `npm test` short.
+  it.skipIf(host.name !== "static")("the watchdog lets a blocking run longer than 4 s finish (its time budget), and stops a real endless loop", async () => {
+    const { page, context } = await openDemo(host, "blocking");
+    await firstLane(page);
     const long = await runTimeline(page, "blocking", { n: 5, wait: 1 });
     expect(long.state).toBe("done");
     expect(long.totalMs).toBeGreaterThanOrEqual(5000);
@@ -170,28 +115,28 @@ describe("live demos in the in-page engine, on a plain static host", () => {
     // Out of the inputs (keys typed there are theirs), the arrow keys move the deck again.
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.keyboard.press("ArrowUp");
-    await expect.poll(() => page.evaluate(() => (window as any).deck.getIndices()), { timeout: 5000 }).toEqual({ h: 24, v: 1, f: undefined }); // up to the demo above (async_http)
+    await expect.poll(() => page.evaluate(() => (window as any).deck.getIndices()), { timeout: timeLeft() }).toEqual({ h: 24, v: 1, f: undefined }); // up to the demo above (async_http)
     await page.evaluate(() => localStorage.clear());
     await context.close();
     // By design this waits for a 5 s blocking run and a 4.3 s budget, plus two program starts.
   }, 120_000);
 
   it("the event loop, seen: a request made on the slide lists the loop's real events and lights the pseudo-code", async () => {
-    const { page, context } = await openDemo("eventloop");
+    const { page, context } = await openDemo(host, "eventloop");
     const errors = collectConsoleErrors(page);
     const first = await terminalRun(page, "eventloop", 0);
     expect(first.transcript).toContain("Hello, world");
     const widget = 'section[data-demo="eventloop"] .demo-widget';
     // The lines light up as the events are shown (one every 450 ms).
-    await page.waitForSelector('section[data-demo="eventloop"] .listing-line.lit', { timeout: 10_000 });
-    await page.waitForFunction((w) => Number(document.querySelector<HTMLElement>(w)!.dataset.events ?? 0) >= 4, widget, { timeout: 15_000 });
+    await until(page, "a lit line of the pseudo-code", () => document.querySelector('section[data-demo="eventloop"] .listing-line.lit') !== null);
+    await until(page, "four events shown", (w) => Number(document.querySelector<HTMLElement>(w)!.dataset.events ?? 0) >= 4, widget);
     const before = await page.evaluate((w) => Number(document.querySelector<HTMLElement>(w)!.dataset.events), widget);
     // Another request, made on the slide: new events, and the log carries the program's trace lines.
     const runs = await runsOf(page, "eventloop");
     await page.click(`${terminalOf("eventloop")} .playground-commandline button`);
     const again = await terminalRun(page, "eventloop", runs);
     expect(again.log).toMatch(/trace [\d.]+ readable: \d+ bytes from port \d+/);
-    await page.waitForFunction(([w, n]) => Number(document.querySelector<HTMLElement>(w as string)!.dataset.events) >= (n as number) + 4, [widget, before] as const, { timeout: 15_000 });
+    await until(page, "four more events shown", ([w, n]) => Number(document.querySelector<HTMLElement>(w)!.dataset.events) >= n + 4, [widget, before] as const);
     const shown = await page.$$eval(`${widget} .trace-events li`, (lis) => lis.map((li) => `${(li as HTMLElement).dataset.kind} ${li.textContent}`));
     expect(shown.length).toBeGreaterThanOrEqual(4);
     // Each shown event is one the program logged; the request's events cover the loop's four kinds.
@@ -204,7 +149,7 @@ describe("live demos in the in-page engine, on a plain static host", () => {
   });
 
   it("secure cookies: refused without a cookie, greets ben from the jar, refuses the tampered cookie and logs why", async () => {
-    const { page, context } = await openDemo("secure_cookies");
+    const { page, context } = await openDemo(host, "secure_cookies");
     const errors = collectConsoleErrors(page);
     const first = await terminalRun(page, "secure_cookies", 0);
     expect(first.transcript).toContain("HTTP/1.1 403 Forbidden");
@@ -226,7 +171,7 @@ describe("live demos in the in-page engine, on a plain static host", () => {
     expect(sent!.length).toBe(cookie!.length);
     expect([...sent!].filter((c, i) => c !== cookie![i])).toHaveLength(1);
     expect(tampered.transcript).toContain("HTTP/1.1 403 Forbidden");
-    await page.waitForFunction((s) => /cookie user refused: its signature does not match/.test(document.querySelector(`${s} .playground-server-log`)?.textContent ?? ""), terminalOf("secure_cookies"), { timeout: 5000 });
+    await until(page, "the refusal in the server log", (s) => /cookie user refused: its signature does not match/.test(document.querySelector(`${s} .playground-server-log`)?.textContent ?? ""), terminalOf("secure_cookies"));
     expect(errors.messages).toEqual([]);
     await context.close();
   });
@@ -234,9 +179,11 @@ describe("live demos in the in-page engine, on a plain static host", () => {
   it("the speaker view's receivers start no demo", async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
     const page = await context.newPage();
-    await openDeck(page, inject("plainDeckUrl") + "?no-coi&receiver", "#/24/1");
-    await page.waitForTimeout(1500);
+    await openDeck(page, host.plainUrl + "?no-coi&receiver", "#/24/1");
+    // A receiver decides when the deck is ready: "off", and the playground is never loaded.
+    await until(page, "the deck to decide about the playground", () => (document.documentElement.dataset.playground ?? "") !== "");
     expect(await page.evaluate(() => document.documentElement.dataset.playground)).toBe("off");
+    expect(await page.evaluate(() => "__playground" in globalThis)).toBe(false);
     expect(await page.$$eval("section[data-demo] .playground-terminal, section[data-demo] .timeline-run", (els) => els.length)).toBe(0);
     await context.close();
   });

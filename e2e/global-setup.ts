@@ -1,5 +1,6 @@
 /**
- * Global setup of the e2e project: build the deck once, serve it from a sub-path twice.
+ * Global setup of the e2e project: build the deck once, serve it from a sub-path twice, and
+ * once more as `npm run serve` serves it (the "served" host, see deckHosts() in support.ts).
  *
  * The deck must work from any sub-path of any static host, so the tests never use Vite's own
  * servers: they use a plain node:http file server mounted at `/talks/tornado/`. One server sends
@@ -16,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { TestProject } from "vitest/node";
 import type {} from "vitest";
+import { startServe, type ServeProcess } from "../tools/serve-process.js";
 import { startStaticServer, type StaticServer } from "./static-server.js";
 
 declare module "vitest" {
@@ -26,10 +28,18 @@ declare module "vitest" {
     plainDeckUrl: string;
     /** The folder of that build (tests that serve it themselves, or publish variants of it). */
     deckDir: string;
+    /** The same build served by `npm run serve` (tools/serve.ts), at http://localhost:<port>/. */
+    servedDeckUrl: string;
+    /** That server by the name attendees use (`servedName`, mapped to loopback in the browser). */
+    servedAttendeeUrl: string;
+    /** What `npm run serve` printed (its URLs, secret links and QR code). */
+    servedAnnouncement: string;
   }
 }
 
 export const mountPath = "/talks/tornado/";
+/** The name the served deck's attendees use (Chromium maps it to loopback: see support.ts). */
+export const servedName = "deck.test";
 
 const repo = resolve(import.meta.dirname, "..");
 
@@ -62,7 +72,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     root = join(tempDir, "dist");
     await viteBuild(root);
   }
-  const servers: StaticServer[] = [];
+  const servers: Array<StaticServer | ServeProcess> = [];
+  const close = () => Promise.all(servers.map((s) => ("close" in s ? s.close() : s.stop())));
   try {
     const isolated = await startStaticServer({ root, mount: mountPath, isolation: true });
     servers.push(isolated);
@@ -71,12 +82,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("deckUrl", isolated.url);
     project.provide("plainDeckUrl", plain.url);
     project.provide("deckDir", root);
+    // Loopback only; attendees reach it by name, as phones reach the presenter's laptop.
+    const served = await startServe(root, ["--host", "127.0.0.1", "--name", servedName]);
+    servers.push(served);
+    project.provide("servedDeckUrl", `http://localhost:${served.port}/`);
+    project.provide("servedAttendeeUrl", `http://${servedName}:${served.port}/`);
+    project.provide("servedAnnouncement", served.stdout);
   } catch (error) {
-    await Promise.all(servers.map((s) => s.close()));
+    await close();
     throw error;
   }
   return async () => {
-    await Promise.all(servers.map((s) => s.close()));
+    await close();
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   };
 }

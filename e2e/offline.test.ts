@@ -2,7 +2,8 @@
  * Offline after one visit, in Chromium, against a plain static host that really goes away:
  * the presenter opens the deck once, the host stops (the server is closed, so the service
  * worker's own fetches fail too, which `context.setOffline` would not cover), a reload still
- * shows every slide and runs every live demo in the in-page engine (worker, Monaco, fonts).
+ * shows every slide and runs every live demo in the in-page engine (worker, Monaco, fonts),
+ * every demo slide's widgets included (timeline, trace, the cookie sequence, the stand-in).
  * Then the host comes back with a new build (the first slide's subtitle changed) and the
  * open deck picks it up: the presenter is told, the next load shows it, old caches go.
  *
@@ -17,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { writeServiceWorker } from "../playground/serviceworker/build.js";
 import { mountPath } from "./global-setup.js";
 import { startStaticServer, type StaticServer } from "./static-server.js";
-import { collectConsoleErrors, launchBrowser, openDeck, showLive, viewports, waitForDeck } from "./support.js";
+import { runPreset, runTimeline, showDemo } from "./demo-steps.js";
+import { collectConsoleErrors, launchBrowser, openDeck, showLive, until, viewports, waitForDeck } from "./support.js";
 
 let browser: Browser;
 let temp: string;
@@ -106,6 +108,44 @@ const firstSlide = (page: Page) => page.evaluate(() => (window as any).deck.getS
 /** Errors a deck without a network may log: the WebContainer boot (StackBlitz) fails anyway. */
 const expectedOffline = [/webcontainer|stackblitz|staticblitz/i, /Failed to load resource: net::ERR_/];
 
+/**
+ * Every demo slide (slides/demos/), its widgets included: the stand-in stopped and the 500, the
+ * timeline's blocking run, the event loop's trace, the secure cookies' whole sequence. Each step
+ * waits for the run it starts (showLive: entering the slide, or its Run button when the deck is
+ * on it already).
+ */
+async function everyDemoRuns(page: Page): Promise<void> {
+  const demos = await page.$$eval("section[data-demo]", (all) => all.map((s) => (s as HTMLElement).dataset.demo ?? ""));
+  expect(demos.sort()).toEqual(["async_http", "blocking", "eventloop", "secure_cookies"]);
+
+  expect((await showLive(page, "async_http")).transcript).toContain('{"twits": ["tornado 2.1 is out", ');
+  expect((await runPreset(page, "async_http", 2)).transcript).toContain("search stand-in stopped");
+  expect((await runPreset(page, "async_http", 3)).transcript).toContain("HTTP/1.1 500 Internal Server Error");
+
+  // Entering the timeline runs its first lane afresh: wait for that run before starting another.
+  const timeline = 'section[data-demo="blocking"] .demo-widget';
+  const runs = () => page.evaluate((w) => Number(document.querySelector<HTMLElement>(w)!.dataset.runs ?? 0), timeline);
+  const before = await runs();
+  await showDemo(page, "blocking");
+  await until(page, "the timeline's run on entering", ([w, n]) => Number(document.querySelector<HTMLElement>(w)!.dataset.runs ?? 0) > n, [timeline, before] as const);
+  const lane = await runTimeline(page, "blocking", { n: 2, wait: 0.1 });
+  expect(lane.state).toBe("done");
+  expect(lane.bars.map((b) => b.request).sort()).toEqual([1, 2]);
+
+  const trace = 'section[data-demo="eventloop"] .demo-widget';
+  const events = () => page.evaluate((w) => Number(document.querySelector<HTMLElement>(w)!.dataset.events ?? 0), trace);
+  const shown = await events();
+  expect((await showLive(page, "eventloop")).transcript).toContain("Hello, world");
+  await until(page, "the request's events in the trace", ([w, n]) => Number(document.querySelector<HTMLElement>(w)!.dataset.events ?? 0) >= n + 4, [trace, shown] as const);
+  expect(await page.$$eval(`${trace} .trace-events li`, (lis) => lis.length)).toBeGreaterThanOrEqual(4);
+
+  expect((await showLive(page, "secure_cookies")).transcript).toContain("HTTP/1.1 403 Forbidden");
+  expect((await runPreset(page, "secure_cookies", 2)).transcript).toContain("logged in as ben");
+  expect((await runPreset(page, "secure_cookies", 3)).transcript).toMatch(/\r\n\r\nhello ben\n$/);
+  expect((await runPreset(page, "secure_cookies", 4)).transcript).toContain("HTTP/1.1 403 Forbidden");
+  await page.evaluate(() => (window as any).deck.slide(0, 0));
+}
+
 describe("offline after one visit", () => {
   it("a plain host: every slide and live demo after the host is gone; a new build is picked up when it is back", async () => {
     const v1 = publish("v1");
@@ -117,7 +157,7 @@ describe("offline after one visit", () => {
     page.on("request", (r) => void (r.isNavigationRequest() && r.frame() === page.mainFrame() && documents++));
     await openDeck(page, server.url + "?transition=none");
     // The first visit: the worker takes the page, reloads it once to isolate it, and caches the deck.
-    await page.waitForFunction(() => crossOriginIsolated && document.documentElement.dataset.deckOffline === "ready", undefined, { timeout: 60_000 });
+    await until(page, "the worker's reload and the deck cached", () => crossOriginIsolated && document.documentElement.dataset.deckOffline === "ready");
     await waitForDeck(page);
     expect(documents).toBe(2);
     const cachesV1 = await deckCaches(page);
@@ -147,6 +187,7 @@ describe("offline after one visit", () => {
       expect(live.state, `${example}: ${live.transcript}`).toBe("done");
       expect(live.transcript).toMatch(/^HTTP\/1\.1 \d{3} /m);
     }
+    await everyDemoRuns(page);
     const hello = await showLive(page, "hello");
     expect(hello.transcript).toContain('Etag: "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8"');
     expect(hello.transcript.endsWith("\r\n\r\nHello, world")).toBe(true);
@@ -155,9 +196,7 @@ describe("offline after one visit", () => {
       const deck = (window as any).deck;
       deck.slide(deck.getIndices(document.querySelector('.code-ts[data-example="hello"]')!.closest(".slides > section")).h);
     });
-    await page.waitForFunction(() => document.querySelector<HTMLElement>('.code-ts[data-example="hello"]')?.dataset.editor === "ready", undefined, {
-      timeout: 30_000,
-    });
+    await until(page, "Monaco on the hello code slide", () => document.querySelector<HTMLElement>('.code-ts[data-example="hello"]')?.dataset.editor === "ready");
     expect(await page.evaluate(() => [...document.fonts].filter((f) => f.status === "error").map((f) => f.family))).toEqual([]);
     expect(errors.messages).toEqual([]);
     errors.stop();
@@ -166,7 +205,7 @@ describe("offline after one visit", () => {
     const v2 = publish("v2", "python async web framework, build 2");
     server = await serve(v2.dir, false, port);
     await reload(page);
-    await page.waitForFunction(() => document.documentElement.dataset.deckUpdate === "ready", undefined, { timeout: 60_000 });
+    await until(page, "the new build's notice", () => document.documentElement.dataset.deckUpdate === "ready");
     expect(await firstSlide(page)).not.toContain("build 2");
     await Promise.all([page.waitForEvent("load"), page.click(".deck-update")]);
     await waitForDeck(page);
@@ -178,13 +217,13 @@ describe("offline after one visit", () => {
     const v3 = publish("v3", "python async web framework, build 3");
     server = await serve(v3.dir, false, port);
     await reload(page);
-    await page.waitForFunction(() => document.documentElement.dataset.deckUpdate === "ready", undefined, { timeout: 60_000 });
+    await until(page, "the new build's notice", () => document.documentElement.dataset.deckUpdate === "ready");
     await stop(server);
     await reload(page); // offline again: the new build
     expect(await firstSlide(page)).toContain("python async web framework, build 3");
     expect(Object.keys(await deckCaches(page))).toEqual([`tornado-deck-${v2.build}`, `tornado-deck-${v3.build}`]);
     await context.close();
-  }, 240_000); // a visit, an offline tour of every slide and demo, and two updates, one after the other
+  }, 300_000); // a visit, an offline tour of every slide, live demo and demo widget, and two updates, one after the other
 
   it("a host with real COOP/COEP: no reload, its headers kept as they are, and offline too", async () => {
     const v1 = publish("isolated");
@@ -194,7 +233,7 @@ describe("offline after one visit", () => {
     let documents = 0; // document requests (reveal's hash changes are navigations without one)
     page.on("request", (r) => void (r.isNavigationRequest() && r.frame() === page.mainFrame() && documents++));
     await openDeck(page, server.url + "?transition=none");
-    await page.waitForFunction(() => document.documentElement.dataset.deckOffline === "ready", undefined, { timeout: 60_000 });
+    await until(page, "the deck cached", () => document.documentElement.dataset.deckOffline === "ready");
     expect(documents).toBe(1);
     const headers = await page.evaluate(async () => {
       const r = await fetch("index.html");

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { collectConsoleErrors, launchBrowser, openDeck, showLive } from "./support.js";
+import { collectConsoleErrors, deckHosts, launchBrowser, openDeck, showLive, timeLeft, until, type DeckHost } from "./support.js";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -24,7 +24,7 @@ async function open(url: string, viewport = { width: 1280, height: 720 }): Promi
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   await openDeck(page, url);
-  await page.waitForFunction(() => "__playground" in globalThis, undefined, { timeout: 20_000 });
+  await until(page, "the playground", () => "__playground" in globalThis);
   return { page, context };
 }
 
@@ -45,7 +45,7 @@ const codeSel = (example: string, file = `${example}.ts`) => `.code-ts[data-exam
 async function showCode(page: Page, example: string): Promise<void> {
   const index = await slideIndex(page, codeSel(example));
   await page.evaluate((i) => (window as any).deck.slide(i), index);
-  await page.waitForFunction((s) => document.querySelector<HTMLElement>(s)?.dataset.editor === "ready", codeSel(example), { timeout: 20_000 });
+  await until(page, `the ${example} editor`, (s) => document.querySelector<HTMLElement>(s)?.dataset.editor === "ready", codeSel(example));
 }
 
 /**
@@ -56,7 +56,7 @@ async function showCode(page: Page, example: string): Promise<void> {
  * their own: the test's timeout bounds it), so they measure placement, not the machine.
  */
 async function waitForTypes(page: Page, example: string): Promise<void> {
-  await page.waitForFunction((s) => document.querySelector<HTMLElement>(`${s} .playground-editor`)?.dataset.types === "ready", codeSel(example), { timeout: 0 });
+  await until(page, `the TypeScript worker's check of ${example}`, (s) => document.querySelector<HTMLElement>(`${s} .playground-editor`)?.dataset.types === "ready", codeSel(example));
 }
 
 /** Screen rectangle of the `column`-th character (1-based) of `line` in the example's editor. */
@@ -107,11 +107,7 @@ async function retypeLine(page: Page, example: string, line: number, text: strin
 
 /** Waits until the element's run counter (`data-runs`) has moved past `before`. */
 async function waitForRunAfter(page: Page, sel: string, before: number): Promise<void> {
-  await page.waitForFunction(
-    ([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.runs ?? 0) > (n as number),
-    [sel, before] as const,
-    { timeout: 10_000 },
-  );
+  await until(page, `a run of ${sel}`, ([s, n]) => Number(document.querySelector<HTMLElement>(s)?.dataset.runs ?? 0) > n, [sel, before] as const);
 }
 
 async function runFromEditor(page: Page, example: string, file?: string): Promise<{ run: string; output: string; status: string }> {
@@ -178,7 +174,7 @@ describe("the playground in the deck", () => {
     expect(live.comparison).toContain("~ Hello, Barcelona  [2011: Hello, world]");
 
     await page.reload();
-    await page.waitForFunction(() => "__playground" in globalThis, undefined, { timeout: 20_000 });
+    await until(page, "the playground after the reload", () => "__playground" in globalThis);
     await showCode(page, "hello");
     expect((await editorValue(page, "hello")).split("\n")[HELLO_LINE - 1]).toBe('    this.write("Hello, Barcelona");');
     await page.click(`${codeSel("hello")} .playground-reset`);
@@ -199,7 +195,7 @@ describe("the playground in the deck", () => {
     expect(typo.run).toBe("error");
     expect(typo.status).toBe(`compile error, line ${HELLO_LINE}`);
     expect(typo.output).toMatch(new RegExp(`^hello\\.ts:${HELLO_LINE}:\\d+: SyntaxError: `));
-    await page.waitForSelector(`${codeSel("hello")} .squiggly-error`, { timeout: 5000 });
+    await page.waitForSelector(`${codeSel("hello")} .squiggly-error`, { timeout: timeLeft() });
     // The deck still moves, and the curl slide reports the broken program instead of output.
     const broken = await showLive(page, "hello");
     expect(broken.state).toBe("error");
@@ -220,32 +216,16 @@ describe("the playground in the deck", () => {
   it("a line the server logs after the answer still shows in the curl slide's log pane", async () => {
     const { page, context } = await open(inject("plainDeckUrl") + "?no-coi&transition=none");
     await showCode(page, "hello");
-    await retypeLine(page, "hello", HELLO_LINE, 'this.write("Hello, world"); setTimeout(() => console.log("logged after the answer"), 400);');
-    // The log pane as it is when the command is done, read in that same turn (a later read can
-    // come after the late line on a loaded machine).
-    const logAtDone = page.evaluate(
-      (s) =>
-        new Promise<string>((resolve) => {
-          const el = document.querySelector<HTMLElement>(s)!;
-          const before = el.dataset.runs;
-          const observer = new MutationObserver(() => {
-            if (el.dataset.runs === before) return;
-            observer.disconnect();
-            resolve(el.querySelector(".playground-server-log")?.textContent ?? "");
-          });
-          observer.observe(el, { attributes: true, attributeFilter: ["data-runs"] });
-        }),
-      liveSel("hello"),
-    );
+    // The handler logs on each request after the first: the slide's run answers and completes
+    // with nothing of it logged; the line comes only when a request made after that completion
+    // (another client of the same program, not the slide) arrives: no timer, no race.
+    await retypeLine(page, "hello", HELLO_LINE, 'this.write("Hello, world"); if ((globalThis as any).answered) console.log("logged after the answer"); (globalThis as any).answered = true;');
     const live = await showLive(page, "hello");
     expect(live.state).toBe("done");
-    expect(await logAtDone).toMatch(/200 GET \/ \(127\.0\.0\.1\)/);
-    expect(await logAtDone).not.toContain("logged after the answer");
-    await page.waitForFunction(
-      (s) => document.querySelector(`${s} .playground-server-log`)?.textContent?.includes("logged after the answer"),
-      liveSel("hello"),
-      { timeout: 5000 },
-    );
+    expect(live.log).not.toContain("logged after the answer");
+    const other = await page.evaluate(() => (globalThis as any).__playground.manager.engine.run("curl -s http://localhost:8888/").then((r: { exitCode: number }) => r.exitCode));
+    expect(other).toBe(0);
+    await until(page, "the late line in the slide's log pane", (s) => document.querySelector(`${s} .playground-server-log`)?.textContent?.includes("logged after the answer"), liveSel("hello"));
     const log = await page.textContent(`${liveSel("hello")} .playground-server-log`);
     expect(log).toMatch(/200 GET \/ \(127\.0\.0\.1\)[^]*logged after the answer/);
     await page.evaluate(() => localStorage.clear());
@@ -266,7 +246,7 @@ describe("the playground in the deck", () => {
     // The deck was never blocked (the loop ran in the worker): it moves at once.
     await page.click(`${codeSel("hello")} .playground-reset`);
     await page.click(`${codeSel("hello")} .playground-run`);
-    await page.waitForFunction((s) => document.querySelector<HTMLElement>(s)?.dataset.run === "done", codeSel("hello"), { timeout: 5000 });
+    await until(page, "the reset program's run", (s) => document.querySelector<HTMLElement>(s)?.dataset.run === "done", codeSel("hello"));
     const ok = await page.textContent(`${codeSel("hello")} .playground-run-output`);
     expect(ok?.endsWith("Hello, world")).toBe(true);
     await context.close();
@@ -326,9 +306,7 @@ describe("the playground in the deck", () => {
     // A pointer that arrives and rests on the word, as a hand does (Monaco waits for moves).
     await page.mouse.move(w.x - 30, w.y + w.height / 2);
     await page.mouse.move(w.x + w.width / 2, w.y + w.height / 2, { steps: 5 });
-    await page.waitForFunction(() => /RequestHandler\.write\(/.test(document.querySelector(".monaco-hover:not(.hidden)")?.textContent ?? ""), undefined, {
-      timeout: 10_000,
-    });
+    await until(page, "the hover with write's type", () => /RequestHandler\.write\(/.test(document.querySelector(".monaco-hover:not(.hidden)")?.textContent ?? ""));
     const box = (await page.locator(".monaco-hover:not(.hidden)").first().boundingBox())!;
     // Above or below the line, horizontally around the word.
     expect(box.x).toBeLessThan(w.x + 20);
@@ -370,8 +348,8 @@ describe("the playground in the deck", () => {
     await page.keyboard.press("End");
     await page.keyboard.press("Enter");
     await page.keyboard.type("this.wri");
-    const widget = await page.waitForSelector(".suggest-widget.visible", { timeout: 10_000 });
-    await page.waitForFunction(() => document.querySelectorAll(".suggest-widget.visible .monaco-list-row").length > 0, undefined, { timeout: 10_000 });
+    const widget = await page.waitForSelector(".suggest-widget.visible", { timeout: timeLeft() });
+    await until(page, "suggestions", () => document.querySelectorAll(".suggest-widget.visible .monaco-list-row").length > 0);
     const labels = await page.$$eval(".suggest-widget.visible .monaco-list-row", (rows) => rows.map((r) => r.getAttribute("aria-label") ?? r.textContent ?? ""));
     expect(labels.some((l) => /\bwrite\b/.test(l))).toBe(true);
     const box = (await widget.boundingBox())!;
@@ -388,8 +366,32 @@ describe("the playground in the deck", () => {
 });
 
 describe("the playground on hosts with and without isolation", () => {
-  it("a plain static host (no COOP/COEP, no service worker) still produces every live output", async () => {
-    const { page, context } = await open(inject("plainDeckUrl") + "?no-coi&transition=none");
+  it("the service worker makes a plain host cross-origin isolated; without StackBlitz the page engine runs", async () => {
+    const { page, context } = await open(inject("plainDeckUrl") + "?transition=none");
+    // The deck's service worker registers, caches the deck, then reloads the page once so it controls it.
+    await until(page, "the worker's reload (isolated)", () => crossOriginIsolated === true);
+    await until(page, "the playground", () => "__playground" in globalThis);
+    const live = await showLive(page, "hello");
+    expect(live.transcript).toContain('Etag: "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8"');
+    expect(await page.textContent(".playground-badge")).toMatch(/^in-page · /);
+    await context.close();
+  });
+
+  it("on the isolated deck the WebContainer boot is tried and, unreachable here, reported on the badge", async () => {
+    const { page, context } = await open(inject("deckUrl") + "?transition=none");
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    const live = await showLive(page, "json");
+    expect(live.transcript).toContain('{"msg": "hello!"}');
+    await until(page, "the badge's report of the WebContainer boot", () => /WebContainer boot failed/.test(document.querySelector(".playground-badge")?.textContent ?? ""));
+    expect(await page.textContent(".playground-badge")).toMatch(/^in-page · in the page: WebContainer boot failed: /);
+    await context.close();
+  });
+});
+
+/** Every live slide on each deck host (support.ts): the served deck passes this one too. */
+describe.each(deckHosts())("the live slides ($name host)", (host: DeckHost) => {
+  it("every live slide produces its live output in a page that is not isolated (a plain static host; an attendee's phone)", async () => {
+    const { page, context } = await open(host.plainUrl + "?no-coi&transition=none");
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
     const expected: Record<string, { etag: string; body: string }> = {
       hello: { etag: "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8", body: "Hello, world" },
@@ -407,29 +409,6 @@ describe("the playground on hosts with and without isolation", () => {
         expect(live.transcript.endsWith(`\r\n\r\n${want.body}`)).toBe(true);
       }
     }
-    await context.close();
-  });
-
-  it("the service worker makes a plain host cross-origin isolated; without StackBlitz the page engine runs", async () => {
-    const { page, context } = await open(inject("plainDeckUrl") + "?transition=none");
-    // The deck's service worker registers, caches the deck, then reloads the page once so it controls it.
-    await page.waitForFunction(() => crossOriginIsolated === true, undefined, { timeout: 15_000 });
-    await page.waitForFunction(() => "__playground" in globalThis, undefined, { timeout: 20_000 });
-    const live = await showLive(page, "hello");
-    expect(live.transcript).toContain('Etag: "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8"');
-    expect(await page.textContent(".playground-badge")).toMatch(/^in-page · /);
-    await context.close();
-  });
-
-  it("on the isolated deck the WebContainer boot is tried and, unreachable here, reported on the badge", async () => {
-    const { page, context } = await open(inject("deckUrl") + "?transition=none");
-    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-    const live = await showLive(page, "json");
-    expect(live.transcript).toContain('{"msg": "hello!"}');
-    await page.waitForFunction(() => /WebContainer boot failed/.test(document.querySelector(".playground-badge")?.textContent ?? ""), undefined, {
-      timeout: 15_000,
-    });
-    expect(await page.textContent(".playground-badge")).toMatch(/^in-page · in the page: WebContainer boot failed: /);
     await context.close();
   });
 });

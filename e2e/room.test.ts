@@ -4,20 +4,17 @@
  * are plain http on a non-local name: not a secure context, as a phone on the venue's wifi).
  * A TCP relay in front of the server lets the test cut an attendee's connection as lost wifi does.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, connect, type Server, type Socket } from "node:net";
-import { resolve } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { chromiumArgs, chromiumPath, currentIndices, waitForDeck } from "./support.js";
+import { startServe, type ServeProcess } from "../tools/serve-process.js";
+import { currentIndices, launchBrowser, timeLeft, until, waitForDeck } from "./support.js";
 
-const ROOT = resolve(import.meta.dirname, "..");
 let browser: Browser;
-let server: ChildProcess;
+let server: ServeProcess;
 let port = 0;
 let presenterLink = "";
 let remoteLink = "";
-let serverLog = "";
 
 /** A relay to the server that can drop every connection and refuse new ones for a while. */
 interface Relay {
@@ -65,37 +62,16 @@ function relay(target: number): Promise<Relay> {
 }
 
 beforeAll(async () => {
-  server = spawn(process.execPath, ["--import", "tsx", "tools/serve.ts", "--dist", inject("deckDir"), "--no-build", "--host", "127.0.0.1", "--port", "0"], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  server.stderr!.on("data", (c: Buffer) => (serverLog += c.toString()));
-  await new Promise<void>((done, fail) => {
-    let stdout = "";
-    server.stdout!.on("data", (c: Buffer) => {
-      stdout += c.toString();
-      const m = /this machine: +http:\/\/localhost:(\d+)\//.exec(stdout);
-      const p = /presenter .*: (http\S+)/.exec(stdout);
-      const r = /remote .*: (http\S+)/.exec(stdout);
-      if (m && p && r) {
-        port = Number(m[1]);
-        presenterLink = p[1]!.replace("127.0.0.1", "localhost");
-        remoteLink = r[1]!.replace("127.0.0.1", "localhost");
-        done();
-      }
-    });
-    server.once("exit", (code) => fail(new Error(`npm run serve exited with ${code}:\n${serverLog}`)));
-  });
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [...chromiumArgs, "--host-resolver-rules=MAP room.test 127.0.0.1"],
-  });
+  server = await startServe(inject("deckDir"), ["--host", "127.0.0.1"]);
+  port = server.port;
+  presenterLink = server.presenterLink;
+  remoteLink = server.remoteLink.replace("127.0.0.1", "localhost");
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {
   await browser?.close();
-  server?.kill("SIGTERM");
+  await server?.stop();
 });
 
 const viewport = { width: 1280, height: 720 };
@@ -116,18 +92,19 @@ async function page(url: string, log?: string[]): Promise<Page> {
 async function openRoomDeck(url: string, log?: string[]): Promise<Page> {
   const p = await page(url, log);
   await waitForDeck(p);
-  await p.waitForFunction(() => document.documentElement.dataset.roomConnected === "true", undefined, { timeout: 15_000 });
+  await until(p, "the room's socket", () => document.documentElement.dataset.roomConnected === "true");
   return p;
 }
 
-function at(p: Page, h: number, f?: number): Promise<unknown> {
-  return p.waitForFunction(
+function at(p: Page, h: number, f?: number): Promise<void> {
+  return until(
+    p,
+    `slide ${h}${f === undefined ? "" : `, fragment ${f}`}`,
     ([h, f]) => {
       const i = (window as any).deck.getIndices();
       return i.h === h && (f === null || i.f === f);
     },
     [h, f ?? null] as const,
-    { timeout: 10_000 },
   );
 }
 
@@ -205,8 +182,14 @@ describe("a room served by npm run serve", () => {
   });
 
   it("a page without the secret cannot move anyone: its messages are refused and logged", async () => {
-    const before = serverLog.length;
+    const before = server.log.length;
     const [a, b] = attendees;
+    // Every move that reaches b, from now on.
+    await b!.evaluate(() => {
+      const w = window as any;
+      w.__moves = [];
+      w.deck.on("slidechanged", () => w.__moves.push(w.deck.getIndices().h));
+    });
     const refused = await a!.evaluate(
       () =>
         new Promise<string>((done) => {
@@ -221,14 +204,16 @@ describe("a room served by npm run serve", () => {
         }),
     );
     expect(refused).toBe("only the presenter moves the room");
-    await new Promise((r) => setTimeout(r, 300));
-    expect((await currentIndices(b!)).h).toBe(9);
-    expect((await currentIndices(presenter)).h).toBe(9);
-    expect(serverLog.slice(before)).toMatch(/refused a message from a attendee .*only the presenter moves the room/);
+    // The server answered the refusal after handling the move; one the presenter makes now
+    // reaches b after anything that move could have sent (one socket, in order).
+    await moveTo(presenter, 10);
+    await at(b!, 10);
+    expect(await b!.evaluate(() => (window as any).__moves)).toEqual([10]);
+    expect(server.log.slice(before)).toMatch(/refused a message from a attendee .*only the presenter moves the room/);
     // A wrong presenter secret in the URL makes an attendee, logged.
     const wrong = await openRoomDeck(`http://room.test:${port}/?presenter=guess`);
     expect(await wrong.evaluate(() => document.documentElement.dataset.room)).toBe("attendee");
-    expect(serverLog).toMatch(/a wrong presenter secret/);
+    expect(server.log).toMatch(/a wrong presenter secret/);
   });
 
   it("a question on the last slide appears on the presenter's page, its HTML shown as text; the presenter hides it", async () => {
@@ -241,7 +226,7 @@ describe("a room served by npm run serve", () => {
     await a.locator(".room-send").click();
     await a.waitForFunction(() => document.querySelector(".room-ask-status")?.getAttribute("data-state") === "sent");
     const item = presenter.locator(".room-question-text").last();
-    await item.waitFor({ timeout: 10_000 });
+    await item.waitFor({ timeout: timeLeft() });
     expect(await item.textContent()).toBe(html);
     expect(await presenter.evaluate(() => document.querySelectorAll(".room-questions img, .room-questions b").length)).toBe(0);
     expect(await presenter.evaluate(() => (window as any).pwned)).toBeUndefined();
@@ -253,7 +238,7 @@ describe("a room served by npm run serve", () => {
     // The questions survive a reload of the presenter's page, as does the position.
     await presenter.reload({ waitUntil: "load" });
     await waitForDeck(presenter);
-    await presenter.locator(".room-question-text").last().waitFor({ timeout: 10_000 });
+    await presenter.locator(".room-question-text").last().waitFor({ timeout: timeLeft() });
     await at(presenter, last);
     await presenter.locator(".room-hide").last().click();
     await presenter.waitForFunction(() => document.querySelectorAll(".room-question-item").length === 0);
@@ -300,20 +285,20 @@ describe("a room served by npm run serve", () => {
     expect(h).toBeGreaterThan(0);
     await moveTo(presenter, h);
     for (const x of attendees) await at(x, h);
-    await presenter.waitForFunction(() => "__playground" in globalThis, undefined, { timeout: 30_000 });
+    await until(presenter, "the playground", () => "__playground" in globalThis);
     const edited = '// edited live by the presenter\nconsole.log("<b>hi</b>");\n';
     // What typing in the presenter's editor does (CodeView's onChange).
     await presenter.evaluate((t) => (globalThis as any).__playground.sources.set("hello", "hello.ts", t), edited);
     const code = `.slides > section:nth-child(${h + 1}) .code-ts[data-example="hello"]`;
     for (const x of attendees) {
-      await x.waitForFunction(([sel, t]) => document.querySelector(`${sel} > pre > code`)?.textContent === t, [code, edited] as const, { timeout: 10_000 });
+      await until(x, "the presenter's edit", ([sel, t]) => document.querySelector(`${sel} > pre > code`)?.textContent === t, [code, edited] as const);
       expect(await x.locator(code).getAttribute("data-editor")).toBe("on-demand");
     }
     expect(attendeeRequests.some((u) => monaco.test(u))).toBe(false);
     // One attendee chooses to edit: now (and only now) Monaco comes, with the presenter's text.
     expect(secondRequests.some((u) => monaco.test(u))).toBe(false);
     await b!.locator(`${code} .playground-edit`).click();
-    await b!.waitForFunction((sel) => document.querySelector(sel)?.getAttribute("data-editor") === "ready", code, { timeout: 30_000 });
+    await until(b!, "the editor", (sel) => document.querySelector(sel)?.getAttribute("data-editor") === "ready", code);
     expect(secondRequests.some((u) => monaco.test(u))).toBe(true);
     expect(await b!.evaluate((sel) => (globalThis as any).__playground.editorIn(document.querySelector(sel)).getValue(), code)).toBe(edited);
     expect(attendeeRequests.some((u) => monaco.test(u))).toBe(false);

@@ -7,6 +7,8 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { chromium, type Browser, type ConsoleMessage, type Page } from "playwright-core";
+import { inject } from "vitest";
+import { getCurrentTest } from "vitest/suite";
 
 export const chromiumPath = "/usr/bin/chromium";
 
@@ -19,6 +21,9 @@ export const chromiumArgs = [
   "--disable-background-networking",
   "--disable-component-update",
   "--disable-sync",
+  // Names for attendees of a served deck: plain http on a name that is not localhost (not a
+  // secure context, as a phone on the venue's wifi), mapped to loopback, never to a network.
+  "--host-resolver-rules=MAP deck.test 127.0.0.1, MAP room.test 127.0.0.1",
 ];
 
 /** Where browser tests write screenshots (gitignored): e2e/screenshots/. */
@@ -40,6 +45,72 @@ export function launchBrowser(): Promise<Browser> {
 }
 
 /**
+ * Where a deck test finds the deck. The suites that say what the deck does (slides, live demos,
+ * print) run once per host, so the deck `npm run serve` serves passes the same tests as the
+ * static build:
+ * - "static": the build on a plain static host, under /talks/tornado/ (e2e/static-server.ts).
+ * - "served": the build served by tools/serve.ts (the runtime's StaticFileHandler and the room).
+ *   Its pages are attendees of a room whose presenter never moves (e2e/room.test.ts covers the
+ *   presenter), so each page stays where its test puts it; editors load on "Edit".
+ * E2E_HOSTS=static (or served) runs one of them, e.g. while working on a test.
+ */
+export interface DeckHost {
+  name: "static" | "served";
+  /** The deck cross-origin isolated by its host's headers (the presenter's laptop). */
+  url: string;
+  /**
+   * The deck in a page that is not cross-origin isolated: on the static host, the one that
+   * sends no COOP/COEP (add `?no-coi` to keep the deck's worker from isolating it); served, the
+   * attendee's URL on plain http by name, as on a phone.
+   */
+  plainUrl: string;
+}
+
+export function deckHosts(): DeckHost[] {
+  const hosts: DeckHost[] = [
+    { name: "static", url: inject("deckUrl"), plainUrl: inject("plainDeckUrl") },
+    { name: "served", url: inject("servedDeckUrl"), plainUrl: inject("servedAttendeeUrl") },
+  ];
+  const only = process.env.E2E_HOSTS?.split(",").filter(Boolean);
+  return only?.length ? hosts.filter((h) => only.includes(h.name)) : hosts;
+}
+
+/**
+ * Waits until the editor of the code view `selector` is ready; where editors load on demand (a
+ * room's attendees), clicks its "Edit" button first, as the person would.
+ */
+export async function editorReady(page: Page, selector: string): Promise<void> {
+  await until(page, `an editor (or its Edit button) in ${selector}`, (s) => ["ready", "on-demand"].includes(document.querySelector<HTMLElement>(s)?.dataset.editor ?? ""), selector);
+  if ((await page.getAttribute(selector, "data-editor")) === "on-demand") await page.click(`${selector} .playground-edit`);
+  await until(page, `the editor in ${selector}`, (s) => document.querySelector<HTMLElement>(s)?.dataset.editor === "ready", selector);
+}
+
+/**
+ * What is left of the running test's time (its vitest timeout), less a margin, so a wait that
+ * never ends fails with its own message just before the test would time out. Waits on a signal
+ * (an attribute the deck sets, a run's counter) use it instead of a fixed deadline, which a
+ * loaded machine can miss. Outside a test (a hook), 0: no deadline but the hook's own timeout.
+ */
+export function timeLeft(margin = 3000): number {
+  const test = getCurrentTest();
+  const start = test?.result?.startTime;
+  if (!test || !start) return 0;
+  return Math.max(1000, test.timeout - (Date.now() - start) - margin);
+}
+
+/**
+ * Waits until `predicate(arg)` is true in the page, bounded only by the test's timeout; if it
+ * never is, fails saying what it waited for.
+ */
+export async function until<A>(page: Page, what: string, predicate: (arg: A) => unknown, arg?: A): Promise<void> {
+  try {
+    await page.waitForFunction(predicate as (arg: unknown) => unknown, arg, { timeout: timeLeft() });
+  } catch (error) {
+    throw new Error(`gave up waiting for ${what}: ${(error as Error).message.split("\n")[0]}`);
+  }
+}
+
+/**
  * Navigate to the deck (optionally at a hash such as "#/7") and wait until reveal.js is ready
  * and the current slide is laid out. `url` is `inject("deckUrl")` or any page of it; query
  * strings (e.g. "?print-pdf") are kept.
@@ -50,9 +121,14 @@ export async function openDeck(page: Page, url: string, hash = ""): Promise<void
   await waitForDeck(page);
 }
 
-/** Wait for reveal.js's `ready` (the `.reveal.ready` class) and a visible current slide. */
-export async function waitForDeck(page: Page, timeout = 15_000): Promise<void> {
-  await page.waitForFunction(
+/**
+ * Wait for reveal.js's `ready` (the `.reveal.ready` class) and a visible current slide; no
+ * deadline of its own (a cold page on a loaded machine takes what it takes): the test's bounds it.
+ */
+export async function waitForDeck(page: Page): Promise<void> {
+  await until(
+    page,
+    "the deck (reveal.js ready, the current slide laid out)",
     () => {
       const reveal = document.querySelector(".reveal.ready");
       if (!reveal) return false;
@@ -62,8 +138,6 @@ export async function waitForDeck(page: Page, timeout = 15_000): Promise<void> {
       const present = document.querySelector(".slides section.present");
       return !!present && present.getBoundingClientRect().height > 0;
     },
-    undefined,
-    { timeout },
   );
 }
 
@@ -125,7 +199,7 @@ export interface LiveRun {
  * Go to the commandline slide of `example` and wait for its next completed run: entering the
  * slide runs its command; on the slide already, its Run button does.
  */
-export async function showLive(page: Page, example: string, timeout = 30_000): Promise<LiveRun> {
+export async function showLive(page: Page, example: string): Promise<LiveRun> {
   const sel = `.live-command[data-example="${example}"]`;
   const before = await page.evaluate((s) => Number(document.querySelector<HTMLElement>(s)?.dataset.runs ?? 0), sel);
   await page.evaluate((s) => {
@@ -139,9 +213,7 @@ export async function showLive(page: Page, example: string, timeout = 30_000): P
     if (now.h === at.h && (now.v ?? 0) === (at.v ?? 0)) document.querySelector<HTMLButtonElement>(`${s} .playground-commandline button`)!.click();
     else deck.slide(at.h, at.v ?? 0);
   }, sel);
-  await page.waitForFunction(([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.runs ?? 0) > (n as number), [sel, before] as const, {
-    timeout,
-  });
+  await until(page, `a run of ${example}'s command`, ([s, n]) => Number(document.querySelector<HTMLElement>(s)?.dataset.runs ?? 0) > n, [sel, before] as const);
   return page.evaluate((s) => {
     const el = document.querySelector<HTMLElement>(s)!;
     return {

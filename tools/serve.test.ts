@@ -4,53 +4,17 @@
  * gzip that `curl --compressed` decodes to the file's bytes. Only loopback is ever contacted;
  * the network URLs and the QR code are checked as printed.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeTerminalQr } from "./qr-read.js";
+import { startServe, type ServeProcess } from "./serve-process.js";
 import { run } from "./talk-expectations.js";
 import { isHashedAsset, needsBuild } from "./serve.js";
 
-const ROOT = resolve(import.meta.dirname, "..");
 const haveCurl = existsSync("/usr/bin/curl");
 const JS = Array.from({ length: 400 }, (_, i) => `export const line${i} = "the deck, served by its own framework";\n`).join("");
-
-interface Served {
-  child: ChildProcess;
-  port: number;
-  stdout: string;
-  stop(): Promise<void>;
-}
-
-function serve(dist: string, args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, ["--import", "tsx", "tools/serve.ts", "--dist", dist, "--no-build", "--port", "0", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-  const stop = () =>
-    new Promise<void>((done) => {
-      if (child.exitCode !== null || child.signalCode !== null) return done();
-      child.once("exit", () => done());
-      child.kill("SIGTERM");
-    });
-  return new Promise((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`serve printed no URL in 30 s:\n${stdout}\n${stderr}`)), 30_000);
-    child.stdout!.on("data", (c: Buffer) => {
-      stdout += c.toString();
-      const m = /this machine: +http:\/\/localhost:(\d+)\//.exec(stdout);
-      // Wait for the whole announcement (the QR code comes last when there is a network).
-      if (m && (!/local network: http/.test(stdout) || /\u2580|\u2584|\u2588/.test(stdout))) {
-        clearTimeout(timer);
-        setTimeout(() => done({ child, port: Number(m[1]), get stdout() { return stdout; }, stop }), 50);
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      fail(new Error(`serve exited with ${code}:\n${stderr}`));
-    });
-  });
-}
 
 /** curl -s -D - (the head on stdout, then the body), split. */
 async function curl(args: string[]): Promise<{ head: string; body: Buffer; header(name: string): string | undefined }> {
@@ -96,7 +60,7 @@ describe("which files are hashed, when to build", () => {
 
 describe.skipIf(!haveCurl)("npm run serve over real sockets, real curl", () => {
   let dist = "";
-  let server: Served;
+  let server: ServeProcess;
   const url = (path: string) => `http://127.0.0.1:${server.port}/${path}`;
 
   beforeAll(async () => {
@@ -105,7 +69,7 @@ describe.skipIf(!haveCurl)("npm run serve over real sockets, real curl", () => {
     writeFileSync(join(dist, "index.html"), `<!doctype html><title>deck</title>${"<p>slide</p>\n".repeat(200)}`);
     writeFileSync(join(dist, "assets", "index-BhE-8tnx.js"), JS);
     writeFileSync(join(dist, "assets", "pic-AbCd1234.png"), Buffer.alloc(5000, 7));
-    server = await serve(dist, []);
+    server = await startServe(dist);
   }, 40_000);
 
   afterAll(async () => {
@@ -113,15 +77,20 @@ describe.skipIf(!haveCurl)("npm run serve over real sockets, real curl", () => {
     if (dist) rmSync(dist, { recursive: true, force: true });
   });
 
-  it("prints this machine's URL, each local-network URL and a QR code", () => {
+  it("prints this machine's URL, each local-network URL and a QR code of the first, secrets last", () => {
     const expected = Object.values(networkInterfaces())
       .flat()
       .filter((a) => a && a.family === "IPv4" && !a.internal)
       .map((a) => `http://${a!.address}:${server.port}/`);
     expect(server.stdout).toContain(`this machine:  http://localhost:${server.port}/`);
     for (const u of expected) expect(server.stdout).toContain(`local network: ${u}`);
-    if (expected.length) expect(server.stdout).toMatch(/[\u2580\u2584\u2588]{5}/);
-    else expect(server.stdout).toContain("local network: none found");
+    if (expected.length) {
+      // The code people scan holds the attendee URL; the secret links come after it.
+      const qr = server.stdout.slice(server.stdout.indexOf("can scan"), server.stdout.indexOf("presenter ("));
+      expect(decodeTerminalQr(qr)).toBe(expected[0]);
+      expect(server.presenterLink).toBe(`http://localhost:${server.port}/?presenter=${/presenter=(\w+)/.exec(server.stdout)![1]}`);
+      expect(server.remoteLink.startsWith(`${expected[0]}remote?key=`)).toBe(true);
+    } else expect(server.stdout).toContain("local network: none found");
   });
 
   it("index.html at /: the room's meta injected, isolation headers, revalidated, and a 304 for its Etag", async () => {

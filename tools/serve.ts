@@ -12,6 +12,7 @@
  *   npm run serve                         # all interfaces, port 8000
  *   npm run serve -- --port 9000 --host 127.0.0.1
  *   npm run serve -- --dist some/dir --no-build
+ *   npm run serve -- --name laptop.local       # attendees reach this machine by that name
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -113,10 +114,12 @@ interface Options {
   host: string;
   dist: string;
   build: boolean;
+  /** The name attendees reach this machine by (e.g. its mDNS name), for their URL and QR code. */
+  name: string;
 }
 
 function parse(argv: string[]): Options | string {
-  const options: Options = { port: DEFAULT_PORT, host: "", dist: join(ROOT, "dist"), build: true };
+  const options: Options = { port: DEFAULT_PORT, host: "", dist: join(ROOT, "dist"), build: true, name: "" };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => argv[++i];
@@ -127,6 +130,11 @@ function parse(argv: string[]): Options | string {
     } else if (arg === "--host") options.host = value() ?? "";
     else if (arg === "--dist") options.dist = resolve(value() ?? "dist");
     else if (arg === "--no-build") options.build = false;
+    else if (arg === "--name") {
+      const name = value();
+      if (name === undefined || !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(name)) return `not a host name: ${name ?? "(missing)"}`;
+      options.name = name;
+    }
     else return `unknown option ${arg}`;
   }
   return options;
@@ -135,7 +143,7 @@ function parse(argv: string[]): Options | string {
 async function main(): Promise<number | null> {
   const options = parse(process.argv.slice(2));
   if (typeof options === "string") {
-    process.stderr.write(`serve: ${options}\nusage: npm run serve -- [--port N] [--host ADDRESS] [--dist DIR] [--no-build]\n`);
+    process.stderr.write(`serve: ${options}\nusage: npm run serve -- [--port N] [--host ADDRESS] [--name HOSTNAME] [--dist DIR] [--no-build]\n`);
     return 2;
   }
   if (options.build && needsBuild(options.dist)) {
@@ -164,15 +172,21 @@ async function main(): Promise<number | null> {
   const urls = deckUrls(port);
   const loopbackOnly = /^(127\.|::1$|localhost$)/.test(options.host);
   const network = loopbackOnly ? [] : urls.network;
-  let text = `serving ${options.dist} with TornadoTS (Ctrl+C stops it)\n  this machine:  ${options.host && !loopbackOnly ? `http://${options.host}:${port}/` : urls.local}\n`;
+  const local = options.host && !loopbackOnly ? `http://${options.host}:${port}/` : urls.local;
+  let text = `serving ${options.dist} with TornadoTS (Ctrl+C stops it)\n  this machine:  ${local}\n`;
   for (const url of network) text += `  local network: ${url}\n`;
-  const here = network[0] ?? (options.host && !loopbackOnly ? `http://${options.host}:${port}/` : urls.local);
-  room.attendeeUrl = here;
-  // The secrets go to this terminal only: the projected deck never shows them.
-  text += `\n  presenter (open it on the projecting laptop; keep it secret): ${here}?presenter=${room.presenterKey}\n`;
-  text += `  remote (a phone of yours: next/previous, notes, timer; keep it secret): ${here}remote?key=${room.remoteKey}\n`;
-  if (network.length) text += `\nattendees on this network can scan ${network[0]}:\n${await QRCode.toString(network[0]!, { type: "terminal", small: true })}`;
+  if (options.name) text += `  by name:       http://${options.name}:${port}/\n`;
+  // What attendees open: the machine's name when given, else its first network address.
+  const attendee = options.name ? `http://${options.name}:${port}/` : network[0];
+  room.attendeeUrl = attendee ?? local;
+  if (attendee) text += `\nattendees on this network can scan ${attendee}:\n${await QRCode.toString(attendee, { type: "terminal", small: true })}`;
   else if (!loopbackOnly) text += "  local network: none found (no network interface with an IPv4 address)\n";
+  // The secrets go to this terminal only (last, away from the QR code people scan): the
+  // projected deck never shows them. The presenter opens this machine's own URL: localhost is a
+  // secure context, so the projected deck is cross-origin isolated (the WebContainer engine)
+  // where a network address would not be.
+  text += `\n  presenter (open it on the projecting laptop; keep it secret): ${local}?presenter=${room.presenterKey}\n`;
+  text += `  remote (a phone of yours: next/previous, notes, timer; keep it secret): ${room.attendeeUrl}remote?key=${room.remoteKey}\n`;
   process.stdout.write(text);
   process.on("SIGINT", () => process.exit(130));
   process.on("SIGTERM", () => process.exit(143));

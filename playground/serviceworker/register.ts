@@ -5,6 +5,11 @@
  *
  * - Registers `./sw.js` (its scope is the deck's folder), not in print (`?print-pdf`), speaker
  *   view receivers (`?receiver`) or with `?no-coi`, as `window.coi.shouldRegister` did.
+ * - Not in a deck served by `npm run serve` (its index.html carries the room's meta, put before
+ *   this script): that server sends the isolation headers itself, runs on the presenter's own
+ *   laptop (nothing to be offline from), and writes each browser's index.html (its role in the
+ *   room), which a cached copy would lose; the precache's check of index.html's bytes fails
+ *   there too. A worker left from an earlier deck on the same origin is unregistered.
  * - First visit on a host without COOP/COEP: once the worker (with the whole deck cached) has
  *   claimed the page, reload once so it is cross-origin isolated. A page that is isolated
  *   already (the host sends the headers) is not reloaded.
@@ -17,6 +22,10 @@
   const container = navigator.serviceWorker;
   if (!container || !window.isSecureContext) return;
   if (/[?&](no-coi|print-pdf|receiver)\b/.test(location.search)) return;
+  if (document.querySelector('meta[name="tornado-room"]')) {
+    void container.getRegistration().then((r) => r?.unregister());
+    return;
+  }
   const hadController = container.controller !== null;
   const reloadKey = "tornado-deck:sw-reloaded";
   const precache = () => container.controller?.postMessage({ type: "precache" });
