@@ -36,7 +36,7 @@
 import { jsonEncode, utf8 } from "./escape.js";
 import { joinChunks } from "./httpserver.js";
 import { IOLoop, PeriodicCallback, type TimeoutHandle } from "./ioloop.js";
-import { IOStream, StreamClosedError, WRITTEN } from "./iostream.js";
+import { IOStream, StreamClosedError, WRITTEN, type StreamReader } from "./iostream.js";
 import { platform } from "./platform/index.js";
 import type { RawDeflater, RawInflater } from "./platform/types.js";
 
@@ -282,7 +282,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** Tornado's `WebSocketProtocol13`: one websocket connection over a detached stream. */
-export class WebSocketProtocol13 {
+export class WebSocketProtocol13 implements StreamReader {
   stream!: IOStream;
   /** The peer sent its close frame (or the connection dropped). */
   clientTerminated = false;
@@ -413,42 +413,52 @@ export class WebSocketProtocol13 {
   private frameMasked = false;
 
   /** Handles frames while they are buffered; returns when one must wait (on the stream or a callback). */
-  private readonly pump = (): void => {
+  private pump(): void {
     try {
       while (!this.clientTerminated) {
         const need = this.stageBytes;
-        const bytes = need === 0 ? EMPTY : this.stream.readBytesWithCallback(need, this.onBytes, this.onReadError);
+        const bytes = need === 0 ? EMPTY : this.stream.readBytesWithCallback(need, this);
         if (bytes === null) return;
         const step = this.advance(bytes);
         if (step === CONTINUE || step === null) continue;
-        step.then(this.pump, this.onReadError);
+        this.resumeAfter(step);
         return;
       }
     } catch (err) {
-      this.onReadError(err);
+      this.onStreamReadError(err);
       return;
     }
     this.endLoop();
-  };
+  }
 
-  private readonly onBytes = (bytes: Uint8Array): void => {
+  /** The loop goes on once a message's promise (an async `onMessage`, inflation) settles. */
+  private resumeAfter(step: Promise<unknown>): void {
+    step.then(
+      () => this.pump(),
+      (err: unknown) => this.onStreamReadError(err),
+    );
+  }
+
+  /** @internal The bytes `pump` waited for (`IOStream.readBytesWithCallback`). */
+  onStreamRead(bytes: Uint8Array): void {
     let step: Step | typeof CONTINUE;
     try {
       step = this.advance(bytes);
     } catch (err) {
-      this.onReadError(err);
+      this.onStreamReadError(err);
       return;
     }
     if (step === CONTINUE || step === null) this.pump();
-    else step.then(this.pump, this.onReadError);
-  };
+    else this.resumeAfter(step);
+  }
 
-  private readonly onReadError = (err: unknown): void => {
+  /** @internal The read failed or the stream closed. */
+  onStreamReadError(err: unknown): void {
     if (this.loopFinished) return;
     if (!(err instanceof StreamClosedError)) this.handler.logException(err);
     this.abort();
     this.endLoop();
-  };
+  }
 
   private loopFinished = false;
   private endLoop(): void {
