@@ -64,6 +64,8 @@ const FIN = 0x80;
 const RSV1 = 0x40;
 const RSV_MASK = 0x70;
 const OPCODE_MASK = 0x0f;
+/** Not a header bit: `frameBits` keeps the second byte's mask flag here. */
+const MASKED = 0x100;
 
 /** Tornado's `_default_max_message_size`: 10 MiB. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 10 * 1024 * 1024;
@@ -266,6 +268,13 @@ class PerMessageDeflateDecompressor {
   }
 }
 
+/** A message arriving in fragments: the chunks so far, their size, the first frame's opcode. */
+interface Fragments {
+  chunks: Uint8Array[];
+  size: number;
+  opcode: number;
+}
+
 /** What a frame step returns: null when it finished synchronously, else the promise to await. */
 type Step = Promise<unknown> | null;
 /** A frame step that needs the next stage's bytes. */
@@ -296,9 +305,8 @@ export class WebSocketProtocol13 implements StreamReader {
   /** Bytes of frames read, headers included (Tornado's `_wire_bytes_in`). */
   wireBytesIn = 0;
 
-  private fragments: Uint8Array[] | null = null;
-  private fragmentsSize = 0;
-  private fragmentOpcode = 0;
+  /** The fragmented message being read, if any (an object only while there is one). */
+  private fragments: Fragments | null = null;
   private frameCompressed = false;
   private compressor: PerMessageDeflateCompressor | null = null;
   private decompressor: PerMessageDeflateDecompressor | null = null;
@@ -406,11 +414,9 @@ export class WebSocketProtocol13 implements StreamReader {
   }
 
   private loopEnded: (() => void) | null = null;
-  /** The frame being read: the stage's byte count and the fields read so far. */
+  /** The frame being read: its stage, and its header's first byte (FIN, opcode) with MASKED (0x100). */
   private stage = Stage.Header;
-  private frameFin = false;
-  private frameOpcode = 0;
-  private frameMasked = false;
+  private frameBits = 0;
 
   /** Handles frames while they are buffered; returns when one must wait (on the stream or a callback). */
   private pump(): void {
@@ -494,8 +500,9 @@ export class WebSocketProtocol13 implements StreamReader {
         this.stage = Stage.Header;
         this.stageBytes = 2;
         // Unmasked: a copy, as a plain Uint8Array (the application keeps it; Node's Buffer.slice would be a view).
-        const data = !this.frameMasked ? new Uint8Array(bytes) : websocketMask(bytes.subarray(0, 4), bytes.subarray(4));
-        return this.afterPayload(this.frameFin, this.frameOpcode, data);
+        const bits = this.frameBits;
+        const data = (bits & MASKED) === 0 ? new Uint8Array(bytes) : websocketMask(bytes.subarray(0, 4), bytes.subarray(4));
+        return this.afterPayload((bits & FIN) !== 0, bits & OPCODE_MASK, data);
       }
     }
   }
@@ -513,9 +520,7 @@ export class WebSocketProtocol13 implements StreamReader {
       reserved &= ~RSV1;
     }
     if (reserved !== 0) return this.abortFrame();
-    this.frameFin = fin;
-    this.frameOpcode = opcode;
-    this.frameMasked = (second & 0x80) !== 0;
+    this.frameBits = (fin ? FIN : 0) | opcode | ((second & 0x80) !== 0 ? MASKED : 0);
     const length7 = second & 0x7f;
     if (control && length7 >= 126) return this.abortFrame();
     if (length7 < 126) return this.afterLength(length7);
@@ -525,13 +530,13 @@ export class WebSocketProtocol13 implements StreamReader {
   }
 
   private afterLength(length: number): Step | typeof CONTINUE {
-    if (length + (this.fragments !== null ? this.fragmentsSize : 0) > this.params.maxMessageSize) {
+    if (length + (this.fragments !== null ? this.fragments.size : 0) > this.params.maxMessageSize) {
       this.close(1009, "message too big");
       return this.abortFrame();
     }
     // Mask and payload in one read: they are adjacent.
     this.stage = Stage.Payload;
-    this.stageBytes = (this.frameMasked ? 4 : 0) + length;
+    this.stageBytes = ((this.frameBits & MASKED) !== 0 ? 4 : 0) + length;
     return CONTINUE;
   }
 
@@ -540,20 +545,18 @@ export class WebSocketProtocol13 implements StreamReader {
       // Control frames may come between fragments and do not touch them.
       if (!fin) return this.abortFrame();
     } else if (opcode === OPCODE_CONTINUATION) {
-      if (this.fragments === null) return this.abortFrame();
-      this.fragments.push(data);
-      this.fragmentsSize += data.length;
+      const fragments = this.fragments;
+      if (fragments === null) return this.abortFrame();
+      fragments.chunks.push(data);
+      fragments.size += data.length;
       if (!fin) return null;
-      opcode = this.fragmentOpcode;
-      data = joinChunks(this.fragments, this.fragmentsSize);
+      opcode = fragments.opcode;
+      data = joinChunks(fragments.chunks, fragments.size);
       this.fragments = null;
-      this.fragmentsSize = 0;
     } else {
       if (this.fragments !== null) return this.abortFrame();
       if (!fin) {
-        this.fragmentOpcode = opcode;
-        this.fragments = [data];
-        this.fragmentsSize = data.length;
+        this.fragments = { chunks: [data], size: data.length, opcode };
         return null;
       }
     }

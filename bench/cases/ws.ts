@@ -159,23 +159,42 @@ async function broadcastOnce(spec: ServerSpec, ctx: BenchContext, s: WsSizes): P
 }
 
 interface IdleSample {
+  /** Connections open at the first and the second measurement. */
+  openedFirst: number;
   opened: number;
+  /** The server's RSS before any connection (the old figure, per connection from an empty server). */
   rssBefore: number;
+  rssFirst: number;
   rssAfter: number;
 }
 
+/**
+ * RSS per idle connection as a slope: the server's RSS with a fifth of the connections open,
+ * then with all of them, the difference divided by the connections in between. Measured from
+ * an empty server instead, the figure would also carry what the first handshakes cost once
+ * (compiled code, a heap that grows from its start-up size, and whatever free heap the
+ * server's start-up left behind, which differs between servers).
+ */
 async function idleOnce(spec: ServerSpec, ctx: BenchContext, s: WsSizes): Promise<IdleSample> {
   const server = await startServer(spec, ctx.pinned);
   let load: ChildProcess | null = null;
+  // Each measurement lets the server settle (GC, buffers) with its connections idle but open.
+  const settled = async () => {
+    await new Promise((r) => setTimeout(r, 2000));
+    return memoryOf(server.pid).rss;
+  };
   try {
     await new Promise((r) => setTimeout(r, 500));
-    const before = memoryOf(server.pid);
-    load = await startLoad(LOAD, ["idle", String(server.port), String(s.idleConnections)], ctx.pinned);
-    const ready = JSON.parse(await lines(load)("ready", 180_000)) as { opened: number; failed: number };
-    // Let the server settle (GC, buffers) with every connection idle but open.
-    await new Promise((r) => setTimeout(r, 2000));
-    const after = memoryOf(server.pid);
-    return { opened: ready.opened, rssBefore: before.rss, rssAfter: after.rss };
+    const rssBefore = memoryOf(server.pid).rss;
+    const first = Math.max(1, Math.round(s.idleConnections / 5));
+    load = await startLoad(LOAD, ["idle", String(server.port), String(s.idleConnections), String(first)], ctx.pinned);
+    const read = lines(load);
+    const part = JSON.parse(await read("part", 180_000)) as { opened: number };
+    const rssFirst = await settled();
+    load.stdin!.write("more\n");
+    const ready = JSON.parse(await read("ready", 180_000)) as { opened: number; failed: number };
+    const rssAfter = await settled();
+    return { openedFirst: part.opened, opened: ready.opened, rssBefore, rssFirst, rssAfter };
   } finally {
     if (load) await stop(load);
     await server.stop();
@@ -224,7 +243,7 @@ export async function runWs(ctx: BenchContext, s: WsSizes = sizes(ctx), measure:
   const med = <T>(xs: T[], f: (x: T) => number) => median(xs.map(f));
   const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "-");
   /** KiB of RSS per idle connection, median over the rounds. */
-  const rssPer = (i: number) => med(idleS[i]!, (x) => ((x.rssAfter - x.rssBefore) * 1024) / Math.max(1, x.opened));
+  const rssPer = (i: number) => med(idleS[i]!, (x) => ((x.rssAfter - x.rssFirst) * 1024) / Math.max(1, x.opened - x.openedFirst));
   const rows = WS_SERVERS.map((spec, i) => {
     const opened = Math.min(...idleS[i]!.map((x) => x.opened));
     return [
@@ -235,6 +254,7 @@ export async function runWs(ctx: BenchContext, s: WsSizes = sizes(ctx), measure:
       fmt(med(bcast[i]!, (x) => x.cpuMsPerBroadcast), 2) + " ms",
       idleS[i]!.length > 0 ? `${fmt(med(idleS[i]!, (x) => x.rssAfter), 1)} MiB (${opened})` : "-",
       fmt(rssPer(i), 1) + " KiB",
+      fmt(med(idleS[i]!, (x) => ((x.rssAfter - x.rssBefore) * 1024) / Math.max(1, x.opened)), 1) + " KiB",
     ];
   });
   const ours = (f: (i: number) => number) => f(0) / f(ref);
@@ -252,14 +272,15 @@ export async function runWs(ctx: BenchContext, s: WsSizes = sizes(ctx), measure:
     {
       title:
         `Websockets, ${ctx.rounds} interleaved round(s); echo: ${s.echoConnections} connections x 32-byte messages, ${ctx.warmupSeconds} s warm-up + ${ctx.seconds} s, ` +
-        `${s.loaders} load process(es); broadcast: ${s.broadcastClients} clients x ${s.broadcasts}; idle: ${s.idleConnections} connections` +
+        `${s.loaders} load process(es); broadcast: ${s.broadcastClients} clients x ${s.broadcasts}; idle: ${s.idleConnections} connections (RSS per connection: the slope from ${Math.max(1, Math.round(s.idleConnections / 5))} to ${s.idleConnections} open)` +
         (ctx.pinned ? "; server on CPU 0, load (ws client) on CPU 1" : "; NOT pinned") +
         "; medians",
-      columns: ["server", "echo round trips/s", "server CPU / echo", "broadcast to all (median)", "server CPU / broadcast", "RSS idle (conns)", "RSS / idle conn"],
+      columns: ["server", "echo round trips/s", "server CPU / echo", "broadcast to all (median)", "server CPU / broadcast", "RSS idle (conns)", "RSS / idle conn", "(from empty)"],
       rows,
       notes: [
         ...notes,
         "One Node load process on one CPU can itself be the limit of echo/s; the server's CPU per message is the number that holds then.",
+        "RSS / idle conn is the slope between a fifth and all of the connections; (from empty) divides by all of them from the server's start, so it also carries one-off costs and whatever free heap start-up left.",
         `load average (1, 5, 15 min) after each server's runs: ${loads.join(" | ")} (about 2 is this benchmark alone)`,
         ...failures.map((f) => `FAILED: ${f}`),
       ],
