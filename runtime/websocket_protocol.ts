@@ -163,6 +163,23 @@ export function encodeFrame(fin: boolean, opcode: number, payload: Uint8Array, f
   return frame;
 }
 
+/**
+ * The last uncompressed server text frame, by its text: a message written to many clients (a
+ * broadcast) is encoded once, not once per client. Frames are never changed once made, so one
+ * can go to every socket. Only frames up to 64 KiB are kept.
+ */
+let lastText: string | null = null;
+let lastTextFrame: Uint8Array = EMPTY;
+function serverTextFrame(text: string): Uint8Array {
+  if (text === lastText) return lastTextFrame;
+  const frame = encodeFrame(true, OPCODE_TEXT, utf8(text));
+  if (frame.length <= 65536) {
+    lastText = text;
+    lastTextFrame = frame;
+  }
+  return frame;
+}
+
 /** Random masking keys, drawn from `platform().randomBytes` 4 KiB at a time. */
 let maskPool: Uint8Array = EMPTY;
 let maskAt = 0;
@@ -358,6 +375,9 @@ export class WebSocketProtocol13 implements StreamReader {
    * that does not await loses nothing but the message, as in Tornado).
    */
   writeMessage(message: string | Uint8Array | object, binary = false): Promise<void> {
+    if (typeof message === "string" && !binary && this.compressor === null && !this.maskOutgoing) {
+      return this.closedAsWebSocket(this.stream.write(serverTextFrame(message)));
+    }
     const opcode = binary ? OPCODE_BINARY : OPCODE_TEXT;
     const bytes = message instanceof Uint8Array ? message : utf8(typeof message === "string" ? message : jsonEncode(message));
     if (this.compressor === null) return this.closedAsWebSocket(this.writeFrame(true, opcode, bytes));
