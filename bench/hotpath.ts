@@ -9,7 +9,7 @@
  *   node --cpu-prof --import tsx bench/hotpath.ts       # to see where the time goes
  */
 import { HTTPServer } from "tornado/httpserver";
-import type { PlatformSocket } from "tornado/platform/types";
+import type { PlatformSocket, SocketEventHandler } from "tornado/platform/types";
 import { Application, RequestHandler } from "tornado/web";
 
 class MainHandler extends RequestHandler {
@@ -28,10 +28,11 @@ class LoopbackSocket implements PlatformSocket {
   onEnd: (() => void) | null = null;
   onClose: ((error?: Error) => void) | null = null;
   onDrain: (() => void) | null = null;
+  eventHandler: SocketEventHandler | null = null;
   responses = 0;
   target = 0;
   done: (() => void) | null = null;
-  private readonly send = () => this.onData!(new Uint8Array(REQUEST));
+  private readonly send = () => (this.eventHandler ? this.eventHandler.handleData(new Uint8Array(REQUEST)) : this.onData!(new Uint8Array(REQUEST)));
   /**
    * The next request arrives from a promise job, as a data event would come from the loop: not
    * from queueMicrotask, whose per-call AsyncResource wrapper cost the harness about 0.1 µs a

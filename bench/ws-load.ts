@@ -5,7 +5,9 @@
  *
  *   echo <port> <connections> <warmup s> <seconds>   -> "start", then "end {roundTrips, errors}"
  *   broadcast <port> <clients> <count>               -> "start", then "end {medianMs, p90Ms, times, missing}"
- *   idle <port> <count>                              -> "ready {opened, failed}"; holds until stdin closes
+ *   idle <port> <count> [first]                      -> "part {opened}" once `first` are open, then (after a
+ *                                                       line on stdin) "ready {opened, failed}" with all;
+ *                                                       holds until stdin closes
  *
  * Echo is closed-loop: each connection sends a 32-byte message and sends the next when the echo
  * is back. A broadcast is one 32-byte message that the server sends to every client; its time is
@@ -108,17 +110,25 @@ async function broadcast(clients: number, count: number): Promise<void> {
   for (const ws of sockets) ws.terminate();
 }
 
-async function idle(count: number): Promise<void> {
-  const sockets = await openMany(count);
+async function idle(count: number, first: number): Promise<void> {
+  process.stdin.resume();
+  const ended = new Promise((r) => process.stdin.once("end", r));
+  const sockets: WebSocket[] = [];
+  if (first > 0) {
+    sockets.push(...(await openMany(Math.min(first, count))));
+    say(`part ${JSON.stringify({ opened: sockets.length })}`);
+    // The parent measures the server, then asks for the rest.
+    await new Promise((r) => process.stdin.once("data", r));
+  }
+  sockets.push(...(await openMany(count - Math.min(first, count))));
   say(`ready ${JSON.stringify({ opened: sockets.length, failed: count - sockets.length })}`);
   // Hold until the parent closes our stdin (it has measured the server by then).
-  process.stdin.resume();
-  await new Promise((r) => process.stdin.once("end", r));
+  await ended;
   for (const ws of sockets) ws.terminate();
 }
 
 if (mode === "echo") await echo(Number(a), Number(b), Number(c));
 else if (mode === "broadcast") await broadcast(Number(a), Number(b));
-else if (mode === "idle") await idle(Number(a));
+else if (mode === "idle") await idle(Number(a), Number(b ?? 0));
 else throw new Error(`unknown mode ${mode}`);
 process.exit(0);

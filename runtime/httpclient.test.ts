@@ -234,7 +234,7 @@ for (const { name, make } of PLATFORMS) {
       expect(r.error?.message).toBe("Timeout while connecting");
       expect(Date.now() - t0).toBeLessThan(3000);
       let destroyed = false;
-      connected!({ remoteAddress: "127.0.0.1", remotePort: 9, write: () => true, end() {}, destroy: () => (destroyed = true), pause() {}, resume() {}, onData: null, onEnd: null, onClose: null, onDrain: null });
+      connected!({ remoteAddress: "127.0.0.1", remotePort: 9, write: () => true, end() {}, destroy: () => (destroyed = true), pause() {}, resume() {}, onData: null, onEnd: null, onClose: null, onDrain: null, eventHandler: null });
       await new Promise((resolve) => setTimeout(resolve, 10));
       expect(destroyed).toBe(true);
     });

@@ -174,4 +174,20 @@ describe("HTTPServerRequest", () => {
     expect(request.version).toBe("HTTP/1.0");
     expect(typeof request.cookies).toBe("object");
   });
+
+  it("ownStrings (a websocket's request, kept for the connection's life) keeps every value, in order", () => {
+    const head = "GET /a/long/path/name?query=string HTTP/1.1\r\nHost: Example.com:8888\r\nX-Twice: first value here\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Twice: second value here\r\n\r\n";
+    const headers = HTTPHeaders.parse(head.slice(head.indexOf("\r\n") + 2));
+    const request = new HTTPServerRequest({ method: "GET", uri: "/a/long/path/name?query=string", version: "HTTP/1.1", headers, startTime: 0 });
+    request.ownStrings();
+    expect([...request.headers.getAll()]).toEqual([
+      ["Host", "Example.com:8888"],
+      ["X-Twice", "first value here"],
+      ["X-Twice", "second value here"],
+      ["Sec-Websocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="],
+    ]);
+    expect(request.headers.get("X-Twice")).toBe("first value here,second value here");
+    expect([request.host, request.hostName, request.uri, request.path, request.query]).toEqual(["Example.com:8888", "example.com", "/a/long/path/name?query=string", "/a/long/path/name", "query=string"]);
+    expect(decodeArgs(request.queryArguments)).toEqual({ query: ["string"] });
+  });
 });

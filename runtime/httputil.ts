@@ -524,6 +524,15 @@ export function splitHostAndPort(netloc: string): [string, number | null] {
 }
 
 /**
+ * `s` in a flat string of its own: a slice would keep the string it was cut from alive. V8
+ * copies substrings shorter than 13 characters anyway (and shares one-character strings), so
+ * those are returned as they are rather than duplicated.
+ */
+function ownCopy(s: string): string {
+  return s.length < 13 ? s : s.split("").join("");
+}
+
+/**
  * A single HTTP request as the server hands it to the application (`HTTPServerRequest`).
  *
  * Query arguments are parsed at construction; body arguments after the body arrived
@@ -647,6 +656,29 @@ export class HTTPServerRequest {
       }
     }
     return this.cookieCache;
+  }
+
+  /**
+   * Gives the request's header values, host and uri strings of their own. They are slices of
+   * the head's text and keep all of it alive; a websocket keeps its request (as Tornado does)
+   * for the life of the connection, so it calls this once upgraded.
+   */
+  ownStrings(): void {
+    // One copy for equal strings (`host` is the Host header's value, `path` often the uri).
+    const copies = new Map<string, string>();
+    const own = (s: string): string => {
+      let copy = copies.get(s);
+      if (copy === undefined) copies.set(s, (copy = ownCopy(s)));
+      return copy;
+    };
+    const headers = new HTTPHeaders();
+    for (const [name, value] of this.headers.getAll()) headers.add(name, own(value));
+    this.headers = headers;
+    this.host = own(this.host);
+    this.hostAtStart = own(this.hostAtStart);
+    this.uri = own(this.uri);
+    this.path = own(this.path);
+    this.query = own(this.query);
   }
 
   /** `http://localhost:8888/path?q` */

@@ -13,7 +13,7 @@
  */
 import { latin1 } from "./escape.js";
 import { IOLoop, traceEvent, tracer, type TimeoutHandle } from "./ioloop.js";
-import type { PlatformSocket } from "./platform/types.js";
+import type { PlatformSocket, SocketEventHandler } from "./platform/types.js";
 
 /** The stream is closed; `realError` is the socket error that closed it, if any. */
 export class StreamClosedError extends Error {
@@ -73,7 +73,13 @@ function quiet<T>(promise: Promise<T>): Promise<T> {
   return promise;
 }
 
-export class IOStream {
+/** Receives the bytes of `readBytesWithCallback`, or the error that ended the read. */
+export interface StreamReader {
+  onStreamRead(data: Uint8Array): void;
+  onStreamReadError(err: Error): void;
+}
+
+export class IOStream implements SocketEventHandler {
   readonly socket: PlatformSocket;
   /** Why the stream closed, if it closed because of an error. */
   error: Error | null = null;
@@ -105,13 +111,10 @@ export class IOStream {
    * every read that succeeds, i.e. on every request.
    */
   private readPromise: Promise<Uint8Array> | null = null;
-  /** A callback-style read's error callback; it runs from a microtask, as a rejection would. */
+  /** A callback-style read's error callback (instead of `readReject`); it runs from a microtask, as a rejection would. */
   private readErrorCallback: ((err: Error) => void) | null = null;
-  private readonly deferReadError = (err: Error): void => {
-    const onError = this.readErrorCallback!;
-    this.readErrorCallback = null;
-    queueMicrotask(() => onError(err));
-  };
+  /** A callback-style read's receiver when it is an object (`readBytesWithCallback`). */
+  private readReader: StreamReader | null = null;
 
   private paused = false;
   private eof = false;
@@ -119,7 +122,8 @@ export class IOStream {
   private closeCallback: (() => void) | null = null;
 
   // Write side: the platform buffers; we track back-pressure only.
-  private writeWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  /** Writers waiting for the socket to drain; null (not an empty array) while there are none, as is usual. */
+  private writeWaiters: { resolve: () => void; reject: (err: Error) => void }[] | null = null;
   private pendingWriteBytes = 0;
   private needDrain = false;
   private lingerTimer: TimeoutHandle | null = null;
@@ -129,10 +133,8 @@ export class IOStream {
     this.maxBufferSize = options.maxBufferSize ?? DEFAULT_MAX_BUFFER;
     this.maxWriteBufferSize = options.maxWriteBufferSize ?? Infinity;
     this.traced = options.traced ?? false;
-    socket.onData = (chunk) => this.handleData(chunk);
-    socket.onEnd = () => this.handleEnd();
-    socket.onClose = (err) => this.handleClose(err);
-    socket.onDrain = () => this.handleDrain();
+    // One handler object, not four closures per connection (see SocketEventHandler).
+    socket.eventHandler = this;
   }
 
   /** Bytes read from the socket but not yet consumed by a read. */
@@ -196,15 +198,22 @@ export class IOStream {
   }
 
   /**
-   * `readBytes` in the same callback style (see `readUntilHeaderEndWithCallback`): the bytes at
-   * once if buffered, else null and `onBytes` later (or `onError` from a microtask). The
-   * websocket frame loop reads with it, so waiting for the next frame costs no promise.
+   * `readBytes` in the same callback style (see `readUntilHeaderEndWithCallback`), delivering to
+   * an object rather than to two closures: the bytes at once if buffered, else null and
+   * `reader.onStreamRead` later (or `onStreamReadError` from a microtask). The websocket frame
+   * loop reads with it, so waiting for the next frame costs no promise, and an idle connection
+   * no closures.
    */
-  readBytesWithCallback(n: number, onBytes: (data: Uint8Array) => void, onError: (err: Error) => void): Uint8Array | null {
+  readBytesWithCallback(n: number, reader: StreamReader): Uint8Array | null {
     if (this.readKind !== ReadKind.None) throw new Error("Already reading");
     this.readBytesWanted = n;
     this.readPartial = false;
-    return this.callbackRead(this.beginRead(ReadKind.Bytes, undefined), onBytes, onError);
+    const ready = this.beginRead(ReadKind.Bytes, undefined);
+    if (ready === null) {
+      this.readReader = reader;
+      this.resumeIfPaused();
+    }
+    return ready;
   }
 
   /** A begun read that is not `ready` waits with these callbacks instead of a promise. */
@@ -212,7 +221,6 @@ export class IOStream {
     if (ready === null) {
       this.readResolve = onData;
       this.readErrorCallback = onError;
-      this.readReject = this.deferReadError;
       this.resumeIfPaused();
     }
     return ready;
@@ -422,7 +430,8 @@ export class IOStream {
     return m ? m.index + m[0].length : -1;
   }
 
-  private handleData(chunk: Uint8Array): void {
+  /** @internal A socket event. */
+  handleData(chunk: Uint8Array): void {
     if (this._closed || chunk.length === 0) return;
     if (tracer.hook !== null && this.traced) traceEvent("readable", `${chunk.length} bytes from port ${this.socket.remotePort}`);
     this.append(chunk);
@@ -460,10 +469,12 @@ export class IOStream {
   private satisfyPending(): void {
     const result = this.tryRead();
     if (result !== null) {
-      const resolve = this.readResolve!;
+      const resolve = this.readResolve;
+      const reader = this.readReader;
       this.clearPending();
       if (tracer.hook !== null && this.traced) traceEvent("callback", `read callback (${result.length} bytes)`);
-      resolve(result);
+      if (reader !== null) reader.onStreamRead(result);
+      else resolve!(result);
       return;
     }
     if (this.readKind === ReadKind.None) {
@@ -478,6 +489,8 @@ export class IOStream {
     this.readKind = ReadKind.None;
     this.readResolve = null;
     this.readReject = null;
+    this.readErrorCallback = null;
+    this.readReader = null;
     this.readPromise = null;
     this.readRegex = null;
   }
@@ -485,12 +498,17 @@ export class IOStream {
   /** Rejects the pending read; marked handled first, so a caller that never awaits it cannot crash the process. */
   private rejectPending(err: Error): void {
     const reject = this.readReject;
+    const onError = this.readErrorCallback;
+    const reader = this.readReader;
     this.readPromise?.catch(noop);
     this.clearPending();
-    reject?.(err);
+    if (reject !== null) reject(err);
+    else if (onError !== null) queueMicrotask(() => onError(err));
+    else if (reader !== null) queueMicrotask(() => reader.onStreamReadError(err));
   }
 
-  private handleEnd(): void {
+  /** @internal A socket event. */
+  handleEnd(): void {
     if (this._closed) return;
     this.eof = true;
     if (this.readKind !== ReadKind.None) {
@@ -510,7 +528,8 @@ export class IOStream {
     if (this.closeCallback && this.end === this.start) this.close();
   }
 
-  private handleClose(err?: Error): void {
+  /** @internal A socket event. */
+  handleClose(err?: Error): void {
     if (err && !this.error) this.error = err;
     if (!this._closed) {
       if (this.readKind === ReadKind.UntilClose) {
@@ -542,21 +561,23 @@ export class IOStream {
     if (ok && !this.needDrain) return WRITTEN;
     this.needDrain = true;
     this.pendingWriteBytes += bytes.length;
-    return quiet(new Promise<void>((resolve, reject) => this.writeWaiters.push({ resolve, reject })));
+    return quiet(new Promise<void>((resolve, reject) => (this.writeWaiters ??= []).push({ resolve, reject })));
   }
 
-  private handleDrain(): void {
+  /** @internal A socket event. */
+  handleDrain(): void {
     this.needDrain = false;
     this.pendingWriteBytes = 0;
     const waiters = this.writeWaiters;
-    this.writeWaiters = [];
+    if (waiters === null) return;
+    this.writeWaiters = null;
     for (const w of waiters) w.resolve();
   }
 
   private rejectWriters(): void {
-    if (this.writeWaiters.length === 0) return;
     const waiters = this.writeWaiters;
-    this.writeWaiters = [];
+    if (waiters === null) return;
+    this.writeWaiters = null;
     const err = this.readError();
     for (const w of waiters) w.reject(err);
   }

@@ -81,7 +81,8 @@ class Closer extends WebSocketHandler {
 const handshakeLeftovers: WeakRef<object>[] = [];
 class Holder extends Echo {
   override prepare(): void {
-    handshakeLeftovers.push(new WeakRef((this.request.connection as HTTP1Connection).serverConnection!), new WeakRef(this._headers));
+    const connection = this.request.connection as HTTP1Connection;
+    handshakeLeftovers.push(new WeakRef(connection.serverConnection!), new WeakRef(this._headers), new WeakRef(connection));
   }
 }
 
@@ -138,19 +139,19 @@ for (const { name, make } of PLATFORMS) {
       restore();
     });
 
-    it("an idle websocket lets go of the HTTP serving loop and the 101's headers (memory per connection)", async () => {
+    it("an idle websocket lets go of the HTTP serving loop, the exchange and the 101's headers (memory per connection)", async () => {
       const base = await listen();
       handshakeLeftovers.length = 0;
       const ws = await websocketConnect(`${base}/holder`);
       await ws.writeMessage("one");
       expect(await ws.readMessage()).toBe("one");
-      expect(handshakeLeftovers).toHaveLength(2);
+      expect(handshakeLeftovers).toHaveLength(3);
       // Collected once nothing holds them; the frame loop waits on a plain read callback meanwhile.
       for (let i = 0; i < 20 && handshakeLeftovers.some((r) => r.deref() !== undefined); i++) {
         await sleep(5);
         fullGc();
       }
-      expect(handshakeLeftovers.map((r) => r.deref() === undefined)).toEqual([true, true]);
+      expect(handshakeLeftovers.map((r) => r.deref() === undefined)).toEqual([true, true, true]);
       await ws.writeMessage("two");
       expect(await ws.readMessage()).toBe("two");
       ws.close();

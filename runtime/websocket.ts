@@ -60,6 +60,16 @@ function formatError(err: unknown): string {
 const NOT_SUPPORTED = "Method not supported for Web Sockets";
 /** A detached handler's response headers: empty, shared, never written (header methods throw then). */
 const DETACHED_HEADERS = new HTTPHeaders();
+/** A shared empty output buffer: a handler keeps none of its own once open (thousands may be idle). */
+const NO_OUTPUT = Object.freeze([]) as unknown as Uint8Array[];
+
+/** The last connection's params, reused while the settings stay the same: one object for all connections, not one each. */
+let lastParams: WebSocketParams | null = null;
+function sharedParams(pingInterval: number | null, pingTimeout: number | null, maxMessageSize: number, compressionOptions: CompressionOptions | null): WebSocketParams {
+  const p = lastParams;
+  if (p !== null && p.pingInterval === pingInterval && p.pingTimeout === pingTimeout && p.maxMessageSize === maxMessageSize && p.compressionOptions === compressionOptions) return p;
+  return (lastParams = Object.freeze({ pingInterval, pingTimeout, maxMessageSize, compressionOptions }));
+}
 
 /**
  * A websocket endpoint. Override `open`, `onMessage` and `onClose`; send with `writeMessage`.
@@ -73,14 +83,12 @@ export class WebSocketHandler extends RequestHandler implements WebSocketDelegat
   wsConnection: WebSocketProtocol13 | null = null;
   closeCode: number | null = null;
   closeReason: string | null = null;
-  private openArgs: unknown[] = [];
   private onCloseCalled = false;
   /** The stream was detached: HTTP output methods now throw. */
   private detached = false;
 
   /** The handshake. Do not override: implement `open` instead. */
   async get(...args: unknown[]): Promise<void> {
-    this.openArgs = args;
     const headers = this.request.headers;
     if ((headers.get("Upgrade") ?? "").toLowerCase() !== "websocket") {
       return this.refuse(400, 'Can "Upgrade" only to "WebSocket".');
@@ -97,7 +105,7 @@ export class WebSocketHandler extends RequestHandler implements WebSocketDelegat
       return;
     }
     this.wsConnection = protocol;
-    await this.acceptConnection(protocol);
+    await this.acceptConnection(protocol, args as string[]);
   }
 
   private refuse(status: number, message: string): void {
@@ -107,7 +115,7 @@ export class WebSocketHandler extends RequestHandler implements WebSocketDelegat
   }
 
   /** Tornado's `accept_connection`: answers 101, takes the stream, runs `open`, then the frame loop. */
-  private async acceptConnection(protocol: WebSocketProtocol13): Promise<void> {
+  private async acceptConnection(protocol: WebSocketProtocol13, openArgs: string[]): Promise<void> {
     const headers = this.request.headers;
     if (!headers.get("Host") || !headers.get("Sec-Websocket-Key") || !headers.get("Sec-Websocket-Version")) {
       return this.refuse(400, "Missing/Invalid WebSocket headers");
@@ -146,9 +154,7 @@ export class WebSocketHandler extends RequestHandler implements WebSocketDelegat
     protocol.stream = this.detachStream();
     protocol.startPinging();
     try {
-      const args = this.openArgs as string[];
-      this.openArgs = [];
-      const opened = this.open(...args);
+      const opened = this.open(...openArgs);
       if (opened && typeof (opened as Promise<void>).then === "function") await opened;
     } catch (err) {
       this.logException(err);
@@ -167,7 +173,13 @@ export class WebSocketHandler extends RequestHandler implements WebSocketDelegat
     // The 101's headers were written and no other response follows: do not keep them (and
     // their Map) for the life of the connection.
     this._headers = DETACHED_HEADERS;
-    this._writeBuffer = [];
+    this._writeBuffer = NO_OUTPUT;
+    // Nor the HTTP exchange: the stream is the websocket's now, and the detached connection
+    // (its start lines, the server's connection context) would only hold memory. The request
+    // itself stays, with its headers and arguments, as in Tornado, in strings of its own
+    // rather than slices that would keep the whole head's text.
+    this.request.connection = null;
+    this.request.ownStrings();
     return stream;
   }
 
@@ -242,13 +254,7 @@ export class WebSocketHandler extends RequestHandler implements WebSocketDelegat
   getWebsocketProtocol(): WebSocketProtocol13 | null {
     const version = this.request.headers.get("Sec-WebSocket-Version");
     if (version !== "7" && version !== "8" && version !== "13") return null;
-    const params: WebSocketParams = {
-      pingInterval: this.pingInterval,
-      pingTimeout: this.pingTimeout,
-      maxMessageSize: this.maxMessageSize,
-      compressionOptions: this.getCompressionOptions(),
-    };
-    return new WebSocketProtocol13(this, false, params);
+    return new WebSocketProtocol13(this, false, sharedParams(this.pingInterval, this.pingTimeout, this.maxMessageSize, this.getCompressionOptions()));
   }
 
   // ---- what an application calls ------------------------------------------------------------

@@ -36,7 +36,7 @@
 import { jsonEncode, utf8 } from "./escape.js";
 import { joinChunks } from "./httpserver.js";
 import { IOLoop, PeriodicCallback, type TimeoutHandle } from "./ioloop.js";
-import { IOStream, StreamClosedError, WRITTEN } from "./iostream.js";
+import { IOStream, StreamClosedError, WRITTEN, type StreamReader } from "./iostream.js";
 import { platform } from "./platform/index.js";
 import type { RawDeflater, RawInflater } from "./platform/types.js";
 
@@ -64,6 +64,8 @@ const FIN = 0x80;
 const RSV1 = 0x40;
 const RSV_MASK = 0x70;
 const OPCODE_MASK = 0x0f;
+/** Not a header bit: `frameBits` keeps the second byte's mask flag here. */
+const MASKED = 0x100;
 
 /** Tornado's `_default_max_message_size`: 10 MiB. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 10 * 1024 * 1024;
@@ -157,6 +159,23 @@ export function encodeFrame(fin: boolean, opcode: number, payload: Uint8Array, f
     for (let i = 0; i < length; i++) frame[at + i] = payload[i]! ^ mask[i & 3]!;
   } else {
     frame.set(payload, headerSize);
+  }
+  return frame;
+}
+
+/**
+ * The last uncompressed server text frame, by its text: a message written to many clients (a
+ * broadcast) is encoded once, not once per client. Frames are never changed once made, so one
+ * can go to every socket. Only frames up to 64 KiB are kept.
+ */
+let lastText: string | null = null;
+let lastTextFrame: Uint8Array = EMPTY;
+function serverTextFrame(text: string): Uint8Array {
+  if (text === lastText) return lastTextFrame;
+  const frame = encodeFrame(true, OPCODE_TEXT, utf8(text));
+  if (frame.length <= 65536) {
+    lastText = text;
+    lastTextFrame = frame;
   }
   return frame;
 }
@@ -266,6 +285,13 @@ class PerMessageDeflateDecompressor {
   }
 }
 
+/** A message arriving in fragments: the chunks so far, their size, the first frame's opcode. */
+interface Fragments {
+  chunks: Uint8Array[];
+  size: number;
+  opcode: number;
+}
+
 /** What a frame step returns: null when it finished synchronously, else the promise to await. */
 type Step = Promise<unknown> | null;
 /** A frame step that needs the next stage's bytes. */
@@ -282,7 +308,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** Tornado's `WebSocketProtocol13`: one websocket connection over a detached stream. */
-export class WebSocketProtocol13 {
+export class WebSocketProtocol13 implements StreamReader {
   stream!: IOStream;
   /** The peer sent its close frame (or the connection dropped). */
   clientTerminated = false;
@@ -296,9 +322,8 @@ export class WebSocketProtocol13 {
   /** Bytes of frames read, headers included (Tornado's `_wire_bytes_in`). */
   wireBytesIn = 0;
 
-  private fragments: Uint8Array[] | null = null;
-  private fragmentsSize = 0;
-  private fragmentOpcode = 0;
+  /** The fragmented message being read, if any (an object only while there is one). */
+  private fragments: Fragments | null = null;
   private frameCompressed = false;
   private compressor: PerMessageDeflateCompressor | null = null;
   private decompressor: PerMessageDeflateDecompressor | null = null;
@@ -350,6 +375,9 @@ export class WebSocketProtocol13 {
    * that does not await loses nothing but the message, as in Tornado).
    */
   writeMessage(message: string | Uint8Array | object, binary = false): Promise<void> {
+    if (typeof message === "string" && !binary && this.compressor === null && !this.maskOutgoing) {
+      return this.closedAsWebSocket(this.stream.write(serverTextFrame(message)));
+    }
     const opcode = binary ? OPCODE_BINARY : OPCODE_TEXT;
     const bytes = message instanceof Uint8Array ? message : utf8(typeof message === "string" ? message : jsonEncode(message));
     if (this.compressor === null) return this.closedAsWebSocket(this.writeFrame(true, opcode, bytes));
@@ -406,49 +434,57 @@ export class WebSocketProtocol13 {
   }
 
   private loopEnded: (() => void) | null = null;
-  /** The frame being read: the stage's byte count and the fields read so far. */
+  /** The frame being read: its stage, and its header's first byte (FIN, opcode) with MASKED (0x100). */
   private stage = Stage.Header;
-  private frameFin = false;
-  private frameOpcode = 0;
-  private frameMasked = false;
+  private frameBits = 0;
 
   /** Handles frames while they are buffered; returns when one must wait (on the stream or a callback). */
-  private readonly pump = (): void => {
+  private pump(): void {
     try {
       while (!this.clientTerminated) {
         const need = this.stageBytes;
-        const bytes = need === 0 ? EMPTY : this.stream.readBytesWithCallback(need, this.onBytes, this.onReadError);
+        const bytes = need === 0 ? EMPTY : this.stream.readBytesWithCallback(need, this);
         if (bytes === null) return;
         const step = this.advance(bytes);
         if (step === CONTINUE || step === null) continue;
-        step.then(this.pump, this.onReadError);
+        this.resumeAfter(step);
         return;
       }
     } catch (err) {
-      this.onReadError(err);
+      this.onStreamReadError(err);
       return;
     }
     this.endLoop();
-  };
+  }
 
-  private readonly onBytes = (bytes: Uint8Array): void => {
+  /** The loop goes on once a message's promise (an async `onMessage`, inflation) settles. */
+  private resumeAfter(step: Promise<unknown>): void {
+    step.then(
+      () => this.pump(),
+      (err: unknown) => this.onStreamReadError(err),
+    );
+  }
+
+  /** @internal The bytes `pump` waited for (`IOStream.readBytesWithCallback`). */
+  onStreamRead(bytes: Uint8Array): void {
     let step: Step | typeof CONTINUE;
     try {
       step = this.advance(bytes);
     } catch (err) {
-      this.onReadError(err);
+      this.onStreamReadError(err);
       return;
     }
     if (step === CONTINUE || step === null) this.pump();
-    else step.then(this.pump, this.onReadError);
-  };
+    else this.resumeAfter(step);
+  }
 
-  private readonly onReadError = (err: unknown): void => {
+  /** @internal The read failed or the stream closed. */
+  onStreamReadError(err: unknown): void {
     if (this.loopFinished) return;
     if (!(err instanceof StreamClosedError)) this.handler.logException(err);
     this.abort();
     this.endLoop();
-  };
+  }
 
   private loopFinished = false;
   private endLoop(): void {
@@ -484,8 +520,9 @@ export class WebSocketProtocol13 {
         this.stage = Stage.Header;
         this.stageBytes = 2;
         // Unmasked: a copy, as a plain Uint8Array (the application keeps it; Node's Buffer.slice would be a view).
-        const data = !this.frameMasked ? new Uint8Array(bytes) : websocketMask(bytes.subarray(0, 4), bytes.subarray(4));
-        return this.afterPayload(this.frameFin, this.frameOpcode, data);
+        const bits = this.frameBits;
+        const data = (bits & MASKED) === 0 ? new Uint8Array(bytes) : websocketMask(bytes.subarray(0, 4), bytes.subarray(4));
+        return this.afterPayload((bits & FIN) !== 0, bits & OPCODE_MASK, data);
       }
     }
   }
@@ -503,9 +540,7 @@ export class WebSocketProtocol13 {
       reserved &= ~RSV1;
     }
     if (reserved !== 0) return this.abortFrame();
-    this.frameFin = fin;
-    this.frameOpcode = opcode;
-    this.frameMasked = (second & 0x80) !== 0;
+    this.frameBits = (fin ? FIN : 0) | opcode | ((second & 0x80) !== 0 ? MASKED : 0);
     const length7 = second & 0x7f;
     if (control && length7 >= 126) return this.abortFrame();
     if (length7 < 126) return this.afterLength(length7);
@@ -515,13 +550,13 @@ export class WebSocketProtocol13 {
   }
 
   private afterLength(length: number): Step | typeof CONTINUE {
-    if (length + (this.fragments !== null ? this.fragmentsSize : 0) > this.params.maxMessageSize) {
+    if (length + (this.fragments !== null ? this.fragments.size : 0) > this.params.maxMessageSize) {
       this.close(1009, "message too big");
       return this.abortFrame();
     }
     // Mask and payload in one read: they are adjacent.
     this.stage = Stage.Payload;
-    this.stageBytes = (this.frameMasked ? 4 : 0) + length;
+    this.stageBytes = ((this.frameBits & MASKED) !== 0 ? 4 : 0) + length;
     return CONTINUE;
   }
 
@@ -530,20 +565,18 @@ export class WebSocketProtocol13 {
       // Control frames may come between fragments and do not touch them.
       if (!fin) return this.abortFrame();
     } else if (opcode === OPCODE_CONTINUATION) {
-      if (this.fragments === null) return this.abortFrame();
-      this.fragments.push(data);
-      this.fragmentsSize += data.length;
+      const fragments = this.fragments;
+      if (fragments === null) return this.abortFrame();
+      fragments.chunks.push(data);
+      fragments.size += data.length;
       if (!fin) return null;
-      opcode = this.fragmentOpcode;
-      data = joinChunks(this.fragments, this.fragmentsSize);
+      opcode = fragments.opcode;
+      data = joinChunks(fragments.chunks, fragments.size);
       this.fragments = null;
-      this.fragmentsSize = 0;
     } else {
       if (this.fragments !== null) return this.abortFrame();
       if (!fin) {
-        this.fragmentOpcode = opcode;
-        this.fragments = [data];
-        this.fragmentsSize = data.length;
+        this.fragments = { chunks: [data], size: data.length, opcode };
         return null;
       }
     }

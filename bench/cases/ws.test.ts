@@ -20,6 +20,7 @@ describe.skipIf(!existsSync("/usr/bin/python3"))("npm run bench -- --only=ws, in
       expect(Number(String(row[1]).replace(/,/g, ""))).toBeGreaterThan(0);
       expect(row[3]).toMatch(/^[\d.,]+ ms$/);
       expect(row[5]).toMatch(/\(100\)$/);
+      expect(row[6]).toMatch(/^-?[\d.,]+ KiB$/);
     }
   });
 });

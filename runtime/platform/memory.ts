@@ -19,6 +19,7 @@ import type {
   PlatformFileSystem,
   PlatformListener,
   PlatformSocket,
+  SocketEventHandler,
 } from "./types.js";
 
 /** Above this many queued bytes `write` returns false, as a kernel send buffer would. */
@@ -38,6 +39,7 @@ export class MemorySocket implements PlatformSocket {
   onEnd: (() => void) | null = null;
   onClose: ((error?: Error) => void) | null = null;
   onDrain: (() => void) | null = null;
+  eventHandler: SocketEventHandler | null = null;
   peer!: MemorySocket;
 
   /** Chunks written by this end, not yet delivered to the peer. */
@@ -96,7 +98,7 @@ export class MemorySocket implements PlatformSocket {
       if (peer.closed) return;
       if (!peer.readEnded) {
         peer.readEnded = true;
-        invoke(() => peer.onEnd?.());
+        invoke(() => peer.emitEnd());
       }
       peer.closeNow();
     });
@@ -141,11 +143,11 @@ export class MemorySocket implements PlatformSocket {
       if (peer.paused || peer.closed) return;
       const chunk = this.queue.shift()!;
       this.queuedBytes -= chunk.length;
-      invoke(() => peer.onData?.(chunk));
+      invoke(() => peer.emitData(chunk));
     }
     if (this.needDrain) {
       this.needDrain = false;
-      invoke(() => this.onDrain?.());
+      invoke(() => this.emitDrain());
     }
     // A paused reader sees end-of-stream only once resumed, as with Node's streams.
     if (this.writeEnded && !this.finDelivered && !peer.paused && !peer.closed) {
@@ -154,11 +156,29 @@ export class MemorySocket implements PlatformSocket {
       this.flushedCallbacks = [];
       for (const cb of callbacks) invoke(cb);
       peer.readEnded = true;
-      invoke(() => peer.onEnd?.());
+      invoke(() => peer.emitEnd());
       // Each side is fully closed once both directions are done (Node's allowHalfOpen).
       if (peer.finDelivered) peer.closeNow();
       if (this.readEnded) this.closeNow();
     }
+  }
+
+  // Events go to the event handler when there is one, else to the callbacks.
+  private emitData(chunk: Uint8Array): void {
+    if (this.eventHandler !== null) this.eventHandler.handleData(chunk);
+    else this.onData?.(chunk);
+  }
+  private emitEnd(): void {
+    if (this.eventHandler !== null) this.eventHandler.handleEnd();
+    else this.onEnd?.();
+  }
+  private emitDrain(): void {
+    if (this.eventHandler !== null) this.eventHandler.handleDrain();
+    else this.onDrain?.();
+  }
+  private emitClose(): void {
+    if (this.eventHandler !== null) this.eventHandler.handleClose();
+    else this.onClose?.();
   }
 
   private closeNow(): void {
@@ -170,7 +190,7 @@ export class MemorySocket implements PlatformSocket {
     this.flushedCallbacks = [];
     for (const cb of callbacks) invoke(cb);
     // Like Node's 'close', it comes after the current turn's events.
-    queueMicrotask(() => invoke(() => this.onClose?.()));
+    queueMicrotask(() => invoke(() => this.emitClose()));
   }
 }
 

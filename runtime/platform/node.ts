@@ -24,6 +24,7 @@ import type {
   PlatformSocket,
   RawDeflater,
   RawInflater,
+  SocketEventHandler,
 } from "./types.js";
 
 /** `crypto.hash` (Node >= 20.12) hashes in one call: about half the cost of createHash().update().digest(). */
@@ -32,28 +33,63 @@ const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, en
 /** Bytes as ISO-8859-1 text: Buffer's native latin-1 decoder, about half TextDecoder's cost on a request head. */
 const latin1Slice = (Buffer.prototype as Buffer & { latin1Slice(start: number, end: number): string }).latin1Slice;
 
+/** The `NodeSocket` that a `net.Socket` belongs to (the listeners below are shared by every socket). */
+const OWNER = Symbol("NodeSocket");
+type OwnedSocket = net.Socket & { [OWNER]: NodeSocket };
+
+// One set of listener functions for all sockets (Node calls them with the socket as `this`),
+// rather than five closures per connection: thousands of idle websockets each kept them.
+function onSocketData(this: OwnedSocket, chunk: Buffer): void {
+  const owner = this[OWNER];
+  const handler = owner.eventHandler;
+  if (handler !== null) handler.handleData(chunk);
+  else owner.onData?.(chunk);
+}
+function onSocketEnd(this: OwnedSocket): void {
+  const owner = this[OWNER];
+  const handler = owner.eventHandler;
+  if (handler !== null) handler.handleEnd();
+  else owner.onEnd?.();
+}
+function onSocketDrain(this: OwnedSocket): void {
+  const owner = this[OWNER];
+  const handler = owner.eventHandler;
+  if (handler !== null) handler.handleDrain();
+  else owner.onDrain?.();
+}
+function onSocketError(this: OwnedSocket, err: Error): void {
+  this[OWNER].error = err;
+}
+function onSocketClose(this: OwnedSocket): void {
+  const owner = this[OWNER];
+  const handler = owner.eventHandler;
+  if (handler !== null) handler.handleClose(owner.error);
+  else owner.onClose?.(owner.error);
+}
+
 /** Wraps a `net.Socket` in the platform contract. Handlers are read at event time, so they may be set late. */
 class NodeSocket implements PlatformSocket {
   onData: ((chunk: Uint8Array) => void) | null = null;
   onEnd: (() => void) | null = null;
   onClose: ((error?: Error) => void) | null = null;
   onDrain: (() => void) | null = null;
+  eventHandler: SocketEventHandler | null = null;
   readonly remoteAddress: string;
   readonly remotePort: number;
-  private error: Error | undefined;
+  /** @internal The socket's error, reported with its close. */
+  error: Error | undefined = undefined;
 
   constructor(private readonly socket: net.Socket) {
     // "::ffff:127.0.0.1" is how a dual-stack listener reports an IPv4 peer; Tornado shows "127.0.0.1".
     const address = socket.remoteAddress ?? "0.0.0.0";
     this.remoteAddress = address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
     this.remotePort = socket.remotePort ?? 0;
-    socket.on("data", (chunk: Buffer) => this.onData?.(chunk));
-    socket.on("end", () => this.onEnd?.());
-    socket.on("drain", () => this.onDrain?.());
-    socket.on("error", (err) => {
-      this.error = err;
-    });
-    socket.on("close", () => this.onClose?.(this.error));
+    (socket as OwnedSocket)[OWNER] = this;
+    socket.on("data", onSocketData);
+    socket.on("end", onSocketEnd);
+    socket.on("drain", onSocketDrain);
+    socket.on("error", onSocketError);
+    socket.on("close", onSocketClose);
   }
 
   write(data: Uint8Array): boolean {

@@ -10,6 +10,18 @@
  * Bytes are `Uint8Array` everywhere; text is UTF-8 through `TextEncoder`/`TextDecoder`.
  */
 
+/**
+ * A socket's four events as methods of one object (an `IOStream`). A socket given one calls it
+ * instead of its callback fields: a connection then holds no closure per event, which counts
+ * when thousands of websockets sit idle.
+ */
+export interface SocketEventHandler {
+  handleData(chunk: Uint8Array): void;
+  handleEnd(): void;
+  handleClose(error?: Error): void;
+  handleDrain(): void;
+}
+
 /** One end of a bidirectional byte stream (a TCP connection, or half of an in-memory pair). */
 export interface PlatformSocket {
   /** Address of the peer, e.g. "127.0.0.1". Used for `request.remoteIp`. */
@@ -40,6 +52,8 @@ export interface PlatformSocket {
   /** The socket is fully closed, for any reason (after this no other event fires). */
   onClose: ((error?: Error) => void) | null;
   onDrain: (() => void) | null;
+  /** Receives the events instead of the four callbacks when set (at most once, before the first event loop turn). */
+  eventHandler: SocketEventHandler | null;
 }
 
 /** A listening socket. */
