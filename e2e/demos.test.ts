@@ -11,7 +11,7 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { firstLane, runPreset, runTimeline, runsOf, setProgram, showDemo, terminalOf, terminalRun } from "./demo-steps.js";
-import { collectConsoleErrors, deckHosts, launchBrowser, openDeck, timeLeft, until, type DeckHost } from "./support.js";
+import { collectConsoleErrors, deckHosts, launchBrowser, staticHost, openDeck, timeLeft, until, type DeckHost } from "./support.js";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -204,7 +204,7 @@ const paneText = (frame: ReturnType<Page["frameLocator"]>, selector: string) => 
 
 describe("browser panes in the in-page engine, on a plain static host", () => {
   it("websocket: every broadcast reaches every pane, together; the pages are the program's own HTML, scripts and styles", async () => {
-    const { page, context } = await openDemo("websocket");
+    const { page, context } = await openDemo(staticHost(), "websocket");
     const frames = await liveFrames(page, "websocket", 3);
     // All three get the same broadcasts: wait for one that every pane shows, then the next.
     const shown = async () => Promise.all(frames.map((f) => paneText(f, "#status")));
@@ -226,7 +226,7 @@ describe("browser panes in the in-page engine, on a plain static host", () => {
   }, 120_000);
 
   it("long polling: a message typed in one pane shows in the other at once; closing or reloading a pane drops its waiter", async () => {
-    const { page, context } = await openDemo("longpoll");
+    const { page, context } = await openDemo(staticHost(), "longpoll");
     const [one, two] = await liveFrames(page, "longpoll", 2);
     const waiting = async () => {
       const run = await runPreset(page, "longpoll", 1);
@@ -254,7 +254,7 @@ describe("browser panes in the in-page engine, on a plain static host", () => {
   }, 120_000);
 
   it("a pane's script cannot reach the deck: no parent DOM, no storage, no top navigation, no reveal postMessage API", async () => {
-    const { page, context } = await openDemo("longpoll");
+    const { page, context } = await openDemo(staticHost(), "longpoll");
     await liveFrames(page, "longpoll", 2);
     const before = await page.evaluate(() => ({ indices: (window as any).deck.getIndices(), url: location.href, sections: document.querySelectorAll("section").length }));
     const frame = page.frames().find((f) => f.url() === "about:srcdoc")!;
@@ -294,7 +294,7 @@ describe("browser panes in the in-page engine, on a plain static host", () => {
   }, 120_000);
 
   it("a runaway loop in the program behind the panes is stopped (no command in flight), and the deck keeps working", async () => {
-    const { page, context } = await openDemo("websocket");
+    const { page, context } = await openDemo(staticHost(), "websocket");
     await liveFrames(page, "websocket", 3);
     await setProgram(page, "websocket", (t) => t.replace("async function poll() {", "async function poll() {\n  while (true) {}"));
     const t0 = Date.now();

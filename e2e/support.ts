@@ -66,9 +66,14 @@ export interface DeckHost {
   plainUrl: string;
 }
 
+/** The static build's host (what a suite that runs on one host uses). */
+export function staticHost(): DeckHost {
+  return { name: "static", url: inject("deckUrl"), plainUrl: inject("plainDeckUrl") };
+}
+
 export function deckHosts(): DeckHost[] {
   const hosts: DeckHost[] = [
-    { name: "static", url: inject("deckUrl"), plainUrl: inject("plainDeckUrl") },
+    staticHost(),
     { name: "served", url: inject("servedDeckUrl"), plainUrl: inject("servedAttendeeUrl") },
   ];
   const only = process.env.E2E_HOSTS?.split(",").filter(Boolean);
