@@ -77,8 +77,17 @@ describe.each(Object.entries(viewports))("every slide at %s size", (name, viewpo
         const charts = [...s.querySelectorAll<HTMLElement>("figure.chart")];
         return imgs.every((img) => img.complete && img.naturalWidth > 0) && charts.every((c) => c.dataset.chartState === "ready");
       }, i);
-      // A demo shows its first live output once entered (the engine runs it): give it time.
-      await page.waitForTimeout(demo ? 4000 : 900);
+      // A demo shows its first live output once entered (the engine runs it): wait for its
+      // commands to finish and its panes to load, then for the transition to end.
+      if (demo) {
+        await page.waitForFunction((n) => {
+          const s = (window as unknown as { deck: { getSlides(): HTMLElement[] } }).deck.getSlides()[n]!;
+          const commands = [...s.querySelectorAll<HTMLElement>(".live-command")];
+          const panes = [...s.querySelectorAll<HTMLElement>("figure.demo-pane")];
+          return commands.every((c) => c.dataset.state && c.dataset.state !== "running") && panes.every((p) => !["idle", "loading"].includes(p.dataset.state ?? "idle"));
+        }, i);
+      }
+      await page.waitForTimeout(900);
       const slide = page.locator(demo ? `section[data-demo="${demo}"]` : `section[data-slide="${number}"]`);
       const file = String(talkNumber).padStart(2, "0") + (demo ? `-demo-${demo}` : "");
       const label = demo ? `demo ${demo} (below slide ${talkNumber})` : `slide ${number}`;

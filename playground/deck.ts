@@ -72,7 +72,12 @@ export class Playground {
      */
     readonly editorsOnDemand = false,
   ) {
+    // Only a real switch of engines stops the running command: the status also changes when just
+    // the badge's words do (a WebContainer boot that fails offline, after 8 s, mid-command).
+    let generation = this.manager.generation;
     this.manager.onChange(() => {
+      if (this.manager.generation === generation) return;
+      generation = this.manager.generation;
       this.runningKey = null;
       this.stopSession();
     });

@@ -144,6 +144,11 @@ export function createEditor(host: HTMLElement, options: EditorOptions): EditorH
     wordWrap: "on",
     wrappingIndent: "indent",
   });
+  // Monaco's canvases (minimap, overview ruler) draw what the editor's text already says: they
+  // are surfaces, not pictures, so assistive technology skips them.
+  const hideCanvases = () => host.querySelectorAll("canvas:not([aria-hidden])").forEach((c) => c.setAttribute("aria-hidden", "true"));
+  hideCanvases();
+  editor.onDidLayoutChange(hideCanvases);
   // The sizes follow the deck's layout, which flips when a phone turns.
   const stopWatching = onLayoutFlip(() => editor.updateOptions({ fontSize: codeFontSize(), lineHeight: codeLineHeight() }));
   editor.onDidDispose(stopWatching);
