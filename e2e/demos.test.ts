@@ -245,7 +245,8 @@ describe("browser panes in the in-page engine, on a plain static host", () => {
     expect(await page.textContent('section[data-demo="longpoll"] .playground-server-log')).toMatch(/a page left: 1 waiting/);
     // Reload pane one: the old page's waiter goes, the new page's comes: still one.
     await page.click('section[data-demo="longpoll"] .demo-pane:nth-child(1) button[aria-label^="reload"]');
-    await liveFrames(page, "longpoll", 1).catch(() => {});
+    // (Pane two stays closed: wait for pane one alone, not for a count of live panes.)
+    await until(page, "pane one live again", (s) => document.querySelector<HTMLElement>(s)?.dataset.state === "live", 'section[data-demo="longpoll"] .demo-pane:nth-child(1)');
     await expect.poll(() => page.textContent('section[data-demo="longpoll"] .playground-server-log'), { timeout: 10_000 }).toMatch(/a page left: 0 waiting/);
     await expect.poll(waiting, { timeout: 10_000 }).toBe(1);
     // The reloaded page shows the message it missed (its first poll has no cursor).
