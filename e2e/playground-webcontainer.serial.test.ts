@@ -176,6 +176,10 @@ async function openWithContainer(
 
 const badge = (page: Page) => page.textContent(".playground-badge");
 
+/** The badge says the WebContainer was refused (its hello answered differently). */
+const refused = (page: Page) =>
+  page.waitForFunction(() => /WebContainer refused/.test(document.querySelector(".playground-badge")?.textContent ?? ""), undefined, { timeout: 30_000 });
+
 describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", () => {
   it("switches to the WebContainer once booted and serves the talk's programs from real node processes", async () => {
     const { page, close } = await openWithContainer();
@@ -267,9 +271,7 @@ describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", (
   it("a container that answers differently is refused: the deck stays in the page and the badge says why", async () => {
     const { page, close } = await openWithContainer({ patch: patchRuntime });
     try {
-      await page.waitForFunction(() => /WebContainer refused/.test(document.querySelector(".playground-badge")?.textContent ?? ""), undefined, {
-        timeout: 30_000,
-      });
+      await refused(page);
       expect(await badge(page)).toMatch(
         /^in-page · in the page: WebContainer refused, hello answers differently, line 2: expected "Server: TornadoTS\/[\d.]+\\r\\n", got "Server: TornadoTS-patched\/[\d.]+\\r\\n"$/,
       );
@@ -284,9 +286,7 @@ describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", (
       });
       await page.click(".playground-badge");
       await page.waitForFunction(() => ((globalThis as any).__badgeTexts as string[]).some((t) => /proves itself/.test(t)));
-      await page.waitForFunction(() => /WebContainer refused/.test(document.querySelector(".playground-badge")?.textContent ?? ""), undefined, {
-        timeout: 30_000,
-      });
+      await refused(page);
       expect(await page.getAttribute(".playground-badge", "data-engine")).toBe("inpage");
     } finally {
       await close();
@@ -296,9 +296,7 @@ describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", (
   it("?engine=webcontainer is guarded by the same check", async () => {
     const { page, close } = await openWithContainer({ query: "&engine=webcontainer", patch: patchRuntime });
     try {
-      await page.waitForFunction(() => /WebContainer refused/.test(document.querySelector(".playground-badge")?.textContent ?? ""), undefined, {
-        timeout: 30_000,
-      });
+      await refused(page);
       expect(await page.getAttribute(".playground-badge", "data-engine")).toBe("inpage");
     } finally {
       await close();
