@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseShowoff, slideTitle, type Block } from "../slides/showoff.js";
-import { collectConsoleErrors, currentIndices, deckHosts, launchBrowser, openDeck, until, waitForDeck, type DeckHost } from "./support.js";
+import { collectConsoleErrors, currentIndices, deckHosts, launchBrowser, openDeck, staticHost, until, waitForDeck, type DeckHost } from "./support.js";
 
 const talk = parseShowoff(readFileSync(resolve(import.meta.dirname, "../slides/talk.showoff.md"), "utf8"));
 const plainText = (inline: string) => inline.replace(/\*\*|__/g, "").replace(/&nbsp;/g, "\u00a0");
@@ -288,6 +288,43 @@ describe.each(deckHosts())("the deck ($name host)", (host: DeckHost) => {
     await frame!.waitForFunction(() => document.documentElement.dataset.deck === "ready");
     expect(await frame!.evaluate(() => document.documentElement.dataset.playground)).toBe("off");
     await speaker.close();
+    await page.context().close();
+  });
+});
+
+describe("a demo slide below a talk slide", () => {
+  it("is centred again when its content changes height (an editor mounting late, output arriving)", async () => {
+    const page = await newPage();
+    await openDeck(page, staticHost().url + "?transition=none");
+    // The first demo, wherever the catalog puts it: a vertical slide inside a stack.
+    const v = await page.evaluate(() => {
+      const deck = (window as unknown as { deck: { getSlides(): HTMLElement[]; getIndices(s: HTMLElement): { h: number; v?: number }; slide(h: number, v?: number): void } }).deck;
+      const demo = deck.getSlides().find((s) => s.dataset.demo)!;
+      const { h, v } = deck.getIndices(demo);
+      deck.slide(h, v ?? 0);
+      return v ?? 0;
+    });
+    expect(v).toBeGreaterThan(0);
+    await until(page, "the demo to be the present slide", () => document.querySelector("section.present[data-demo]") !== null);
+    // reveal centres a slide from its height when it is shown; shrink the content afterwards
+    // (as if the editor had not mounted yet) and the slide must be centred for its new height.
+    const centred = () => {
+      const s = document.querySelector<HTMLElement>("section.present[data-demo]")!;
+      const height = (window as unknown as { deck: { getConfig(): { height: number } } }).deck.getConfig().height;
+      return Math.abs(parseFloat(s.style.top || "0") - Math.max((height - s.scrollHeight) / 2, 0)) < 1;
+    };
+    await until(page, "the demo to be centred", centred);
+    // The relayout follows the resize within frames (ResizeObserver, then one animation frame),
+    // not whenever something else happens to call reveal's layout.
+    const after = await page.evaluate(async () => {
+      const s = document.querySelector<HTMLElement>("section.present[data-demo]")!;
+      s.querySelector<HTMLElement>(".demo-body")!.style.display = "none";
+      for (let i = 0; i < 4; i++) await new Promise(requestAnimationFrame);
+      const height = (window as unknown as { deck: { getConfig(): { height: number } } }).deck.getConfig().height;
+      return { top: parseFloat(s.style.top || "0"), expected: Math.max((height - s.scrollHeight) / 2, 0) };
+    });
+    expect(after.top).toBeCloseTo(after.expected, 0);
+    expect(after.top).toBeGreaterThan(100);
     await page.context().close();
   });
 });

@@ -241,7 +241,9 @@ window.addEventListener("resize", () => {
 
 /**
  * reveal centres a slide vertically from its height when it is shown; live content (editor
- * output, terminals) changes that height afterwards, so re-run the layout when a slide resizes.
+ * output, terminals, an editor that mounts late on a loaded machine) changes that height
+ * afterwards, so re-run the layout when a slide resizes. Every section is watched, the demos
+ * inside a vertical stack too: a stack's own box does not change when its children grow.
  */
 function relayoutOnResize(): void {
   let pending = false;
@@ -253,7 +255,7 @@ function relayoutOnResize(): void {
       deck.layout();
     });
   });
-  for (const section of slidesElement!.querySelectorAll(":scope > section")) observer.observe(section);
+  for (const section of slidesElement!.querySelectorAll("section")) observer.observe(section);
 }
 
 deck.initialize().then(() => {
