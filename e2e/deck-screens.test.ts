@@ -6,7 +6,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { collectConsoleErrors, ensureScreenshotsDir, launchBrowser, openDeck, viewports } from "./support.js";
+import { collectConsoleErrors, ensureScreenshotsDir, launchBrowser, openDeck, until, viewports } from "./support.js";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -44,13 +44,39 @@ function problemsOf(page: Page, n: number): Promise<string[]> {
   }, n);
 }
 
+/**
+ * Slide `n` is ready for its picture: its commands have finished, its panes have loaded, its
+ * editors have mounted (or fallen back to text), and the page has painted twice since, so
+ * reveal's relayout and xterm's rendering (each one animation frame) are on screen.
+ */
+async function settled(page: Page, n: number): Promise<void> {
+  await until(page, `slide ${n}'s live content to settle`, (n) => {
+    const s = (window as unknown as { deck: { getSlides(): HTMLElement[] } }).deck.getSlides()[n]!;
+    const live = s.hasAttribute("data-live-command") || s.hasAttribute("data-demo");
+    const commands = live ? [...s.querySelectorAll<HTMLElement>(".live-command")] : [];
+    const panes = [...s.querySelectorAll<HTMLElement>("figure.demo-pane")];
+    const editors = document.documentElement.dataset.playground === "loaded" ? [...s.querySelectorAll<HTMLElement>(".code-ts[data-example]")] : [];
+    return (
+      commands.every((c) => c.dataset.state && c.dataset.state !== "running") &&
+      panes.every((p) => !["idle", "loading"].includes(p.dataset.state ?? "idle")) &&
+      editors.every((e) => ["ready", "failed", "on-demand"].includes(e.dataset.editor ?? ""))
+    );
+  }, n);
+  await page.evaluate(async () => {
+    for (let i = 0; i < 2; i++) await new Promise(requestAnimationFrame);
+  });
+}
+
 describe.each(Object.entries(viewports))("every slide at %s size", (name, viewport) => {
   it("fits its slide and is written to e2e/screenshots", { timeout: 240_000 }, async () => {
     const dir = ensureScreenshotsDir(name);
-    const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+    // Reduced motion: no slide transition and charts drawn at once, so a picture can be taken
+    // as soon as the slide's own state says it is ready, with no guess at how long motion takes.
+    const context = await browser.newContext({ viewport, deviceScaleFactor: 1, reducedMotion: "reduce" });
     const page = await context.newPage();
     const errors = collectConsoleErrors(page);
     await openDeck(page, inject("deckUrl"));
+    await until(page, "the playground to load (or fail)", () => ["absent", "loaded", "failed"].includes(document.documentElement.dataset.playground ?? ""));
     // Every slide reveal shows: the talk's, and the live demos below some of them.
     const slides = await page.evaluate(() =>
       (window as unknown as { deck: { getSlides(): HTMLElement[] } }).deck.getSlides().map((s) => ({ slide: s.dataset.slide ?? null, demo: s.dataset.demo ?? null })),
@@ -77,17 +103,9 @@ describe.each(Object.entries(viewports))("every slide at %s size", (name, viewpo
         const charts = [...s.querySelectorAll<HTMLElement>("figure.chart")];
         return imgs.every((img) => img.complete && img.naturalWidth > 0) && charts.every((c) => c.dataset.chartState === "ready");
       }, i);
-      // A demo shows its first live output once entered (the engine runs it): wait for its
-      // commands to finish and its panes to load, then for the transition to end.
-      if (demo) {
-        await page.waitForFunction((n) => {
-          const s = (window as unknown as { deck: { getSlides(): HTMLElement[] } }).deck.getSlides()[n]!;
-          const commands = [...s.querySelectorAll<HTMLElement>(".live-command")];
-          const panes = [...s.querySelectorAll<HTMLElement>("figure.demo-pane")];
-          return commands.every((c) => c.dataset.state && c.dataset.state !== "running") && panes.every((p) => !["idle", "loading"].includes(p.dataset.state ?? "idle"));
-        }, i);
-      }
-      await page.waitForTimeout(900);
+      // Live slides: their commands have run (curl slides and demos run theirs when entered),
+      // their panes have loaded and their editors have mounted.
+      await settled(page, i);
       const slide = page.locator(demo ? `section[data-demo="${demo}"]` : `section[data-slide="${number}"]`);
       const file = String(talkNumber).padStart(2, "0") + (demo ? `-demo-${demo}` : "");
       const label = demo ? `demo ${demo} (below slide ${talkNumber})` : `slide ${number}`;
@@ -95,13 +113,13 @@ describe.each(Object.entries(viewports))("every slide at %s size", (name, viewpo
       // The other faces of a slide: the talk's Python on code slides, an opened code tour.
       if (await slide.locator(".code-py").count()) {
         await slide.locator("button.flip").click();
-        await page.waitForTimeout(300);
+        await settled(page, i);
         await check(i, `${label} (Python)`, `${dir}/${file}-python.png`);
         await slide.locator("button.flip").click();
       }
       if (await slide.locator("details.more-code").count()) {
         await slide.locator("details.more-code summary").click();
-        await page.waitForTimeout(700);
+        await settled(page, i);
         await check(i, `${label} (code tour open)`, `${dir}/${file}-open.png`);
         await slide.locator("details.more-code summary").click();
       }

@@ -328,3 +328,21 @@ describe("a demo slide below a talk slide", () => {
     await page.context().close();
   });
 });
+
+describe("a viewer who asks for reduced motion", () => {
+  it("gets slides without their transitions; everyone else gets them", async () => {
+    const motion = async (reducedMotion: "reduce" | "no-preference") => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, reducedMotion });
+      const page = await context.newPage();
+      await openDeck(page, staticHost().url);
+      const config = await page.evaluate(() => {
+        const c = (window as unknown as { deck: { getConfig(): { transition: string; backgroundTransition: string } } }).deck.getConfig();
+        return `${c.transition}/${c.backgroundTransition}`;
+      });
+      await context.close();
+      return config;
+    };
+    expect(await motion("reduce")).toBe("none/none");
+    expect(await motion("no-preference")).toBe("slide/fade");
+  });
+});

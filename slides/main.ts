@@ -67,6 +67,12 @@ function isPortrait(): boolean {
 }
 document.documentElement.classList.toggle("portrait", isPortrait());
 
+/**
+ * A viewer who asked their system for less motion gets none: slides change without their
+ * sliding transition and charts appear drawn, not growing.
+ */
+const reducedMotion = window.matchMedia?.("(prefers-reduced-motion: reduce)").matches ?? false;
+
 // Before reveal listens for messages: the live demos' browser panes must not drive the deck.
 guardDeckMessages();
 const deck: RevealApi = new Reveal(document.querySelector<HTMLElement>(".reveal")!, {
@@ -85,7 +91,8 @@ const deck: RevealApi = new Reveal(document.querySelector<HTMLElement>(".reveal"
   progress: true,
   center: true,
   overview: true,
-  transition: "slide",
+  transition: reducedMotion ? "none" : "slide",
+  backgroundTransition: reducedMotion ? "none" : "fade",
   margin: 0.06,
   // Scroll view would take over on phones and, when leaving, rewrite the slides' innerHTML,
   // destroying live editors and terminals; reveal only activates it for numbers.
@@ -121,7 +128,7 @@ function drawNearbyCharts(): void {
     if (mode !== "print" && Math.abs(index - current) > 2) continue;
     figure.dataset.chartState = "loading";
     import("./chart.js")
-      .then(({ drawChart }) => drawChart(figure, { animate: mode === "normal", fontScale: isPortrait() ? 1.6 : 1 }))
+      .then(({ drawChart }) => drawChart(figure, { animate: mode === "normal" && !reducedMotion, fontScale: isPortrait() ? 1.6 : 1 }))
       .then(() => (mode === "print" ? freezeChart(figure) : undefined))
       .then(() => (figure.dataset.chartState = "ready"))
       .catch((error: unknown) => {
