@@ -47,12 +47,16 @@ function newestMtime(path: string): number {
   return newest;
 }
 
-/** True when `dist` has no index.html or one older than any source of the build. */
+/**
+ * True when `dist` has no index.html or one not newer than every source of the build. A tie
+ * counts as stale: file times tick coarsely (a few ms), so a source saved in the same tick
+ * as the build finished may not be in it.
+ */
 export function needsBuild(dist: string, sources = SOURCES.map((s) => join(ROOT, s))): boolean {
   const index = join(dist, "index.html");
   if (!existsSync(index)) return true;
   const built = statSync(index).mtimeMs;
-  return sources.some((s) => newestMtime(s) > built);
+  return sources.some((s) => newestMtime(s) >= built);
 }
 
 /** `assets/name-<hash>.ext`, as Vite names what it emits: its content never changes under that name. */
