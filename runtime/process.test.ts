@@ -10,11 +10,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createMemoryPlatform } from "./platform/memory.js";
 import { setPlatform } from "./platform/index.js";
 import { bindSockets, forkProcesses, taskId } from "./process.js";
 import { sleep } from "./platform/testkit.js";
+import { bundleForTest, type Bundle } from "./testdata/bundle.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const haveCurl = existsSync("/usr/bin/curl");
@@ -24,6 +25,13 @@ interface Who {
   pid: number;
 }
 
+/** The program, bundled once (testdata/bundle.ts): parents, children and restarts start fast. */
+let server: Bundle;
+beforeAll(async () => {
+  server = await bundleForTest(join(ROOT, "runtime/testdata/process-server.ts"));
+});
+afterAll(() => server.dispose());
+
 class Program {
   readonly child: ChildProcess;
   stdout = "";
@@ -32,7 +40,7 @@ class Program {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
 
   constructor(mode: "recipe" | "start", processes: number, maxRestarts: number) {
-    this.child = spawn(process.execPath, ["--import", "tsx", "runtime/testdata/process-server.ts", mode, String(processes), String(maxRestarts), this.dir], {
+    this.child = spawn(process.execPath, [server.file, mode, String(processes), String(maxRestarts), this.dir], {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -16,9 +16,15 @@ import { setPlatform } from "./platform/index.js";
 import { Application } from "./web.js";
 import { WebSocketHandler } from "./websocket.js";
 import { parseWscatArgs, wscat, WSCAT_HELP } from "./wscat.js";
+import { bundleForTest, type Bundle } from "./testdata/bundle.js";
 
 const REAL = ["node_modules/wscat/bin/wscat"];
-const OURS = ["--import", "tsx", "tools/wscat.ts"];
+/** tools/wscat.ts, bundled once (testdata/bundle.ts): each case starts it as a fresh process. */
+let ours: Bundle;
+beforeAll(async () => {
+  ours = await bundleForTest("tools/wscat.ts");
+});
+afterAll(() => ours.dispose());
 
 interface Run {
   stdout: string;
@@ -159,7 +165,7 @@ describe("side by side with npm's wscat 6.1", () => {
       const argv = c.argv();
       // One after the other: each conversation starts from the same server state.
       const theirs = await runWscat(REAL, argv, c.path ? peer.next(c.path) : undefined, c.lines, c.greeting);
-      const mine = await runWscat(OURS, argv, c.path ? peer.next(c.path) : undefined, c.lines, c.greeting);
+      const mine = await runWscat([ours.file], argv, c.path ? peer.next(c.path) : undefined, c.lines, c.greeting);
       expect(mine.stdout, argv.join(" ")).toBe(theirs.stdout);
       expect(mine.stderr, argv.join(" ")).toBe(theirs.stderr);
       expect(mine.code, argv.join(" ")).toBe(theirs.code);

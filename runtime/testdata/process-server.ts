@@ -2,6 +2,7 @@
  * A program for runtime/process.test.ts: Tornado's multi-process recipe, run as a real process.
  *
  *   node --import tsx runtime/testdata/process-server.ts <recipe|start> <processes> <maxRestarts> <dir>
+ *   (the test runs it bundled by esbuild, the same code without a transpiler per process)
  *
  * `recipe` is bindSockets + forkProcesses + addSockets; `start` is HTTPServer.bind + start(n).
  * Each child prints `task <id> pid <pid> port <port>` on stdout once it serves. Routes:
