@@ -2,12 +2,13 @@
  * The runtime's sources as text, for mounting in a container, plus the npm packages it imports.
  *
  * Vite globs, so the deck's build carries them as strings (lazily, in their own chunks) and
- * vitest resolves the same globs on Node. Tests and fixtures are excluded. The container gets
+ * vitest resolves the same globs on Node. Tests, fixtures and test programs (testdata/) are
+ * excluded. The container gets
  * no `npm install`, so third-party modules the runtime imports (`@noble/hashes/...`) are mounted
  * from the deck's own copy: only the files those imports reach. A runtime import of a package
  * not globbed here fails loudly (files.test.ts checks the whole runtime).
  */
-const modules = import.meta.glob<string>(["../../runtime/**/*.ts", "../../runtime/package.json", "!../../runtime/**/*.test.ts", "!../../runtime/**/fixtures/**"], {
+const modules = import.meta.glob<string>(["../../runtime/**/*.ts", "../../runtime/package.json", "!../../runtime/**/*.test.ts", "!../../runtime/**/fixtures/**", "!../../runtime/**/testdata/**"], {
   query: "?raw",
   import: "default",
 });
