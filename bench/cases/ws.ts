@@ -16,6 +16,7 @@
  *   npm run bench -- --only=ws --quick     # the fast check that the bench runs: 1 round, 20 / 100 / 100
  *   BENCH_WS_LOADERS=2 npm run bench -- --only=ws   # split the echo connections over 2 generator processes
  *   BENCH_WS_PARTS=idle npm run bench -- --only=ws  # only some of echo, broadcast, idle (comma-separated)
+ *   BENCH_RT=1 BENCH_WS_PARTS=broadcast npm run bench -- --only=ws  # broadcast latency in the real-time class (root), on a busy machine
  *
  * Every measurement, idle memory included, runs once per round on a fresh server, the servers'
  * order rotating each round; the table shows medians. Wall-clock figures move with whatever
@@ -56,7 +57,7 @@ export function sizes(ctx: BenchContext): WsSizes {
   const loaders = Math.max(1, Math.min(4, Number(process.env.BENCH_WS_LOADERS ?? 1) || 1));
   return ctx.quick
     ? { echoConnections: 20, broadcastClients: 100, broadcasts: 10, idleConnections: 100, loaders }
-    : { echoConnections: 50, broadcastClients: 1000, broadcasts: 30, idleConnections: 10_000, loaders };
+    : { echoConnections: 50, broadcastClients: 1000, broadcasts: 100, idleConnections: 10_000, loaders };
 }
 
 /** Lines from a load process, as an async queue; rejects when it exits before `want`. */
