@@ -14,6 +14,7 @@
  *   BENCH_SECONDS=5 npm run bench      # measured seconds per run
  *   BENCH_ROUNDS=5 npm run bench
  *   BENCH_NICE=-10 npm run bench      # server and wrk at nice -10 (root), on a shared machine
+ *   BENCH_RT=1 BENCH_WS_PARTS=broadcast npm run bench -- --only=ws   # real-time class (root): latencies as on a quiet machine
  *   npm run bench -- --only=http       # or --only=idle, --only=<case name>
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -255,7 +256,7 @@ async function main(): Promise<void> {
   const ctx = context(process.argv.slice(2));
   console.log(
     `npm run bench: node ${process.version}, ${ctx.quick ? "quick" : "full"} run, ${ctx.rounds} round(s), ${ctx.seconds} s per measured run` +
-      (process.env.BENCH_NICE ? `, server and wrk at nice ${process.env.BENCH_NICE}` : ""),
+      (process.env.BENCH_RT === "1" ? ", server and load in the real-time class (chrt -f 1)" : process.env.BENCH_NICE ? `, server and wrk at nice ${process.env.BENCH_NICE}` : ""),
   );
   const want = (name: string) => ctx.only === null || ctx.only === name;
   if (want("http")) printTable(await httpComparison(ctx));

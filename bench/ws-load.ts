@@ -4,7 +4,7 @@
  * in time. It talks to its parent on stdout, one line per event:
  *
  *   echo <port> <connections> <warmup s> <seconds>   -> "start", then "end {roundTrips, errors}"
- *   broadcast <port> <clients> <count>               -> "start", then "end {medianMs, p90Ms, times, missing}"
+ *   broadcast <port> <clients> <count> [raw|ws]      -> "start", then "end {medianMs, p90Ms, times, missing}"
  *   idle <port> <count> [first]                      -> "part {opened}" once `first` are open, then (after a
  *                                                       line on stdin) "ready {opened, failed}" with all;
  *                                                       holds until stdin closes
@@ -12,7 +12,18 @@
  * Echo is closed-loop: each connection sends a 32-byte message and sends the next when the echo
  * is back. A broadcast is one 32-byte message that the server sends to every client; its time is
  * from the trigger being sent to the last client having it.
+ *
+ * Broadcast receivers are `raw` by default: plain sockets that make a real handshake (checked:
+ * 101 and the accept key), then read frames with `net.Socket`'s `onread` (one shared buffer, no
+ * stream, no allocation) and compare each frame's bytes; the trigger is a masked frame. With `ws`
+ * clients (`ws`), the one load process spends about 3x the server's time per message parsing
+ * 1,000 messages through ws's streams and events, so the time measured was that process's: its
+ * arrivals came at its own steady rate whatever the server, long after every server had
+ * written the last frame (ARCHITECTURE.md, "Websocket broadcast"). Raw receivers keep up with
+ * the server, so the time is the server's: the trigger read, then 1,000 writes.
  */
+import { createHash } from "node:crypto";
+import * as net from "node:net";
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
 
@@ -76,12 +87,111 @@ async function echo(connections: number, warmup: number, seconds: number): Promi
   for (const ws of sockets) ws.terminate();
 }
 
-async function broadcast(clients: number, count: number): Promise<void> {
+/** A broadcast receiver: `send` writes the trigger; what arrives goes to the caller's onMessage. */
+interface Receiver {
+  send(message: string): void;
+  terminate(): void;
+}
+
+const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
+const ACCEPT = createHash("sha1").update(`${KEY}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+/** One read buffer for every raw socket: `onread` hands us the bytes before the next read. */
+const READ_BUFFER = Buffer.alloc(64 * 1024);
+
+/**
+ * A raw websocket client for broadcasts: a real handshake, then unmasked server frames parsed
+ * from `onread`'s shared buffer (a frame split over reads is kept until it is whole).
+ */
+function openRaw(port: number, onMessage: (text: string) => void): Promise<Receiver | null> {
+  return new Promise((resolve) => {
+    let head = "";
+    let open = false;
+    let pending: Buffer | null = null;
+    const frames = (data: Buffer) => {
+      let at = 0;
+      while (data.length - at >= 2) {
+        let length = data[at + 1]! & 0x7f;
+        let start = at + 2;
+        if (length === 126) {
+          if (data.length - at < 4) break;
+          length = data.readUInt16BE(at + 2);
+          start = at + 4;
+        } else if (length === 127) {
+          if (data.length - at < 10) break;
+          length = Number(data.readBigUInt64BE(at + 2));
+          start = at + 10;
+        }
+        if (data.length < start + length) break;
+        if ((data[at]! & 0x0f) === 0x1) onMessage(data.toString("latin1", start, start + length));
+        at = start + length;
+      }
+      pending = at < data.length ? Buffer.from(data.subarray(at)) : null;
+    };
+    const socket = net.connect({
+      host: "127.0.0.1",
+      port,
+      noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback(n: number, buf: Buffer) {
+          const chunk = buf.subarray(0, n);
+          if (open) {
+            frames(pending === null ? chunk : Buffer.concat([pending, chunk]));
+            return true;
+          }
+          head += chunk.toString("latin1");
+          const end = head.indexOf("\r\n\r\n");
+          if (end < 0) return true;
+          clearTimeout(timer);
+          if (!head.startsWith("HTTP/1.1 101") || !head.toLowerCase().includes(`\r\nsec-websocket-accept: ${ACCEPT.toLowerCase()}\r\n`)) {
+            socket.destroy();
+            resolve(null);
+            return false;
+          }
+          open = true;
+          resolve(receiver);
+          if (end + 4 < head.length) frames(Buffer.from(head.slice(end + 4), "latin1"));
+          return true;
+        },
+      },
+    });
+    const receiver: Receiver = {
+      // A client's frames are masked (RFC 6455 5.1); a zero key leaves the text as it is.
+      send: (message) => socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | message.length, 0, 0, 0, 0]), Buffer.from(message, "latin1")])),
+      terminate: () => socket.destroy(),
+    };
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(null);
+    }, 30_000);
+    socket.once("connect", () =>
+      socket.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`),
+    );
+    socket.once("error", () => {
+      clearTimeout(timer);
+      resolve(null);
+    });
+  });
+}
+
+async function openReceivers(clients: number, kind: string, onMessage: (text: string) => void): Promise<Receiver[]> {
+  if (kind === "ws") return openMany(clients, (_ws, data) => onMessage(data.toString()));
+  if (kind !== "raw") throw new Error(`unknown receiver kind ${kind}`);
+  const port = Number(portText);
+  const all: Receiver[] = [];
+  for (let k = 0; k < clients; k += 200) {
+    const batch = await Promise.all(Array.from({ length: Math.min(200, clients - k) }, () => openRaw(port, onMessage)));
+    for (const r of batch) if (r) all.push(r);
+  }
+  return all;
+}
+
+async function broadcast(clients: number, count: number, kind: string): Promise<void> {
   let id = 0;
   let received = 0;
   let reached: (() => void) | null = null;
-  const sockets = await openMany(clients, (_ws, data) => {
-    if (data.toString().startsWith(`B${id} `)) {
+  const sockets = await openReceivers(clients, kind, (text) => {
+    if (text.startsWith(`B${id} `)) {
       received++;
       if (received === sockets.length) reached?.();
     }
@@ -128,7 +238,7 @@ async function idle(count: number, first: number): Promise<void> {
 }
 
 if (mode === "echo") await echo(Number(a), Number(b), Number(c));
-else if (mode === "broadcast") await broadcast(Number(a), Number(b));
+else if (mode === "broadcast") await broadcast(Number(a), Number(b), c ?? "raw");
 else if (mode === "idle") await idle(Number(a), Number(b ?? 0));
 else throw new Error(`unknown mode ${mode}`);
 process.exit(0);
