@@ -30,16 +30,13 @@
  * Usage: npx tsx bench/playground.ts [--runs N] [--dist DIR] [--webcontainer]. Exit code 1 when
  * a median misses its target.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
 import { startStaticServer } from "../e2e/static-server.js";
 import { bootNodeContainer } from "../playground/webcontainer/node-backed.js";
 import { WebContainerEngine } from "../playground/webcontainer/engine.js";
 import { launchBrowser, openDeck } from "../e2e/support.js";
-import { loadAverages, median, niceBrowserBench, percentile } from "./lib.js";
+import { builtDeck, loadAverages, median, niceBrowserBench, percentile } from "./lib.js";
 
 /** Issue 13: entering a curl slide and running an edit, within one frame; issue 10: a demo's first output. */
 const targets = { frameMs: 16, demoMs: 150 };
@@ -202,16 +199,7 @@ function editHello(page: Page, tail: string): Promise<void> {
 
 export async function benchPlayground(options: { runs?: number; dist?: string } = {}): Promise<PlaygroundBench> {
   const runs = options.runs ?? 15;
-  const repo = resolve(import.meta.dirname, "..");
-  let dist = options.dist;
-  let temp: string | undefined;
-  if (!dist) {
-    temp = mkdtempSync(join(tmpdir(), "bench-playground-"));
-    dist = join(temp, "dist");
-    const vite = join(repo, "node_modules", "vite", "bin", "vite.js");
-    const built = spawnSync(process.execPath, [vite, "build", "--outDir", dist, "--emptyOutDir", "--logLevel", "error"], { cwd: repo, stdio: "inherit" });
-    if (built.status !== 0) throw new Error("vite build failed");
-  }
+  const { dist, cleanup } = builtDeck(options.dist, "bench-playground-");
   const nice = await niceBrowserBench();
   const server = await startStaticServer({ root: dist, mount: "/talks/tornado/", isolation: false });
   const browser = await launchBrowser();
@@ -345,7 +333,7 @@ export async function benchPlayground(options: { runs?: number; dist?: string } 
     result.load.end = loadAverages();
     await browser.close();
     await server.close();
-    if (temp) rmSync(temp, { recursive: true, force: true });
+    cleanup();
   }
   return result;
 }
