@@ -7,7 +7,7 @@
  * /work/shared/reference/performance-notes.md. Responses are checked after the measured run
  * for the same reason.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as net from "node:net";
@@ -343,4 +343,18 @@ export function printTable(table: BenchTable): void {
   console.log("|" + widths.map((w, c) => (c === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|");
   for (const r of cells.slice(1)) console.log(line(r));
   for (const note of table.notes ?? []) console.log(note);
+}
+
+/**
+ * The built deck for a browser bench: `dist` when given, else a fresh `vite build` into a
+ * temporary folder (`cleanup` removes it).
+ */
+export function builtDeck(dist: string | undefined, prefix: string): { dist: string; cleanup: () => void } {
+  if (dist) return { dist, cleanup: () => {} };
+  const temp = mkdtempSync(join(tmpdir(), prefix));
+  const out = join(temp, "dist");
+  const vite = join(ROOT, "node_modules", "vite", "bin", "vite.js");
+  const built = spawnSync(process.execPath, [vite, "build", "--outDir", out, "--emptyOutDir", "--logLevel", "error"], { cwd: ROOT, stdio: "inherit" });
+  if (built.status !== 0) throw new Error("vite build failed");
+  return { dist: out, cleanup: () => rmSync(temp, { recursive: true, force: true }) };
 }

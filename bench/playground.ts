@@ -7,12 +7,13 @@
  *   - enter → output: from `deck.slide(<hello curl slide>)` to the full curl output in the
  *     slide's terminal, entered by navigation from the code slide before it (a 400 ms dwell,
  *     shorter than any presenter's), once with the program already run there, once with a text
- *     never run before (edited on the title slide). Target: one frame, 16 ms (issue 13).
+ *     never run before (edited on the title slide); to the output in the DOM (the frame that
+ *     paints it, issue 13's one-frame target, is bench/frame.ts's).
  *   - jump: the same entry straight from the title slide in the task of the edit: nothing can
  *     have started it, so this is a start on the critical path (reported, no target).
  *   - edit → output: on the hello code slide the handler's text is changed, then, after a
  *     typist's pause (TYPIST_PAUSE_MS) or in the same task, Run (the path of Ctrl+Enter); to the
- *     first output chunk (target 16 ms after a pause) and to the complete response.
+ *     first output chunk and to the complete response, in the DOM (painted: bench/frame.ts).
  *   - deep link: a new page opened on the curl slide's URL: from navigation start, and from the
  *     slide being shown, to its output (reported, no target).
  *   - worker boot: a new in-page engine's worker, from creation to "runtime loaded".
@@ -30,19 +31,19 @@
  * Usage: npx tsx bench/playground.ts [--runs N] [--dist DIR] [--webcontainer]. Exit code 1 when
  * a median misses its target.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
 import { startStaticServer } from "../e2e/static-server.js";
 import { bootNodeContainer } from "../playground/webcontainer/node-backed.js";
 import { WebContainerEngine } from "../playground/webcontainer/engine.js";
 import { launchBrowser, openDeck } from "../e2e/support.js";
-import { loadAverages, median, niceBrowserBench, percentile } from "./lib.js";
+import { builtDeck, loadAverages, median, niceBrowserBench, percentile } from "./lib.js";
 
-/** Issue 13: entering a curl slide and running an edit, within one frame; issue 10: a demo's first output. */
-const targets = { frameMs: 16, demoMs: 150 };
+/**
+ * Issue 10: a demo's first output. Issue 13's one frame (entering a curl slide, Run) is timed to
+ * the frame painted with the output by bench/frame.ts; the rows here stop at the DOM.
+ */
+const targets = { demoMs: 150 };
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -202,16 +203,7 @@ function editHello(page: Page, tail: string): Promise<void> {
 
 export async function benchPlayground(options: { runs?: number; dist?: string } = {}): Promise<PlaygroundBench> {
   const runs = options.runs ?? 15;
-  const repo = resolve(import.meta.dirname, "..");
-  let dist = options.dist;
-  let temp: string | undefined;
-  if (!dist) {
-    temp = mkdtempSync(join(tmpdir(), "bench-playground-"));
-    dist = join(temp, "dist");
-    const vite = join(repo, "node_modules", "vite", "bin", "vite.js");
-    const built = spawnSync(process.execPath, [vite, "build", "--outDir", dist, "--emptyOutDir", "--logLevel", "error"], { cwd: repo, stdio: "inherit" });
-    if (built.status !== 0) throw new Error("vite build failed");
-  }
+  const { dist, cleanup } = builtDeck(options.dist, "bench-playground-");
   const nice = await niceBrowserBench();
   const server = await startStaticServer({ root: dist, mount: "/talks/tornado/", isolation: false });
   const browser = await launchBrowser();
@@ -345,7 +337,7 @@ export async function benchPlayground(options: { runs?: number; dist?: string } 
     result.load.end = loadAverages();
     await browser.close();
     await server.close();
-    if (temp) rmSync(temp, { recursive: true, force: true });
+    cleanup();
   }
   return result;
 }
@@ -392,9 +384,9 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
   /** "k of n": runs that started no program on the critical path (only rows that count it). */
   const ahead = (row: keyof PlaygroundBench, xs: number[]) => `${result.ahead[row] ?? 0} of ${xs.length}`;
   const rows: Array<[string, number[], number | undefined, string?]> = [
-    ["enter hello curl slide from its code slide → output (program running)", result.enterWarmMs, targets.frameMs, ahead("enterWarmMs", result.enterWarmMs)],
-    ["enter hello curl slide from its code slide → output (program never run)", result.enterNeverRunMs, targets.frameMs, ahead("enterNeverRunMs", result.enterNeverRunMs)],
-    ["Run, a typist's pause after the edit → first output", result.editFirstOutputMs, targets.frameMs, ahead("editFirstOutputMs", result.editFirstOutputMs)],
+    ["enter hello curl slide from its code slide → output in the DOM, not yet painted (program running)", result.enterWarmMs, undefined, ahead("enterWarmMs", result.enterWarmMs)],
+    ["enter hello curl slide from its code slide → output in the DOM, not yet painted (program never run)", result.enterNeverRunMs, undefined, ahead("enterNeverRunMs", result.enterNeverRunMs)],
+    ["Run, a typist's pause after the edit → first output in the DOM, not yet painted", result.editFirstOutputMs, undefined, ahead("editFirstOutputMs", result.editFirstOutputMs)],
     ["Run, a typist's pause after the edit → full output", result.editFullOutputMs, undefined],
     ["Run in the edit's own task → first output", result.editAtOnceFirstOutputMs, undefined, ahead("editAtOnceFirstOutputMs", result.editAtOnceFirstOutputMs)],
     ["jump title → hello curl slide, new text → output", result.jumpColdMs, undefined, ahead("jumpColdMs", result.jumpColdMs)],

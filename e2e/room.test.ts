@@ -85,6 +85,17 @@ async function page(url: string, log?: string[]): Promise<Page> {
   contexts.push(context);
   const p = await context.newPage();
   if (log) p.on("request", (r) => log.push(r.url()));
+  // Every in-page engine worker the page creates (a program running or started ahead, or the spare).
+  await p.addInitScript(() => {
+    const Base = window.Worker;
+    (globalThis as any).__engineWorkers = 0;
+    window.Worker = class extends Base {
+      constructor(url: string | URL, options?: WorkerOptions) {
+        super(url, options);
+        if (options?.name === "tornado-inpage") (globalThis as any).__engineWorkers++;
+      }
+    };
+  });
   await p.goto(url, { waitUntil: "load" });
   return p;
 }
@@ -303,5 +314,23 @@ describe("a room served by npm run serve", () => {
     expect(await b!.evaluate((sel) => (globalThis as any).__playground.editorIn(document.querySelector(sel)).getValue(), code)).toBe(edited);
     expect(attendeeRequests.some((u) => monaco.test(u))).toBe(false);
     void a;
+  });
+
+  it("an attendee starts no program ahead: on the code slide before a curl slide it holds no worker but the spare", async () => {
+    const h = await presenter.evaluate(() => [...document.querySelectorAll(".slides > section")].findIndex((s) => s.querySelector('.code-ts[data-example="hello"]')));
+    const next = `.slides > section:nth-child(${h + 2})`;
+    expect(await presenter.locator(`${next}[data-live-command] .live-command[data-example="hello"]`).count()).toBe(1);
+    await moveTo(presenter, h);
+    // A phone that joins now: it opens on the presenter's slide, the hello code, whose next
+    // slide runs the hello program. The presenter's page starts that program ahead there.
+    const phone = await openRoomDeck(`http://room.test:${port}/`);
+    await at(phone, h);
+    await until(phone, "the playground", () => "__playground" in globalThis);
+    // The neighbours are mounted in the same idle task that would start their programs ahead.
+    await until(phone, "the curl slide mounted as a neighbour", (sel) => !!document.querySelector(`${sel} .live-command.playground-mounted`), next);
+    await phone.evaluate(() => new Promise((done) => setTimeout(done, 100)));
+    // The spare, loaded at startup so a start on entry skips the worker's boot, is all it has.
+    // (Attendees' live output on entry is covered by the deck suites on the served host.)
+    expect(await phone.evaluate(() => (globalThis as any).__engineWorkers)).toBeLessThanOrEqual(1);
   });
 });

@@ -16,7 +16,7 @@ import { loadRuntimeSources } from "./webcontainer/runtime-sources.js";
 
 /** The part of reveal's API the playground uses. */
 export interface DeckLike {
-  on(type: string, listener: (event: Event & { currentSlide?: HTMLElement }) => void): void;
+  on(type: string, listener: (event: Event & { currentSlide?: HTMLElement; indexh?: number; indexv?: number }) => void): void;
   getCurrentSlide(): HTMLElement | undefined;
   getSlides(): HTMLElement[];
 }
@@ -211,8 +211,11 @@ export class Playground {
    * slide (or Run) only swaps workers; `fresh` ones even when that text runs already (Run
    * restarts). Queued behind the slide's own command, so it never slows the output on screen;
    * an engine that cannot prepare (the WebContainer) starts the first one, as before.
+   * Not with `editorsOnDemand` (a room's attendees): a phone would hold up to four programs
+   * ahead, each a worker, for output it can wait a start for.
    */
   prepare(names: string[], fresh: string[] = []): void {
+    if (this.editorsOnDemand) return;
     const engine = this.manager.engine;
     const wanted = [...new Set([...names, ...fresh])].filter((n) => this.sources.has(n) && (fresh.includes(n) || !this.isRunning(n)));
     if (!wanted.length) return;
@@ -303,24 +306,49 @@ export class Playground {
   /** Bumped on every slide shown: work left for a slide the presenter has already left is dropped. */
   private shown = 0;
 
+  /** The slide whose commands `enter` started before reveal's slide change, until its `show`. */
+  private entering: { slide: HTMLElement; runs: Promise<void>[] } | null = null;
+
+  /**
+   * The presenter is moving to `slide` (reveal's `beforeslidechange`, dispatched before its slide
+   * change does its own work: classes, layout and the style recalculation of the slides, the
+   * controls, the URL). A commandline slide already mounted (a neighbour) has its commands run
+   * now, so the worker answers while reveal works and the output is there for the new slide's
+   * first frame; `show` then does the rest. Other slides wait for `show`, as before.
+   */
+  enter(slide: HTMLElement | undefined): void {
+    this.entering = null;
+    if (!slide || slide === this.deck.getCurrentSlide() || !slide.hasAttribute("data-live-command")) return;
+    const views = [...slide.querySelectorAll<HTMLElement>(".live-command")].map((el) => this.commandViews.get(el));
+    if (!views.length || views.some((v) => !v)) return;
+    this.stopSession();
+    this.enteredAt = performance.now();
+    this.entering = { slide, runs: views.map((v) => v!.run()) };
+  }
+
   /**
    * The slide was shown: mount it, run its commands; then, once its output is on screen and the
    * page is idle, mount its neighbours and start ahead the programs they will run.
    */
   show(slide: HTMLElement | undefined): void {
     if (!slide) return;
-    // Leaving a slide stops its terminal's command (a wscat session would run on unseen).
-    this.stopSession();
-    this.enteredAt = performance.now();
+    const early = this.entering?.slide === slide ? this.entering.runs : null;
+    this.entering = null;
+    if (!early) {
+      // Leaving a slide stops its terminal's command (a wscat session would run on unseen).
+      this.stopSession();
+      this.enteredAt = performance.now();
+    }
     const shown = ++this.shown;
     const slides = this.deck.getSlides();
     const i = slides.indexOf(slide);
+    const runs: Promise<void>[] = early ?? [];
     this.mountSlide(slide);
-    this.layoutIn(slide);
-    const runs: Promise<void>[] = [];
-    if (slide.hasAttribute("data-live-command")) {
+    // The commands first: posted to the worker in this task, it answers while the page lays out.
+    if (!early && slide.hasAttribute("data-live-command")) {
       for (const el of slide.querySelectorAll<HTMLElement>(".live-command")) runs.push(this.commandViews.get(el)?.run() ?? Promise.resolve());
     }
+    this.layoutIn(slide);
     // Neighbours: mount early (Monaco and xterm take a moment) and start the programs the
     // slides around will run (the next first, then back, then two away), and a fresh copy of
     // this code slide's program for Run, so entering one of them only runs its command. Not in
@@ -641,13 +669,22 @@ class CommandView {
     const command = this.input.value;
     const budget = Number(this.el.dataset.budgetMs) || undefined;
     this.el.dataset.state = "running";
+    let stdout = "";
+    // Posted first (in this task, when the program runs or waits prepared), so the worker works
+    // while the terminal is cleared and the page lays out; its output arrives in a later task.
+    const running = this.name && this.playground.sources.has(this.name)
+      ? this.playground.run(this.name, command, (chunk) => {
+          if (run !== this.runs) return;
+          stdout += chunk;
+          terminal.write(chunk);
+        }, false, budget, { interrupt, input })
+      : null;
     terminal.clear();
     terminal.write(`$ ${command}\n`, "command");
     this.comparison.textContent = "";
     terminal.takeInput({ line: (text) => input.line(text), interrupt: () => interrupt.abort(), end: () => input.end() });
     this.stop.hidden = false;
     if (focus) terminal.focus();
-    let stdout = "";
     const ended = () => {
       if (run !== this.runs) return;
       terminal.takeInput(null);
@@ -657,12 +694,8 @@ class CommandView {
       if (terminal.focused) this.input.focus({ preventScroll: true });
     };
     try {
-      if (!this.name || !this.playground.sources.has(this.name)) throw new Error(`no program for this command (${this.name || "none"})`);
-      const { start, result } = await this.playground.run(this.name, command, (chunk) => {
-        if (run !== this.runs) return;
-        stdout += chunk;
-        terminal.write(chunk);
-      }, false, budget, { interrupt, input });
+      if (!running) throw new Error(`no program for this command (${this.name || "none"})`);
+      const { start, result } = await running;
       ended();
       if (run !== this.runs) return;
       this.el.dataset.runs = String(run);

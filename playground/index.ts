@@ -37,6 +37,12 @@ export function playgroundPlugins(): RevealPlugin[] {
             playground.show(slide);
             demoViews.show(slide);
           };
+          // Before reveal's own slide change work: a horizontal slide (not a stack, whose
+          // vertical slide reveal picks later) can have its commands posted already.
+          deck.on("beforeslidechange", (event) => {
+            const target = typeof event.indexh === "number" ? document.querySelectorAll<HTMLElement>(".reveal .slides > section")[event.indexh] : undefined;
+            playground.enter(target && !target.querySelector("section") ? target : undefined);
+          });
           deck.on("slidechanged", (event) => show(event.currentSlide ?? deck.getCurrentSlide()));
           deck.on("resize", () => playground.layout());
           window.addEventListener("resize", () => playground.layout());

@@ -98,9 +98,23 @@ export class TerminalView {
     this.text += cleanTerminalText(text);
     this.transcript.textContent = this.text;
     const color = style === "command" ? "\x1b[1;32m" : style === "error" ? "\x1b[31m" : style === "note" ? "\x1b[33m" : "";
+    this.parseNextWriteNow();
     this.terminal.write(color ? `${color}${text}\x1b[0m` : text);
     // Output cleared the line being typed (wscat redraws its prompt): show it again after.
     if (this.input && this.typed && !style) this.terminal.write(this.typed);
+  }
+
+  /**
+   * xterm parses what it is given in a later task (a setTimeout) and draws it in the animation
+   * frame after that, so output arriving just before a frame waited for the next one (seen in
+   * traces: the frame after a slide change ran between the output's message and xterm's timer).
+   * Its write buffer parses at once the first write after the user typed, to keep typing
+   * latency low; output is let in the same way, so it is drawn in the very next frame. This
+   * reaches into xterm 6's internals (`_core._writeBuffer`): without them, writes are parsed
+   * later, as before.
+   */
+  private parseNextWriteNow(): void {
+    (this.terminal as unknown as { _core?: { _writeBuffer?: { handleUserInput?: () => void } } })._core?._writeBuffer?.handleUserInput?.();
   }
 
   /** Take keys for a running command (null: the terminal is read-only again). */
