@@ -551,6 +551,8 @@ class CodeView {
       }
       const ms = performance.now() - t0;
       this.output.dataset.ms = ms.toFixed(1);
+      // Of which starting the program (0 when it was running or prepared): the rest is the command's.
+      this.output.dataset.startMs = start.ms.toFixed(1);
       this.output.dataset.startedAhead = String(!!start.ahead);
       this.status.textContent = result?.timedOut ? "stopped: the server did not answer" : `$ ${command} (${ms.toFixed(0)} ms)`;
       this.el.dataset.run = result?.timedOut ? "timeout" : "done";
