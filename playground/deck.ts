@@ -202,7 +202,7 @@ export class Playground {
   }
 
   /** Whether `name`'s current text is the program running now. */
-  private isRunning(name: string): boolean {
+  isRunning(name: string): boolean {
     return this.runningKey === `${this.manager.generation}:${JSON.stringify(this.sources.program(name).files)}`;
   }
 

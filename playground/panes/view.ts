@@ -51,8 +51,14 @@ export class PanesView {
 
   /** Entering the slide: every pane not live yet (and not closed by the presenter) loads. */
   enter(): void {
-    for (const p of this.panes) if (["idle", "ended", "failed"].includes(p.frame.state)) void this.load(p.frame);
+    // The program running already (started ahead and swapped in by the slide's own command):
+    // load now, not after that command, which the engine's queue would put first.
+    const running = this.playground.isRunning(this.name);
+    for (const p of this.panes) if (["idle", "ended", "failed"].includes(p.frame.state)) void this.load(p.frame, !running);
   }
+
+  /** Which program start (the playground's log generation) each pane last loaded the page of. */
+  private readonly loadedFor = new Map<PaneFrame, number>();
 
   private async load(frame: PaneFrame, ensure = true): Promise<void> {
     if (ensure) {
@@ -62,7 +68,11 @@ export class PanesView {
         frame.onState("failed", `the program did not start: ${started.message.split("\n")[0]}`);
         return;
       }
+      // The start itself has loaded the pane already (onStart): a second load would only throw
+      // the first away.
+      if (this.loadedFor.get(frame) === this.playground.logGeneration && (frame.state === "loading" || frame.state === "live")) return;
     }
+    this.loadedFor.set(frame, this.playground.logGeneration);
     await frame.load(this.playground.manager.engine);
   }
 }
