@@ -89,7 +89,7 @@ describe("pre-flight", () => {
     // Its curl passes; its wscat connects but receives nothing, and says so.
     const websocket = rows.filter((r) => r.example === "websocket");
     expect(websocket.map((r) => r.state)).toEqual(["passed", "failed"]);
-    expect(websocket[1]!.text).toMatch(/\$ wscat -c ws:\/\/localhost:8888\/websocket failed connected, but nothing arrived within 10 s/);
+    expect(websocket[1]!.text).toMatch(/\$ wscat -c ws:\/\/localhost:8888\/websocket failed\s*connected, but nothing arrived within 10 s/);
     const hello = rows.filter((r) => r.example === "hello");
     const others = rows.filter((r) => r.example !== "hello" && r.example !== "websocket");
     expect(hello.length).toBeGreaterThanOrEqual(2); // its code slide and its curl slide

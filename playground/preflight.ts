@@ -13,6 +13,7 @@
 import type { DeckLike, Playground } from "./deck.js";
 import { staysConnected } from "./command.js";
 import { CommandInput } from "./engine.js";
+import { cleanTerminalText } from "./output.js";
 
 /** How long a session check waits for its first message (the websocket demo broadcasts every 3 s). */
 export const SESSION_WAIT_MS = 10_000;
@@ -86,14 +87,15 @@ async function runSession(playground: Playground, check: PreflightCheck, done: (
   let output = "";
   let connected = false;
   let received = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
   const running = playground.run(
     check.example,
     check.command,
     (chunk) => {
       output += chunk;
-      connected ||= /Connected/.test(output);
-      if (connected && !received && /(^|\n|\r)< \S/.test(output)) {
+      // As the terminal shows it: wscat colours its notices and redraws its prompt.
+      const shown = cleanTerminalText(output);
+      connected ||= /Connected/.test(shown);
+      if (connected && !received && /(^|\n|\r)< \S/.test(shown)) {
         received = true;
         interrupt.abort();
       }
@@ -102,12 +104,12 @@ async function runSession(playground: Playground, check: PreflightCheck, done: (
     undefined,
     { interrupt, input: new CommandInput() },
   );
-  timer = setTimeout(() => interrupt.abort(), SESSION_WAIT_MS);
+  const timer = setTimeout(() => interrupt.abort(), SESSION_WAIT_MS);
   try {
     const { start, result } = await running;
     if (!start.ok) return done(false, `${start.kind === "compile" ? "compile error" : start.kind}: ${start.message}`);
     if (!result) return done(false, "no result");
-    const said = (output + result.stderr).trim().split("\n").slice(-3).join("\n");
+    const said = (cleanTerminalText(output) + result.stderr).trim().split("\n").slice(-3).join("\n");
     if (result.timedOut) return done(false, `the program stopped answering (stopped by the watchdog)\n${said}`);
     if (!connected) return done(false, `did not connect (exit ${result.exitCode})\n${said}`);
     if (!received) return done(false, `connected, but nothing arrived within ${SESSION_WAIT_MS / 1000} s${result.stopped ? "" : ` (it ended by itself, exit ${result.exitCode})`}`);
