@@ -23,8 +23,8 @@ export class PanesView {
       notice.setAttribute("role", "status");
       screen.replaceChildren(frame.frame, notice);
       const bar = figure.querySelector<HTMLElement>(".pane-bar") ?? figure;
-      const reload = paneButton("⟳", `reload ${frame.frame.title}`, () => void this.load(frame));
-      const toggle = paneButton("✕", `close ${frame.frame.title}`, () => (frame.state === "closed" ? void this.load(frame) : frame.close()));
+      const reload = paneButton("⟳", `reload ${frame.frame.title}`, () => void this.load(frame, true, true));
+      const toggle = paneButton("✕", `close ${frame.frame.title}`, () => (frame.state === "closed" ? void this.load(frame, true, true) : frame.close()));
       bar.append(reload, toggle);
       frame.onState = (state, message) => {
         figure.dataset.state = state;
@@ -60,7 +60,12 @@ export class PanesView {
   /** Which program start (the playground's log generation) each pane last loaded the page of. */
   private readonly loadedFor = new Map<PaneFrame, number>();
 
-  private async load(frame: PaneFrame, ensure = true): Promise<void> {
+  /**
+   * Load the program's page in `frame` (`ensure`: start the program first if need be); unless
+   * `force` (the pane's own buttons), a pane already loading or showing the page of this very
+   * program start is left alone: a second load would only throw the first away.
+   */
+  private async load(frame: PaneFrame, ensure = true, force = false): Promise<void> {
     if (ensure) {
       const started = await this.playground.ensure(this.name);
       if (!started.ok) {
@@ -68,10 +73,8 @@ export class PanesView {
         frame.onState("failed", `the program did not start: ${started.message.split("\n")[0]}`);
         return;
       }
-      // The start itself has loaded the pane already (onStart): a second load would only throw
-      // the first away.
-      if (this.loadedFor.get(frame) === this.playground.logGeneration && (frame.state === "loading" || frame.state === "live")) return;
     }
+    if (!force && this.loadedFor.get(frame) === this.playground.logGeneration && (frame.state === "loading" || frame.state === "live")) return;
     this.loadedFor.set(frame, this.playground.logGeneration);
     await frame.load(this.playground.manager.engine);
   }
