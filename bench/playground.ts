@@ -17,11 +17,9 @@
  *   - deep link: a new page opened on the curl slide's URL: from navigation start, and from the
  *     slide being shown, to its output (reported, no target).
  *   - worker boot: a new in-page engine's worker, from creation to "runtime loaded".
- *   - enter demo → first live output: for every demo slide of the deck (section[data-demo]),
- *     from `deck.slide()` (down from the slide above it) to its first live output: a terminal's
- *     finished command, the trace's first event listed, the timeline's first bar (which includes
- *     the program's own wait, 1 s by default: the bar is a request that took that long). Target
- *     150 ms (issue 10).
+ *   - the live demos (bench/demos.ts): for every demo slide of the deck (section[data-demo]), a
+ *     first entry to its first live output as its manifest defines it (target 150 ms, issue 10),
+ *     and the websocket demo's broadcast from the server's write to the last pane showing it.
  *
  * `BENCH_NICE=-10` runs the browser at that nice level (root), against other work's bursts.
  * With --webcontainer it also times the WebContainer engine over the Node-backed container
@@ -38,12 +36,13 @@ import { bootNodeContainer } from "../playground/webcontainer/node-backed.js";
 import { WebContainerEngine } from "../playground/webcontainer/engine.js";
 import { launchBrowser, openDeck } from "../e2e/support.js";
 import { builtDeck, loadAverages, median, niceBrowserBench, percentile } from "./lib.js";
+import { benchDemos, demoRows, type DemoBench } from "./demos.js";
 
-/**
- * Issue 10: a demo's first output. Issue 13's one frame (entering a curl slide, Run) is timed to
- * the frame painted with the output by bench/frame.ts; the rows here stop at the DOM.
+/*
+ * Targets live with the rows that show them: a demo's first output (issue 10, 150 ms) in
+ * bench/demos.ts; entering a curl slide and Run within one frame (issue 13, 16 ms) in
+ * bench/frame.ts, timed to the painted frame. The rows here stop at the DOM.
  */
-const targets = { demoMs: 150 };
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -132,41 +131,9 @@ function workerBoot(page: Page): Promise<number> {
   });
 }
 
-/** Go to the demo slide `name` (from wherever the deck is) and resolve with ms to its first live output. */
-function enterDemoAndWait(page: Page, name: string): Promise<number> {
-  return page.evaluate(
-    (n) =>
-      new Promise<number>((resolve, reject) => {
-        const deck = (window as any).deck;
-        const section = document.querySelector<HTMLElement>(`section[data-demo="${n}"]`)!;
-        const command = section.querySelector<HTMLElement>(".live-command");
-        const widget = section.querySelector<HTMLElement>(".demo-widget");
-        const runsBefore = command?.dataset.runs ?? "0";
-        const eventsBefore = Number(widget?.dataset.events ?? 0);
-        const shown = () => {
-          if (widget?.dataset.widget === "timeline") return section.querySelector(".timeline-bar") !== null;
-          if (widget?.dataset.widget === "trace") return Number(widget.dataset.events ?? 0) > eventsBefore;
-          return command !== null && command.dataset.runs !== runsBefore && command.dataset.state === "done";
-        };
-        const t0 = performance.now();
-        const observer = new MutationObserver(() => {
-          if (shown()) {
-            observer.disconnect();
-            resolve(performance.now() - t0);
-          }
-        });
-        observer.observe(section, { subtree: true, childList: true, characterData: true, attributes: true });
-        setTimeout(() => reject(new Error(`no live output on demo ${n} within 8 s`)), 8000);
-        const { h, v } = deck.getIndices(section);
-        deck.slide(h, v);
-      }),
-    name,
-  );
-}
-
 export interface PlaygroundBench {
-  /** Per live demo: entering its slide → its first live output. */
-  demoEnterMs: Record<string, number[]>;
+  /** The live demos (bench/demos.ts): entering each → its first live output; a broadcast to every pane. */
+  demos: DemoBench | null;
   /** Code slide → its curl slide (right arrow), the program already run on that slide. */
   enterWarmMs: number[];
   /** Code slide → its curl slide, the program's text never run before (edited, so new). */
@@ -208,7 +175,7 @@ export async function benchPlayground(options: { runs?: number; dist?: string } 
   const server = await startStaticServer({ root: dist, mount: "/talks/tornado/", isolation: false });
   const browser = await launchBrowser();
   const result: PlaygroundBench = {
-    demoEnterMs: {},
+    demos: null,
     enterWarmMs: [],
     enterNeverRunMs: [],
     jumpColdMs: [],
@@ -287,23 +254,8 @@ export async function benchPlayground(options: { runs?: number; dist?: string } 
     await page.evaluate(() => localStorage.clear());
     for (let r = 0; r < runs; r++) result.workerBootMs.push(await workerBoot(page));
 
-    // The demos: entered from the slide above each (as the presenter's down arrow does), which
-    // is shown first for a moment so the deck can start the demo's program, as in the talk.
-    const demos = await page.$$eval("section[data-demo]", (all) => all.map((s) => (s as HTMLElement).dataset.demo!));
-    for (const name of demos) {
-      result.demoEnterMs[name] = [];
-      for (let r = 0; r < runs; r++) {
-        await page.evaluate((n) => {
-          const deck = (window as any).deck;
-          const slides: HTMLElement[] = deck.getSlides();
-          const above = slides[slides.indexOf(document.querySelector(`section[data-demo="${n}"]`)!) - 1]!;
-          const { h, v } = deck.getIndices(above);
-          deck.slide(h, v);
-        }, name);
-        await page.waitForTimeout(name === "blocking" ? 2500 : 600); // the timeline's run, if any, ends
-        result.demoEnterMs[name]!.push(await enterDemoAndWait(page, name));
-      }
-    }
+    // The demos (bench/demos.ts): a first entry to each, and broadcasts to the websocket demo's panes.
+    result.demos = await benchDemos(page, runs, Math.min(runs, 7));
     await page.close();
 
     // Deep links: a fresh page (cache kept, as a reload) opened straight on the curl slide.
@@ -394,10 +346,7 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
     ["deep link to the curl slide: slide shown → output", result.deepLinkFromPlaygroundMs, undefined],
     ["new worker → runtime loaded", result.workerBootMs, undefined],
   ];
-  for (const [name, xs] of Object.entries(result.demoEnterMs)) {
-    // The timeline's first bar is a request that waited its `wait` (1 s by default) by design.
-    rows.push([`enter demo ${name} → first live output`, xs, name === "blocking" ? undefined : targets.demoMs]);
-  }
+  if (result.demos) rows.push(...demoRows(result.demos));
   if (process.argv.includes("--webcontainer")) {
     const wc = await benchNodeBackedWebContainer(Math.min(7, Number(arg("--runs") ?? 7)));
     rows.push(["WebContainer engine, Node-backed: program start", wc.startMs, undefined]);

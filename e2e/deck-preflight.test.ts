@@ -3,6 +3,8 @@
  * command in the current engine and lists the result slide by slide; a broken program (an edit
  * kept in localStorage, as a rehearsal leaves it) is listed as failed, with its error.
  */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launchBrowser, openDeck } from "./support.js";
@@ -52,6 +54,8 @@ describe("pre-flight", () => {
     expect(live.length).toBeGreaterThanOrEqual(6);
     expect([...new Set(rows.map((r) => r.slide))]).toEqual(live);
     for (const row of rows) expect(row.state, row.text).toBe("passed");
+    // The websocket demo's wscat, checked as a session (connected, a broadcast received, stopped).
+    expect(rows.filter((r) => r.example === "websocket").map((r) => /\$ (\w+)/.exec(r.text)?.[1])).toEqual(["curl", "wscat"]);
     expect(await page.isVisible(".playground-preflight")).toBe(true);
     const seconds = Number(/in ([\d.]+) s/.exec(summary)?.[1]);
     expect(summary).toMatch(new RegExp(`^${rows.length} checks in [\\d.]+ s: ${rows.length} passed, 0 failed$`));
@@ -63,22 +67,31 @@ describe("pre-flight", () => {
     await context.close();
   });
 
-  it("the R key runs it; a broken program stored by the editor is listed as failed, with its error", async () => {
+  it("the R key runs it; a broken program stored by the editor is listed as failed, with its error; a session that receives nothing fails", async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    await context.addInitScript(() => {
+    const demo = readFileSync(resolve(import.meta.dirname, "../slides/demos/websocket/websocket.ts"), "utf8");
+    const withoutBroadcasts = demo.replace("new PeriodicCallback(poll, 3000).start();", "");
+    expect(withoutBroadcasts).not.toBe(demo);
+    await context.addInitScript((websocket) => {
       // What the editor stores after a typo in hello.ts (playground/sources.ts's key).
       localStorage.setItem(
         "tornado-deck:playground:hello:hello.ts",
         'import { IOLoop } from "tornado/ioloop";\nimport { Application, RequestHandler } from "tornado/web";\n\nclass MainHandler extends RequestHandler {\n  get() {\n    this.write("Hello, world";\n  }\n}\n\nnew Application([["/", MainHandler]]).listen(8888);\nIOLoop.instance().start();\n',
       );
-    });
+      // The websocket demo with its PeriodicCallback never started: it serves, but broadcasts nothing.
+      localStorage.setItem("tornado-deck:playground:websocket:websocket.ts", websocket);
+    }, withoutBroadcasts);
     const page = await context.newPage();
     await openDeck(page, inject("plainDeckUrl") + "?no-coi&transition=none");
     await page.waitForFunction(() => "__playground" in globalThis, undefined, { timeout: 20_000 });
     await page.keyboard.press("r");
     const { rows, summary } = await results(page);
+    // Its curl passes; its wscat connects but receives nothing, and says so.
+    const websocket = rows.filter((r) => r.example === "websocket");
+    expect(websocket.map((r) => r.state)).toEqual(["passed", "failed"]);
+    expect(websocket[1]!.text).toMatch(/\$ wscat -c ws:\/\/localhost:8888\/websocket failed\s*connected, but nothing arrived within 10 s/);
     const hello = rows.filter((r) => r.example === "hello");
-    const others = rows.filter((r) => r.example !== "hello");
+    const others = rows.filter((r) => r.example !== "hello" && r.example !== "websocket");
     expect(hello.length).toBeGreaterThanOrEqual(2); // its code slide and its curl slide
     for (const row of hello) {
       expect(row.state).toBe("failed");
@@ -86,7 +99,7 @@ describe("pre-flight", () => {
     }
     expect(others.length).toBeGreaterThanOrEqual(3);
     for (const row of others) expect(row.state, row.text).toBe("passed");
-    expect(summary).toContain(`${hello.length} failed`);
+    expect(summary).toContain(`${hello.length + 1} failed`);
     await context.close();
   });
 });

@@ -202,6 +202,87 @@ async function liveFrames(page: Page, name: string, count: number) {
 /** What a pane's page shows, by selector. */
 const paneText = (frame: ReturnType<Page["frameLocator"]>, selector: string) => frame.locator(selector).textContent({ timeout: 10_000 });
 
+/**
+ * In the page: snapshot what the demo slide `name` shows at the moment the deck stamps its first
+ * live output (data-first-outputs changes), then enter the slide.
+ */
+function enterAndSnapshot(page: Page, name: string) {
+  return page.evaluate(
+    (n) =>
+      new Promise<{ kind: string; ms: number; transcript: string; log: string; bars: number; openBars: number; events: number; livePanes: number }>((resolve, reject) => {
+        const section = document.querySelector<HTMLElement>(`section[data-demo="${n}"]`)!;
+        const before = section.dataset.firstOutputs ?? "0";
+        const observer = new MutationObserver(() => {
+          if ((section.dataset.firstOutputs ?? "0") === before) return;
+          observer.disconnect();
+          resolve({
+            kind: section.dataset.firstOutput ?? "",
+            ms: Number(section.dataset.firstOutputMs),
+            transcript: section.querySelector(".playground-transcript")?.textContent ?? "",
+            log: section.querySelector(".playground-server-log")?.textContent ?? "",
+            bars: section.querySelectorAll(".timeline-bar").length,
+            openBars: section.querySelectorAll('.timeline-wait[data-open="true"]').length,
+            events: Number(section.querySelector<HTMLElement>(".demo-widget")?.dataset.events ?? 0),
+            livePanes: section.querySelectorAll('.demo-pane[data-state="live"]').length,
+          });
+        });
+        observer.observe(section, { attributes: true, attributeFilter: ["data-first-outputs"] });
+        setTimeout(() => reject(new Error(`demo ${n}: no first live output stamped within 20 s`)), 20_000);
+        const deck = (window as any).deck;
+        const { h, v } = deck.getIndices(section);
+        deck.slide(h, v);
+      }),
+    name,
+  );
+}
+
+describe("each demo's first live output, as its manifest declares it (plain static host)", () => {
+  it("is stamped on entering the slide, and is the program's own output, ahead of the rest", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    const errors = collectConsoleErrors(page);
+    await openDeck(page, staticHost().plainUrl + "?no-coi&transition=none");
+    await until(page, "the playground", () => "__playground" in globalThis);
+    const kinds = Object.fromEntries(
+      await page.$$eval("section[data-demo]", (all) => all.map((s) => [(s as HTMLElement).dataset.demo!, (s as HTMLElement).dataset.firstOutput ?? ""])),
+    );
+    expect(kinds).toEqual({ websocket: "pane", longpoll: "answer", eventloop: "trace", secure_cookies: "answer", async_http: "log", blocking: "bar" });
+    for (const name of Object.keys(kinds)) {
+      const seen = await enterAndSnapshot(page, name);
+      expect(seen.ms, name).toBeGreaterThan(0);
+      if (seen.kind === "answer") expect(seen.transcript, name).toMatch(/^\$ curl [^\n]+\n\S/);
+      if (seen.kind === "trace") expect(seen.events, name).toBeGreaterThan(0);
+      if (seen.kind === "pane") expect(seen.livePanes, name).toBeGreaterThan(0);
+      if (name === "async_http") {
+        // The log's line as the handler starts its fetch, while curl still waits for the answer.
+        expect(seen.log).toMatch(/^GET \/api: fetching the search service; the loop serves others meanwhile\n/);
+        expect(seen.transcript).not.toContain("HTTP/1.1");
+      }
+      if (name === "blocking") {
+        // A request reported sent by the program: its bar is open, no request answered yet.
+        expect(seen.openBars).toBeGreaterThan(0);
+        expect(seen.bars).toBe(0);
+        await firstLane(page);
+        // Once answered, every request has its solid bar and no wait bar is left open.
+        expect(await page.$$eval('section[data-demo="blocking"] .timeline-wait[data-open="true"]', (all) => all.length)).toBe(0);
+        expect(await page.$$eval('.timeline-run[data-mode="non-blocking"] .timeline-bar', (all) => all.length)).toBe(10);
+        expect(await page.$$eval('.timeline-run[data-mode="non-blocking"] .timeline-wait', (all) => all.length)).toBe(10);
+      }
+      if (name === "websocket") {
+        // Each pane loads the page once on entering (a load after the slide's command would throw the first away).
+        await until(page, "three live panes and the command's end", () =>
+          document.querySelectorAll('section[data-demo="websocket"] .demo-pane[data-state="live"]').length === 3 &&
+          document.querySelector<HTMLElement>('section[data-demo="websocket"] .live-command')?.dataset.state === "done",
+        );
+        const log = (await page.textContent('section[data-demo="websocket"] .playground-server-log')) ?? "";
+        expect(log.match(/ 200 GET \/ \(/g)).toHaveLength(3);
+      }
+    }
+    expect(errors.messages).toEqual([]);
+    await context.close();
+  }, 120_000);
+});
+
 describe("browser panes in the in-page engine, on a plain static host", () => {
   it("websocket: every broadcast reaches every pane, together; the pages are the program's own HTML, scripts and styles", async () => {
     const { page, context } = await openDemo(staticHost(), "websocket");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseCommand, splitWords } from "./command.js";
+import { parseCommand, splitWords, staysConnected } from "./command.js";
 
 describe("parseCommand", () => {
   it("splits the talk's commands", () => {
@@ -37,5 +37,16 @@ describe("parseCommand", () => {
     expect(!other.ok && other.error).toBe("wget: command not found (only curl and wscat are available in the playground)");
     expect(parseCommand("   ")).toEqual({ ok: false, error: "empty command" });
     expect(parseCommand(`curl -d 'a|b' http://x`)).toEqual({ ok: true, program: "curl", argv: ["-d", "a|b", "http://x"] });
+  });
+});
+
+describe("staysConnected", () => {
+  it("is wscat -c without -x: a session the pre-flight checks by what arrives", () => {
+    expect(staysConnected("wscat -c ws://localhost:8888/websocket")).toBe(true);
+    expect(staysConnected("$ wscat --connect=ws://localhost:8888/websocket")).toBe(true);
+    expect(staysConnected("wscat -c ws://localhost:8888/echo -x hi -w 1")).toBe(false);
+    expect(staysConnected("wscat --help")).toBe(false);
+    expect(staysConnected("curl -i http://localhost:8888")).toBe(false);
+    expect(staysConnected("wscat -c ws://x | cat")).toBe(false);
   });
 });

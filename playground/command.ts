@@ -89,3 +89,15 @@ export function parseCommand(line: string): ParsedCommand {
   }
   return { ok: true, program: program as CommandName, argv: args };
 }
+
+/**
+ * Whether `line` stays connected until it is stopped (a session): `wscat -c URL` without `-x`,
+ * which would send and leave. Read from the words alone (wscat's options: runtime/wscat.ts), so
+ * the deck's own bundle does not carry the runtime's wscat.
+ */
+export function staysConnected(line: string): boolean {
+  const parsed = parseCommand(line);
+  if (!parsed.ok || parsed.program !== "wscat") return false;
+  const has = (short: string, long: string) => parsed.argv.some((a) => a === short || a === long || a.startsWith(`${long}=`));
+  return has("-c", "--connect") && !has("-x", "--execute");
+}

@@ -181,7 +181,11 @@ export class Playground {
 
   private started(name: string, key: string, started: StartResult): StartResult {
     if (started.ok) this.runningKey = key;
-    if (started.ok) for (const l of this.startListeners) l(name);
+    // Told after this task's own work: a command run on the program just swapped in is posted
+    // first, so a pane's page load (a listener) does not go ahead of the slide's own output.
+    if (started.ok) queueMicrotask(() => {
+      for (const l of this.startListeners) l(name);
+    });
     for (const view of this.codeViews.values()) if (view.name === name) view.showStart(started);
     return started;
   }
@@ -202,7 +206,7 @@ export class Playground {
   }
 
   /** Whether `name`'s current text is the program running now. */
-  private isRunning(name: string): boolean {
+  isRunning(name: string): boolean {
     return this.runningKey === `${this.manager.generation}:${JSON.stringify(this.sources.program(name).files)}`;
   }
 

@@ -3,12 +3,20 @@
  * slide's program and command in the current engine and lists, slide by slide, what passed and
  * what failed.
  *
- * The checks come from the deck itself: every `.live-command` (its example and its command)
- * and every editor on a code slide (its example, with the command Ctrl+Enter would run), so a
+ * The checks come from the deck itself: every `.live-command` (its example and its command),
+ * every editor on a code slide (its example, with the command Ctrl+Enter would run), and every
+ * command of a demo slide that stays connected (`wscat -c`: run as the terminal runs it, a
+ * session, which passes once it has connected and received a message, then is stopped), so a
  * new live slide is checked without touching this file. Programs run as the presenter left
  * them (edits kept in localStorage included), each started afresh.
  */
 import type { DeckLike, Playground } from "./deck.js";
+import { staysConnected } from "./command.js";
+import { CommandInput } from "./engine.js";
+import { cleanTerminalText } from "./output.js";
+
+/** How long a session check waits for its first message (the websocket demo broadcasts every 3 s). */
+export const SESSION_WAIT_MS = 10_000;
 
 export interface PreflightCheck {
   /** 0-based index of the slide (the deck shows index + 1). */
@@ -16,6 +24,8 @@ export interface PreflightCheck {
   title: string;
   example: string;
   command: string;
+  /** A command that stays connected: checked as a session (connect, receive, stop). */
+  session?: boolean;
 }
 
 export interface PreflightResult extends PreflightCheck {
@@ -38,7 +48,12 @@ export function preflightChecks(slides: HTMLElement[], commandFor: (example: str
     };
     for (const el of slide.querySelectorAll<HTMLElement>(".live-command[data-example]")) add(el.dataset.example, el.dataset.command);
     for (const el of slide.querySelectorAll<HTMLElement>(".code-ts[data-example]")) add(el.dataset.example, commandFor(el.dataset.example!));
+    for (const el of slide.querySelectorAll<HTMLElement>("button[data-run-command]")) {
+      const command = el.dataset.runCommand!;
+      if (staysConnected(command)) add(slide.dataset.example, command);
+    }
   });
+  for (const check of checks) if (staysConnected(check.command)) check.session = true;
   return checks;
 }
 
@@ -48,6 +63,7 @@ async function runCheck(playground: Playground, check: PreflightCheck): Promise<
   const done = (ok: boolean, error: string) => ({ ...check, ok, error, ms: performance.now() - t0 });
   if (!playground.sources.has(check.example)) return done(false, `no program named "${check.example}"`);
   try {
+    if (check.session) return await runSession(playground, check, done);
     const { start, result } = await playground.run(check.example, check.command, () => {}, true);
     if (!start.ok) return done(false, `${start.kind === "compile" ? "compile error" : start.kind}: ${start.message}`);
     if (!result) return done(false, "no result");
@@ -58,6 +74,49 @@ async function runCheck(playground: Playground, check: PreflightCheck): Promise<
     return done(true, "");
   } catch (error) {
     return done(false, (error as Error)?.message ?? String(error));
+  }
+}
+
+/**
+ * A session check: the program starts afresh, the command connects and receives a message (wscat
+ * prints it after "< "), then is stopped as Ctrl+C would, and must end cleanly (exit 0). Only
+ * what arrives decides it: time only bounds the wait.
+ */
+async function runSession(playground: Playground, check: PreflightCheck, done: (ok: boolean, error: string) => PreflightResult): Promise<PreflightResult> {
+  const interrupt = new AbortController();
+  let output = "";
+  let connected = false;
+  let received = false;
+  const running = playground.run(
+    check.example,
+    check.command,
+    (chunk) => {
+      output += chunk;
+      // As the terminal shows it: wscat colours its notices and redraws its prompt.
+      const shown = cleanTerminalText(output);
+      connected ||= /Connected/.test(shown);
+      if (connected && !received && /(^|\n|\r)< \S/.test(shown)) {
+        received = true;
+        interrupt.abort();
+      }
+    },
+    true,
+    undefined,
+    { interrupt, input: new CommandInput() },
+  );
+  const timer = setTimeout(() => interrupt.abort(), SESSION_WAIT_MS);
+  try {
+    const { start, result } = await running;
+    if (!start.ok) return done(false, `${start.kind === "compile" ? "compile error" : start.kind}: ${start.message}`);
+    if (!result) return done(false, "no result");
+    const said = (cleanTerminalText(output) + result.stderr).trim().split("\n").slice(-3).join("\n");
+    if (result.timedOut) return done(false, `the program stopped answering (stopped by the watchdog)\n${said}`);
+    if (!connected) return done(false, `did not connect (exit ${result.exitCode})\n${said}`);
+    if (!received) return done(false, `connected, but nothing arrived within ${SESSION_WAIT_MS / 1000} s${result.stopped ? "" : ` (it ended by itself, exit ${result.exitCode})`}`);
+    if (result.exitCode !== 0) return done(false, `connected and received, but did not stop cleanly (exit ${result.exitCode})\n${said}`);
+    return done(true, "");
+  } finally {
+    clearTimeout(timer);
   }
 }
 

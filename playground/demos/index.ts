@@ -9,6 +9,7 @@ import { cookiesSet, fillCommand } from "./commands.js";
 import { TimelineView, type TimelineOptions } from "./timeline.js";
 import { TraceView, type TraceOptions } from "./trace.js";
 import { PanesView } from "../panes/view.js";
+import { FirstOutputWatch } from "./first-output.js";
 import "./demos.css";
 
 export interface DemoView {
@@ -18,12 +19,21 @@ export interface DemoView {
 
 export class Demos {
   private readonly views = new Map<HTMLElement, DemoView[]>();
+  private readonly watches = new Map<HTMLElement, FirstOutputWatch>();
+  private current: FirstOutputWatch | null = null;
 
   constructor(private readonly playground: Playground) {}
 
   /** Called for every slide shown; only demo slides do anything. */
   show(slide: HTMLElement | undefined): void {
+    this.current?.leave();
+    this.current = null;
     if (!slide?.dataset.demo) return;
+    let watch = this.watches.get(slide);
+    if (!watch) this.watches.set(slide, (watch = new FirstOutputWatch(slide)));
+    // From the slide change (Playground.show has just set enteredAt and posted the command).
+    watch.enter(this.playground.enteredAt);
+    this.current = watch;
     let views = this.views.get(slide);
     if (!views) {
       views = this.mount(slide);

@@ -1,7 +1,9 @@
 /**
  * The timeline view: runs a demo's command for one mode and draws one bar per request from the
  * times the program itself printed ("request 3: 0 ms -> 3004 ms"), as the lines arrive. While a
- * run is going, only a cursor moves with the page's clock; bars are never estimated.
+ * run is going, only the page's clock moves: a cursor, and the open end of a request the program
+ * has reported sent (a line with `request` and `sent` only) but not yet answered; every other
+ * edge of a bar is a time the program measured.
  *
  * The command may block the program on purpose (a blocking handler), so each run passes the
  * watchdog a time budget: the run's expected length (the manifest's `budget`, a product of the
@@ -170,10 +172,13 @@ export class TimelineView implements DemoView {
     const t0 = performance.now();
     let pending = "";
     let frame = 0;
+    /** Requests reported sent and not yet answered: their wait bar ends at the cursor. */
+    const open = new Map<number, HTMLElement>();
     const tick = () => {
       // The cursor is the page's clock: how long the run has been going, not a measurement.
       const elapsed = performance.now() - t0;
       cursor.dataset.end = String(elapsed);
+      for (const wait of open.values()) wait.dataset.end = String(Math.max(Number(wait.dataset.start), elapsed));
       lane.dataset.scaleMs = String(Math.max(elapsed, ...bars.map(barEnd)));
       this.rescale();
       frame = requestAnimationFrame(tick);
@@ -191,11 +196,22 @@ export class TimelineView implements DemoView {
     const onLine = (line: string) => {
       const m = this.lineRegex.exec(line.trim());
       const g = m?.groups;
-      if (g && g.request !== undefined && g.start !== undefined && g.end !== undefined) {
+      if (g && g.request !== undefined && g.sent !== undefined && g.start === undefined && !open.has(Number(g.request))) {
+        // Sent, not answered yet: a wait bar from the program's time, open until its answer.
+        const request = Number(g.request);
+        const wait = document.createElement("div");
+        wait.className = "timeline-wait";
+        wait.dataset.open = "true";
+        wait.title = `request ${request}: sent at ${g.sent} ms, waiting`;
+        place(wait, request, Number(g.sent), Math.max(Number(g.sent), performance.now() - t0), 0.16);
+        open.set(request, wait);
+      } else if (g && g.request !== undefined && g.start !== undefined && g.end !== undefined) {
         const bar: Bar = { request: Number(g.request), start: Number(g.start), end: Number(g.end) };
         if (g.sent !== undefined && g.answered !== undefined) {
           bar.sent = Number(g.sent);
           bar.answered = Number(g.answered);
+          open.get(bar.request)?.remove();
+          open.delete(bar.request);
           const wait = document.createElement("div");
           wait.className = "timeline-wait";
           wait.title = `request ${bar.request}: sent at ${bar.sent} ms, answered at ${bar.answered} ms`;

@@ -23,8 +23,8 @@ export class PanesView {
       notice.setAttribute("role", "status");
       screen.replaceChildren(frame.frame, notice);
       const bar = figure.querySelector<HTMLElement>(".pane-bar") ?? figure;
-      const reload = paneButton("⟳", `reload ${frame.frame.title}`, () => void this.load(frame));
-      const toggle = paneButton("✕", `close ${frame.frame.title}`, () => (frame.state === "closed" ? void this.load(frame) : frame.close()));
+      const reload = paneButton("⟳", `reload ${frame.frame.title}`, () => void this.load(frame, true, true));
+      const toggle = paneButton("✕", `close ${frame.frame.title}`, () => (frame.state === "closed" ? void this.load(frame, true, true) : frame.close()));
       bar.append(reload, toggle);
       frame.onState = (state, message) => {
         figure.dataset.state = state;
@@ -51,10 +51,21 @@ export class PanesView {
 
   /** Entering the slide: every pane not live yet (and not closed by the presenter) loads. */
   enter(): void {
-    for (const p of this.panes) if (["idle", "ended", "failed"].includes(p.frame.state)) void this.load(p.frame);
+    // The program running already (started ahead and swapped in by the slide's own command):
+    // load now, not after that command, which the engine's queue would put first.
+    const running = this.playground.isRunning(this.name);
+    for (const p of this.panes) if (["idle", "ended", "failed"].includes(p.frame.state)) void this.load(p.frame, !running);
   }
 
-  private async load(frame: PaneFrame, ensure = true): Promise<void> {
+  /** Which program start (the playground's log generation) each pane last loaded the page of. */
+  private readonly loadedFor = new Map<PaneFrame, number>();
+
+  /**
+   * Load the program's page in `frame` (`ensure`: start the program first if need be); unless
+   * `force` (the pane's own buttons), a pane already loading or showing the page of this very
+   * program start is left alone: a second load would only throw the first away.
+   */
+  private async load(frame: PaneFrame, ensure = true, force = false): Promise<void> {
     if (ensure) {
       const started = await this.playground.ensure(this.name);
       if (!started.ok) {
@@ -63,6 +74,8 @@ export class PanesView {
         return;
       }
     }
+    if (!force && this.loadedFor.get(frame) === this.playground.logGeneration && (frame.state === "loading" || frame.state === "live")) return;
+    this.loadedFor.set(frame, this.playground.logGeneration);
     await frame.load(this.playground.manager.engine);
   }
 }

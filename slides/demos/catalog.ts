@@ -48,6 +48,25 @@ export type DemoWidget =
       lines: Record<string, string>;
     };
 
+/**
+ * What counts as a demo's first live output: the first thing the engine puts on the slide from
+ * running the program after the slide is entered (never a placeholder). One kind per demo, so the
+ * deck and `npm run bench:deck` time every demo the same way (playground/demos/first-output.ts):
+ *   - "answer": the first bytes of the command's answer in the terminal (after its `$ …` line);
+ *   - "log": the first line the program logs into the slide's server log;
+ *   - "trace": the first IOLoop event the trace widget lists;
+ *   - "bar": the first bar a timeline draws (drawn from the program's own report of a request);
+ *   - "pane": a browser pane showing the program's page (the frame's first load).
+ */
+export const FIRST_OUTPUT_KINDS = ["answer", "log", "trace", "bar", "pane"] as const;
+export type FirstOutputKind = (typeof FIRST_OUTPUT_KINDS)[number];
+
+export interface FirstOutput {
+  kind: FirstOutputKind;
+  /** The same in words, for people (the bench prints it beside the row). */
+  what: string;
+}
+
 export interface DemoManifest {
   /** Heading of the talk slide this demo goes under (case-insensitive), e.g. "non-blocking requests". */
   under: string;
@@ -64,6 +83,8 @@ export interface DemoManifest {
   caption: string;
   /** Most a command may take before the watchdog stops the program, in ms. */
   budgetMs: number;
+  /** The first live output after entering the slide (what the 150 ms entry target is about). */
+  firstOutput: FirstOutput;
   widget?: DemoWidget;
   panes?: DemoPane[];
 }
@@ -92,6 +113,14 @@ export function validateManifest(name: string, value: unknown): DemoManifest {
   if (typeof m.budgetMs !== "number" || !(m.budgetMs > 0)) fail(`"budgetMs" must be a positive number`);
   if (m.widget && !["timeline", "trace"].includes(m.widget.kind)) fail(`unknown widget kind "${(m.widget as { kind: string }).kind}"`);
   if (m.panes && !Array.isArray(m.panes)) fail(`"panes" must be a list`);
+  const first = m.firstOutput as Partial<FirstOutput> | undefined;
+  if (!first || !FIRST_OUTPUT_KINDS.includes(first.kind as FirstOutputKind)) fail(`"firstOutput.kind" must be one of ${FIRST_OUTPUT_KINDS.join(", ")}`);
+  if (typeof first?.what !== "string" || first.what === "") fail(`"firstOutput.what" must be a non-empty string`);
+  // A kind must have its part on the slide: a terminal, a widget of that kind, panes.
+  if ((first!.kind === "answer" || first!.kind === "log") && !m.commands?.length) fail(`"firstOutput.kind" "${first!.kind}" needs a command`);
+  if (first!.kind === "trace" && m.widget?.kind !== "trace") fail(`"firstOutput.kind" "trace" needs a trace widget`);
+  if (first!.kind === "bar" && m.widget?.kind !== "timeline") fail(`"firstOutput.kind" "bar" needs a timeline widget`);
+  if (first!.kind === "pane" && !m.panes?.length) fail(`"firstOutput.kind" "pane" needs panes`);
   return m as DemoManifest;
 }
 

@@ -33,6 +33,13 @@ describe("demo catalog", () => {
     expect(() => validateManifest("x", { ...good, commands: "curl" })).toThrow(/"commands"/);
     expect(() => validateManifest("x", { ...good, widget: { kind: "movie" } })).toThrow(/unknown widget kind "movie"/);
     expect(() => buildDemos({ x: good }, { "x/async_http.py": "" })).toThrow(/async_http.ts is missing/);
+    // What counts as the first live output: a known kind, in words, with its part on the slide.
+    expect(() => validateManifest("x", { ...good, firstOutput: undefined })).toThrow(/"firstOutput.kind" must be one of answer, log, trace, bar, pane/);
+    expect(() => validateManifest("x", { ...good, firstOutput: { kind: "placeholder", what: "x" } })).toThrow(/"firstOutput.kind"/);
+    expect(() => validateManifest("x", { ...good, firstOutput: { kind: "log", what: "" } })).toThrow(/"firstOutput.what"/);
+    expect(() => validateManifest("x", { ...good, firstOutput: { kind: "pane", what: "a pane" } })).toThrow(/"pane" needs panes/);
+    expect(() => validateManifest("x", { ...good, firstOutput: { kind: "bar", what: "a bar" } })).toThrow(/"bar" needs a timeline widget/);
+    expect(() => validateManifest("x", { ...good, commands: [], firstOutput: { kind: "answer", what: "an answer" } })).toThrow(/"answer" needs a command/);
   });
 });
 
@@ -50,7 +57,7 @@ describe("demo slides", () => {
 
   it("show the program that runs, the Python twin labelled as written for Tornado 6, commands and caption", () => {
     const html = renderDemo(demos.async_http!);
-    expect(html).toMatch(/^<section class="demo code-slide" data-demo="async_http" data-example="async_http" data-budget-ms="4000" data-live-command>/);
+    expect(html).toMatch(/^<section class="demo code-slide" data-demo="async_http" data-example="async_http" data-budget-ms="4000" data-first-output="log" data-first-output-what="the server log&#39;s first line: [^"]+" data-live-command>/);
     expect(html).toContain('<div class="code-ts" data-example="async_http" data-file="async_http.ts">');
     expect(html).toContain('<div class="code-py" data-file="written for Tornado 6 · async_http.py">');
     expect(html).not.toMatch(/2011 slide/);

@@ -50,6 +50,8 @@ export function renderDemo(demo: Demo, options: DemoRenderOptions = {}, place?: 
     `data-demo="${escapeHtml(demo.name)}"`,
     `data-example="${escapeHtml(demo.name)}"`,
     `data-budget-ms="${m.budgetMs}"`,
+    `data-first-output="${escapeHtml(m.firstOutput.kind)}"`,
+    `data-first-output-what="${escapeHtml(m.firstOutput.what)}"`,
   ];
   if (place) attrs.push(`data-under="${place.under}"`, `data-demo-index="${place.index}"`);
   if (m.commands.length) attrs.push("data-live-command");

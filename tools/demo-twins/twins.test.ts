@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { demos, type Demo } from "../../slides/demos/catalog.js";
 import { fillCommand } from "../../playground/demos/timeline.js";
 import { cookiesSet, fillCommand as fillFromOutput } from "../../playground/demos/commands.js";
-import { splitWords } from "../../playground/command.js";
+import { splitWords, staysConnected } from "../../playground/command.js";
 import { Sandbox } from "../../playground/inpage/sandbox.js";
 import { runtimeModules } from "../../playground/inpage/modules.js";
 import { PYTHON, tornadoVersion } from "../real-tornado.js";
@@ -23,9 +23,13 @@ import { startPythonTwin, stopPythonTwin } from "./twin.js";
 
 const SKIP = tornadoVersion ? "" : ` (SKIPPED: ${PYTHON} cannot import tornado)`;
 
-/** The commands a demo's slide runs; a timeline's runs are made small (3 requests, 0.2 s). */
+/**
+ * The commands a demo's slide runs; a timeline's runs are made small (3 requests, 0.2 s). A
+ * session (wscat -c, which stays connected) has no transcript to compare: pages.test.ts meets
+ * the websocket as clients do.
+ */
 export function transcriptCommands(demo: Demo): string[] {
-  const commands = [...demo.manifest.commands];
+  const commands = demo.manifest.commands.filter((c) => !staysConnected(c));
   const widget = demo.manifest.widget;
   if (widget?.kind === "timeline") {
     for (const mode of widget.modes) commands.push(fillCommand(widget.command, { ...widget.params, n: 3, wait: 0.2, mode }));

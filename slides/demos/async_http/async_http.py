@@ -6,6 +6,7 @@ from tornado.escape import json_decode
 class APIHandler(web.RequestHandler):
     async def get(self):
         http = httpclient.AsyncHTTPClient()
+        print("GET /api: fetching the search service; the loop serves others meanwhile", flush=True)
         try:
             response = await http.fetch("http://localhost:8889/search.json?q=tornado")
         except Exception:

@@ -7,6 +7,7 @@ import { Application, HTTPError, RequestHandler } from "tornado/web";
 class APIHandler extends RequestHandler {
   async get() {
     const http = AsyncHTTPClient.instance();
+    console.log("GET /api: fetching the search service; the loop serves others meanwhile");
     let response;
     try {
       response = await http.fetch("http://localhost:8889/search.json?q=tornado");

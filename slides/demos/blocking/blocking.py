@@ -16,7 +16,8 @@ class SlowHandler(web.RequestHandler):
         self.write({"start": start, "end": ioloop.IOLoop.current().time()})
 
 
-# Sends n requests at once to /slow/<mode>; one line per answer (ms since the first was sent).
+# Sends n requests at once to /slow/<mode>; a line as each is sent and one per answer (ms since
+# the first was sent).
 class RunHandler(web.RequestHandler):
     async def get(self, mode):
         n = int(self.get_argument("n", "10"))
@@ -29,6 +30,8 @@ class RunHandler(web.RequestHandler):
 
         async def one(i):
             sent = ms()
+            self.write("request %d: sent %d ms\n" % (i, sent))
+            self.flush()
             response = await http.fetch("http://localhost:8888/slow/%s?wait=%s" % (mode, wait))
             served = json_decode(response.body)
             self.write("request %d: sent %d ms, served %d ms -> %d ms, answered %d ms\n"

@@ -25,7 +25,8 @@ class SlowHandler extends RequestHandler {
   }
 }
 
-// Sends n requests at once to /slow/<mode>; one line per answer (ms since the first was sent).
+// Sends n requests at once to /slow/<mode>; a line as each is sent and one per answer (ms since
+// the first was sent).
 class RunHandler extends RequestHandler {
   async get(mode: string) {
     const n = Number(this.getArgument("n", "10"));
@@ -35,6 +36,8 @@ class RunHandler extends RequestHandler {
     const ms = (t = IOLoop.current().time()) => Math.round((t - t0) * 1000);
     const one = async (i: number) => {
       const sent = ms();
+      this.write(`request ${i}: sent ${sent} ms\n`);
+      void this.flush();
       const response = await http.fetch(`http://localhost:8888/slow/${mode}?wait=${wait}`);
       const served = jsonDecode(response.body) as { start: number; end: number };
       this.write(`request ${i}: sent ${sent} ms, served ${ms(served.start)} ms -> ${ms(served.end)} ms, answered ${ms()} ms\n`);

@@ -31,7 +31,8 @@ async def poll():
         print("search failed:", error, flush=True)
         return
     broadcasts += 1
-    latest = {"time": now(), "broadcast": broadcasts, "twits": [r["text"] for r in json["results"]]}
+    # sent: when the server wrote it (ms since 1970), so a page can tell how long it took to arrive.
+    latest = {"time": now(), "broadcast": broadcasts, "twits": [r["text"] for r in json["results"]], "sent": int(time.time() * 1000)}
     broadcast(latest)
     print("broadcast %d to %d page(s)" % (broadcasts, len(clients)), flush=True)
 

@@ -28,7 +28,8 @@ async function poll() {
     return;
   }
   broadcasts += 1;
-  latest = { time: now(), broadcast: broadcasts, twits: json.results.map((r) => r.text) };
+  // sent: when the server wrote it (ms since 1970), so a page can tell how long it took to arrive.
+  latest = { time: now(), broadcast: broadcasts, twits: json.results.map((r) => r.text), sent: Date.now() };
   broadcast(latest);
   console.log(`broadcast ${broadcasts} to ${clients.size} page(s)`);
 }
