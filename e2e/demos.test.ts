@@ -382,14 +382,12 @@ describe("browser panes in the in-page engine, on a plain static host", () => {
     const t0 = Date.now();
     await page.click('section[data-demo="websocket"] .playground-run');
     // The edited program starts, the panes load its page, its first poll (3 s) never returns.
-    await page.waitForFunction(
-      () => [...document.querySelectorAll<HTMLElement>('section[data-demo="websocket"] .demo-pane')].every((p) => p.dataset.state === "ended" && /endless loop/.test(p.textContent ?? "")),
-      undefined,
-      { timeout: 30_000 },
+    await until(page, "every pane to say the program was stopped", () =>
+      [...document.querySelectorAll<HTMLElement>('section[data-demo="websocket"] .demo-pane')].every((p) => p.dataset.state === "ended" && /endless loop/.test(p.textContent ?? "")),
     );
-    const took = Date.now() - t0;
-    expect(took).toBeGreaterThanOrEqual(3000 + 4000 - 500);
-    expect(took).toBeLessThan(25_000);
+    // Not before the first poll (3 s) plus the watchdog's window (4 s); the notice below says it
+    // was the watchdog (no upper bound on the wall clock: a loaded machine starts workers late).
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(3000 + 4000 - 500);
     expect(await page.textContent('section[data-demo="websocket"] .demo-pane p.pane-notice')).toMatch(/did not answer for 4 s \(an endless loop\?\) and was stopped/);
     // The deck keeps working: another demo's slide runs its command.
     await page.click('section[data-demo="websocket"] .playground-reset');
