@@ -116,6 +116,50 @@ describe("the talk's examples, byte for byte", () => {
     expect(access[1]!.message).toMatch(/^404 GET \/nope \(127\.0\.0\.1\) \d+\.\d\dms$/);
     expect(access[0]!.module).toBe("web");
   });
+
+  it("each line names its own request: status, method, URI and client (the last line's head is reused only when all four match)", async () => {
+    class Both extends RequestHandler {
+      override prepare() {
+        // As HTTPServer's xheaders would set it from X-Real-Ip.
+        const client = this.request.headers.get("X-Client");
+        if (client) this.request.remoteIp = client;
+      }
+      get() {
+        this.write("g");
+      }
+      post() {
+        this.setStatus(201);
+      }
+    }
+    class Summarised extends RequestHandler {
+      get() {}
+      override _requestSummary() {
+        return "custom summary";
+      }
+    }
+    const app = new Application([
+      ["/", Both],
+      ["/a", Both],
+      ["/s", Summarised],
+    ]);
+    await request(app, "GET", "/");
+    await request(app, "GET", "/");
+    await request(app, "GET", "/a");
+    await request(app, "POST", "/a", { body: "" });
+    await request(app, "GET", "/a");
+    await request(app, "GET", "/s");
+    await request(app, "GET", "/a", { headers: { "X-Client": "10.0.0.7" } });
+    const access = logs.records.filter((r) => r.logger === "tornado.access").map((r) => r.message.replace(/ \d+\.\d\dms$/, " Nms"));
+    expect(access).toEqual([
+      "200 GET / (127.0.0.1) Nms",
+      "200 GET / (127.0.0.1) Nms",
+      "200 GET /a (127.0.0.1) Nms",
+      "201 POST /a (127.0.0.1) Nms",
+      "200 GET /a (127.0.0.1) Nms",
+      "200 custom summary Nms",
+      "200 GET /a (10.0.0.7) Nms",
+    ]);
+  });
 });
 
 describe("error pages", () => {
