@@ -234,6 +234,8 @@ export class URLSpec {
   private readonly reversePieces: readonly (string | null)[] | null;
   /** The one path a pattern without regex syntax (`/`, `/about`) matches: compared, not executed. */
   private readonly literal: string | null;
+  /** What `findHandler` answers for a match without groups: made once, not per request. @internal */
+  readonly route: FoundRoute;
 
   constructor(pattern: string | RegExp, handlerClass: HandlerClass<any>, kwargs?: InitArgs | null, name?: string | null) {
     if (typeof handlerClass !== "function" || !(handlerClass === RequestHandler || handlerClass.prototype instanceof RequestHandler)) {
@@ -265,6 +267,7 @@ export class URLSpec {
     this.kwargs = kwargs ?? {};
     this.name = name ?? null;
     this.reversePieces = this.findGroups();
+    this.route = { handlerClass, kwargs: this.kwargs, args: NO_GROUPS.args, pathKwargs: null };
     const body = source.replace(/^\^/, "").replace(/\$$/, "");
     this.literal = flags === "" && !/[\\^$.|?*+()[\]{}]/.test(body) ? body : null;
   }
@@ -339,6 +342,14 @@ function toSpec(route: Route): URLSpec {
 // Application
 
 /** Application settings (Tornado's keyword arguments, in camelCase). Unknown keys are kept. */
+/** A request's route: the handler, its `initialize` arguments and the path groups. */
+export interface FoundRoute {
+  handlerClass: HandlerClass<any>;
+  kwargs: InitArgs;
+  args: (string | undefined)[];
+  pathKwargs: Record<string, string | undefined> | null;
+}
+
 export interface Settings {
   /** Implies `serveTraceback`, and `compiledTemplateCache: false` / `staticHashCache: false`. */
   debug?: boolean;
@@ -452,11 +463,12 @@ export class Application implements HTTPServerConnectionDelegate {
   }
 
   /** The route for a request, or the default handler / 404 `ErrorHandler`. */
-  findHandler(request: HTTPServerRequest): { handlerClass: HandlerClass<any>; kwargs: InitArgs; args: (string | undefined)[]; pathKwargs: Record<string, string | undefined> | null } {
+  findHandler(request: HTTPServerRequest): FoundRoute {
     for (const host of this.hosts) {
       if (host.host !== null && !host.host.test(request.hostName)) continue;
       for (const spec of host.specs) {
         const m = spec.match(request.path);
+        if (m === NO_GROUPS) return spec.route;
         if (m !== null) return { handlerClass: spec.handlerClass, kwargs: spec.kwargs, args: m.args, pathKwargs: m.kwargs };
       }
     }
