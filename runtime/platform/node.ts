@@ -199,6 +199,13 @@ let exitHookInstalled = false;
 /** `TORNADO_LOG_BATCH=0`: each line written as it is logged, as Tornado does (to measure the batching against). */
 let logUnbatched = false;
 
+/**
+ * Buffer's own UTF-8 writer, as `latin1Slice` above: `write(string, offset)` sorts out its
+ * optional arguments first, which cost more than the encoding of a 60-byte line (profiled: 4.8%
+ * of a request against 2.1%).
+ */
+type LogBuffer = Buffer & { utf8Write(text: string, offset: number): number };
+
 /** The pending bytes (the buffer is handed over: a new one takes the next lines), or null. */
 function takeLogBytes(): Buffer | null {
   if (logTimer !== null) {
@@ -247,7 +254,7 @@ function writeLogLine(line: string): void {
   }
   if (logUsed + worst > LOG_BATCH_BYTES) flushLog();
   const buffer = (logBuffer ??= Buffer.allocUnsafeSlow(LOG_BATCH_BYTES));
-  logUsed += buffer.write(line, logUsed);
+  logUsed += (buffer as LogBuffer).utf8Write(line, logUsed);
   buffer[logUsed++] = 10;
   if (logTimer === null && logImmediate === null) {
     // Pending lines must not keep the process alive: the exit hook writes them.
