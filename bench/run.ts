@@ -16,6 +16,7 @@
  *   BENCH_NICE=-10 npm run bench      # server and wrk at nice -10 (root), on a shared machine
  *   BENCH_RT=1 BENCH_WS_PARTS=broadcast npm run bench -- --only=ws   # real-time class (root): latencies as on a quiet machine
  *   npm run bench -- --only=http       # or --only=idle, --only=<case name>
+ *   BENCH_LOG_UNBATCHED=1 npm run bench -- --only=http   # adds the hello example with an unbatched access log
  */
 import { readdirSync, readFileSync } from "node:fs";
 import * as net from "node:net";
@@ -46,6 +47,11 @@ const SERVERS: ServerSpec[] = [
   { name: "tornado runtime, 2 processes", script: "bench/servers/runtime-hello-processes.ts", cpus: "0,1" },
   // The ceiling (performance-notes.md): the same bytes canned, no HTTP work at all.
   { name: "raw node:net, canned response (ceiling)", script: "bench/servers/rawnet.ts" },
+  // BENCH_LOG_UNBATCHED=1: the hello example again with its access log written line by line
+  // (Tornado's way), to measure what the batching in platform/node.ts buys.
+  ...(process.env.BENCH_LOG_UNBATCHED === "1"
+    ? [{ name: "tornado runtime, access log unbatched", script: "bench/servers/runtime-hello-unbatched.ts" }]
+    : []),
 ];
 const BASELINE = 1;
 
