@@ -43,7 +43,8 @@ export default defineConfig({
       },
       {
         // Tests that bind the talk's fixed port 8888 (real example processes, the Node-backed
-        // WebContainer): one file at a time, in their own vitest run.
+        // WebContainer): one file at a time. `npm test` runs them alongside the unit files, which
+        // only ever use 8888 on the in-memory network and bind real ports as port 0.
         extends: true,
         test: {
           name: "serial",

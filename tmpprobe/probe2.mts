@@ -1,0 +1,12 @@
+import { chromium } from "playwright-core";
+import { chromiumArgs } from "../e2e/support.ts";
+const extra = process.argv.slice(2);
+const b = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: [...chromiumArgs, ...extra] });
+const s = await b.newBrowserCDPSession();
+const p = await b.newPage(); await p.goto("about:blank");
+const t = await s.send("Target.getTargets" as any);
+console.log(JSON.stringify((t as any).targetInfos.map((x:any)=>[x.type,x.url,x.title])));
+const { execSync } = await import("node:child_process");
+const ps = () => execSync("ps -eo pid,time,args | grep -E 'chromium --type=renderer' | grep -v grep | cut -c1-80").toString();
+console.log(ps());
+await b.close();
