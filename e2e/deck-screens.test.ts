@@ -56,8 +56,11 @@ async function settled(page: Page, n: number): Promise<void> {
     const commands = live ? [...s.querySelectorAll<HTMLElement>(".live-command")] : [];
     const panes = [...s.querySelectorAll<HTMLElement>("figure.demo-pane")];
     const editors = document.documentElement.dataset.playground === "loaded" ? [...s.querySelectorAll<HTMLElement>(".code-ts[data-example]")] : [];
+    // A timeline runs its first lane on entering: the picture is of that run finished.
+    const timelines = live ? [...s.querySelectorAll<HTMLElement>('.demo-widget[data-widget="timeline"]')] : [];
     return (
       commands.every((c) => c.dataset.state && c.dataset.state !== "running") &&
+      timelines.every((w) => Number(w.dataset.runs ?? 0) > 0 && w.dataset.state !== "running") &&
       panes.every((p) => !["idle", "loading"].includes(p.dataset.state ?? "idle")) &&
       editors.every((e) => ["ready", "failed", "on-demand"].includes(e.dataset.editor ?? ""))
     );
