@@ -13,6 +13,7 @@ import { TerminalView } from "./terminal.js";
 import { codeLineHeight } from "./sizes.js";
 import type { EditorHandle } from "./editor.js";
 import { loadRuntimeSources } from "./webcontainer/runtime-sources.js";
+import { whenIdle } from "./idle.js";
 
 /** The part of reveal's API the playground uses. */
 export interface DeckLike {
@@ -25,11 +26,6 @@ const DEFAULT_COMMAND = "curl -i http://localhost:8888";
 /** After this pause in typing, an edited program is started ahead (`Playground.edited`). */
 const EDIT_PAUSE_MS = 120;
 
-/** Run `fn` when the main thread is idle (or after at most 300 ms). */
-function whenIdle(fn: () => void): void {
-  if (typeof requestIdleCallback === "function") requestIdleCallback(() => fn(), { timeout: 300 });
-  else setTimeout(fn, 30);
-}
 
 /** The example a slide runs when entered (a commandline or demo slide), if any. */
 function liveProgram(slide: HTMLElement): string | undefined {

@@ -21,6 +21,7 @@ import {
 } from "../engine.js";
 import { parseCommand } from "../command.js";
 import { now } from "../output.js";
+import { whenIdle } from "../idle.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 import type { PaneChannel, PaneEnd, PaneEvent } from "../panes/protocol.js";
 
@@ -139,10 +140,20 @@ class WorkerHandle {
     });
   }
 
-  kill(reason: string): void {
+  /**
+   * `later`: the worker is dead to us at once (no message of it is heard again), but terminated
+   * once the page is idle: Chromium's terminate() waits for the worker's thread (tens of ms on a
+   * busy machine), and a program replaced on a slide change must not hold up the new one's
+   * output. A worker that must stop now (a runaway loop) is killed without `later`.
+   */
+  kill(reason: string, later = false): void {
     if (this.dead) return;
     this.dead = reason;
-    this.worker.terminate();
+    if (later) {
+      this.worker.onmessage = null;
+      const worker = this.worker;
+      whenIdle(() => worker.terminate(), 500);
+    } else this.worker.terminate();
     this.onKill?.(reason);
     for (const settle of this.pending.values()) settle({ type: "dead", message: reason });
     this.pending.clear();
@@ -245,7 +256,7 @@ export class InPageEngine implements Engine {
     const entry = this.prepared.get(program.name);
     if (!entry || entry.handle.dead || entry.key !== programKey(program)) return null;
     this.prepared.delete(program.name);
-    this.current?.kill("stopped");
+    this.current?.kill("stopped", true);
     this.current = entry.handle;
     this.lastProgram = { program, ...(onOutput ? { onOutput } : {}) };
     // Hand over what it has printed so far, then the rest as it comes.
