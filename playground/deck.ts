@@ -47,6 +47,7 @@ export class Playground {
   private readonly logListeners = new Set<(log: string) => void>();
   private readonly logChunkListeners = new Set<(chunk: string) => void>();
   private readonly startListeners = new Set<(name: string) => void>();
+  private readonly preparedListeners = new Set<(name: string) => void>();
   /** What Run (Ctrl/Cmd+Enter) on a program's editor does, when its slide is not a terminal's (a demo's timeline). */
   readonly runners = new Map<string, () => Promise<void>>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -192,6 +193,12 @@ export class Playground {
     return () => void this.startListeners.delete(listener);
   }
 
+  /** Told whenever a program (by name) has been started ahead (`prepare`) and listens, beside the running one. */
+  onPrepared(listener: (name: string) => void): () => void {
+    this.preparedListeners.add(listener);
+    return () => void this.preparedListeners.delete(listener);
+  }
+
   /** The example's current code running (started unless exactly that already runs). */
   ensure(name: string): Promise<StartResult> {
     return this.serialize(() => this.ensureRunning(name, false));
@@ -226,7 +233,14 @@ export class Playground {
     void this.serialize(async () => {
       if (this.manager.engine !== engine) return;
       // Least wanted first: the engine keeps the most recently prepared when it must choose.
-      for (const name of wanted.reverse()) void engine.prepare!(this.sources.program(name)).catch(() => {});
+      for (const name of wanted.reverse()) {
+        void engine.prepare!(this.sources.program(name)).then(
+          (started) => {
+            if (started.ok && this.manager.engine === engine) for (const l of this.preparedListeners) l(name);
+          },
+          () => {},
+        );
+      }
     });
   }
 
