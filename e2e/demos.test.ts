@@ -284,6 +284,40 @@ describe("each demo's first live output, as its manifest declares it (plain stat
 });
 
 describe("browser panes in the in-page engine, on a plain static host", () => {
+  it("websocket: the panes load ahead from the program started ahead, and are live as the slide is entered", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    const errors = collectConsoleErrors(page);
+    await openDeck(page, staticHost().plainUrl + "?no-coi&transition=none");
+    await until(page, "the playground", () => "__playground" in globalThis);
+    // On the slide above the demo: the deck starts its program ahead, and the panes load from it.
+    await page.evaluate(() => {
+      const deck = (window as any).deck;
+      const { h, v } = deck.getIndices(document.querySelector('section[data-demo="websocket"]'));
+      deck.slide(h, v - 1);
+    });
+    await until(page, "three panes loaded ahead", () =>
+      [...document.querySelectorAll<HTMLElement>('section[data-demo="websocket"] .demo-pane')].every((p) => p.dataset.state === "ready"),
+    );
+    // Entering: the pages are on screen in the slide change itself, no load after it.
+    const entered = await page.evaluate(() => {
+      const deck = (window as any).deck;
+      const section = document.querySelector<HTMLElement>('section[data-demo="websocket"]')!;
+      const { h, v } = deck.getIndices(section);
+      deck.slide(h, v);
+      return [...section.querySelectorAll<HTMLElement>(".demo-pane")].map((p) => p.dataset.state);
+    });
+    expect(entered).toEqual(["live", "live", "live"]);
+    await until(page, "the first live output stamped", () => document.querySelector<HTMLElement>('section[data-demo="websocket"]')!.dataset.firstOutputMs !== undefined);
+    // They are the running program's pages: broadcasts reach them, and its log has their loads.
+    const frames = await liveFrames(page, "websocket", 3);
+    await expect.poll(async () => (await Promise.all(frames.map((f) => paneText(f, "#status")))).every((t) => /^broadcast \d+$/.test(t ?? "")), { timeout: 15_000 }).toBe(true);
+    const log = await page.evaluate(() => (globalThis as any).__playground.log as string);
+    expect(log.match(/ 200 GET \/ \(/g)).toHaveLength(3);
+    expect(errors.messages).toEqual([]);
+    await context.close();
+  }, 60_000);
+
   it("websocket: every broadcast reaches every pane, together; the pages are the program's own HTML, scripts and styles", async () => {
     const { page, context } = await openDemo(staticHost(), "websocket");
     const frames = await liveFrames(page, "websocket", 3);

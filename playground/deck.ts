@@ -13,6 +13,7 @@ import { TerminalView } from "./terminal.js";
 import { codeLineHeight } from "./sizes.js";
 import type { EditorHandle } from "./editor.js";
 import { loadRuntimeSources } from "./webcontainer/runtime-sources.js";
+import { whenIdle } from "./idle.js";
 
 /** The part of reveal's API the playground uses. */
 export interface DeckLike {
@@ -25,11 +26,6 @@ const DEFAULT_COMMAND = "curl -i http://localhost:8888";
 /** After this pause in typing, an edited program is started ahead (`Playground.edited`). */
 const EDIT_PAUSE_MS = 120;
 
-/** Run `fn` when the main thread is idle (or after at most 300 ms). */
-function whenIdle(fn: () => void): void {
-  if (typeof requestIdleCallback === "function") requestIdleCallback(() => fn(), { timeout: 300 });
-  else setTimeout(fn, 30);
-}
 
 /** The example a slide runs when entered (a commandline or demo slide), if any. */
 function liveProgram(slide: HTMLElement): string | undefined {
@@ -51,6 +47,7 @@ export class Playground {
   private readonly logListeners = new Set<(log: string) => void>();
   private readonly logChunkListeners = new Set<(chunk: string) => void>();
   private readonly startListeners = new Set<(name: string) => void>();
+  private readonly preparedListeners = new Set<(name: string) => void>();
   /** What Run (Ctrl/Cmd+Enter) on a program's editor does, when its slide is not a terminal's (a demo's timeline). */
   readonly runners = new Map<string, () => Promise<void>>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -196,6 +193,12 @@ export class Playground {
     return () => void this.startListeners.delete(listener);
   }
 
+  /** Told whenever a program (by name) has been started ahead (`prepare`) and listens, beside the running one. */
+  onPrepared(listener: (name: string) => void): () => void {
+    this.preparedListeners.add(listener);
+    return () => void this.preparedListeners.delete(listener);
+  }
+
   /** The example's current code running (started unless exactly that already runs). */
   ensure(name: string): Promise<StartResult> {
     return this.serialize(() => this.ensureRunning(name, false));
@@ -230,7 +233,14 @@ export class Playground {
     void this.serialize(async () => {
       if (this.manager.engine !== engine) return;
       // Least wanted first: the engine keeps the most recently prepared when it must choose.
-      for (const name of wanted.reverse()) void engine.prepare!(this.sources.program(name)).catch(() => {});
+      for (const name of wanted.reverse()) {
+        void engine.prepare!(this.sources.program(name)).then(
+          (started) => {
+            if (started.ok && this.manager.engine === engine) for (const l of this.preparedListeners) l(name);
+          },
+          () => {},
+        );
+      }
     });
   }
 

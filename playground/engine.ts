@@ -120,8 +120,9 @@ export interface PaneSupport {
   /**
    * In-page: a channel for one pane's network to the running program (restarted first if the
    * watchdog stopped it); `onEnd` says when the program goes (replaced, stopped, watchdog).
+   * With `ahead`: to that program as started ahead (`prepare`), before its slide is entered.
    */
-  openPane?(onEvent: (event: PaneEvent) => void, onEnd: (end: PaneEnd) => void): Promise<PaneChannel>;
+  openPane?(onEvent: (event: PaneEvent) => void, onEnd: (end: PaneEnd) => void, ahead?: Program): Promise<PaneChannel>;
   /** WebContainer: the preview URL the container gives for `port` (its server-ready URL), once listening. */
   previewUrl?(port: number): string | null;
 }

@@ -18,6 +18,23 @@ export interface RevealPlugin {
   init(deck: DeckApi): void | Promise<void>;
 }
 
+/**
+ * The slide reveal is about to show, when `beforeslidechange` tells it for sure: a horizontal
+ * slide, or a vertical one in the stack already shown (down into a demo: the event's indexv is
+ * the target's). Entering another stack, reveal picks its vertical slide later (the one last
+ * shown there), and the event's indexv may be the old stack's: undefined then.
+ */
+function slideBeingEntered(deck: DeckApi, indexh: number | undefined, indexv: number | undefined): HTMLElement | undefined {
+  if (typeof indexh !== "number") return undefined;
+  const top = document.querySelectorAll<HTMLElement>(".reveal .slides > section")[indexh];
+  if (!top) return undefined;
+  const vertical = top.querySelectorAll<HTMLElement>(":scope > section");
+  if (!vertical.length) return top;
+  const current = deck.getCurrentSlide();
+  if (typeof indexv !== "number" || !current || current.parentElement !== top) return undefined;
+  return vertical[indexv];
+}
+
 export function playgroundPlugins(): RevealPlugin[] {
   let live: Playground | null = null;
   return [
@@ -37,12 +54,9 @@ export function playgroundPlugins(): RevealPlugin[] {
             playground.show(slide);
             demoViews.show(slide);
           };
-          // Before reveal's own slide change work: a horizontal slide (not a stack, whose
-          // vertical slide reveal picks later) can have its commands posted already.
-          deck.on("beforeslidechange", (event) => {
-            const target = typeof event.indexh === "number" ? document.querySelectorAll<HTMLElement>(".reveal .slides > section")[event.indexh] : undefined;
-            playground.enter(target && !target.querySelector("section") ? target : undefined);
-          });
+          // Before reveal's own slide change work: the slide being entered can have its
+          // commands posted already (and the worker answers while reveal works).
+          deck.on("beforeslidechange", (event) => playground.enter(slideBeingEntered(deck, event.indexh, event.indexv)));
           deck.on("slidechanged", (event) => show(event.currentSlide ?? deck.getCurrentSlide()));
           deck.on("resize", () => playground.layout());
           window.addEventListener("resize", () => playground.layout());

@@ -22,7 +22,15 @@ export class Demos {
   private readonly watches = new Map<HTMLElement, FirstOutputWatch>();
   private current: FirstOutputWatch | null = null;
 
-  constructor(private readonly playground: Playground) {}
+  constructor(private readonly playground: Playground) {
+    // A demo whose first output is its panes: once its program is started ahead, they load from it.
+    playground.onPrepared((name) => {
+      for (const slide of document.querySelectorAll<HTMLElement>("section[data-demo][data-first-output=pane]")) {
+        if (slide.dataset.example !== name) continue;
+        for (const view of this.viewsOf(slide)) if (view instanceof PanesView) view.preload();
+      }
+    });
+  }
 
   /** Called for every slide shown; only demo slides do anything. */
   show(slide: HTMLElement | undefined): void {
@@ -34,12 +42,17 @@ export class Demos {
     // From the slide change (Playground.show has just set enteredAt and posted the command).
     watch.enter(this.playground.enteredAt);
     this.current = watch;
+    for (const view of this.viewsOf(slide)) view.enter();
+  }
+
+  /** The slide's views, mounted on first use. */
+  private viewsOf(slide: HTMLElement): DemoView[] {
     let views = this.views.get(slide);
     if (!views) {
       views = this.mount(slide);
       this.views.set(slide, views);
     }
-    for (const view of views) view.enter();
+    return views;
   }
 
   private mount(slide: HTMLElement): DemoView[] {

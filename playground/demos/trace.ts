@@ -65,7 +65,18 @@ export class TraceView implements DemoView {
     });
   }
 
-  enter(): void {}
+  /**
+   * Entering the slide: what is still queued is gone by (events of an earlier request, paced
+   * out after the presenter left, or the startup output of the program the deck prepared ahead,
+   * replayed as the slide's command adopts it). Dropped, so the first event shown is one the
+   * loop reports from now on, at once, not after the old ones' 450 ms steps.
+   */
+  enter(): void {
+    this.queue.length = 0;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    for (const line of this.slide.querySelectorAll(".listing-line.lit")) line.classList.remove("lit");
+  }
 
   private pump(): void {
     if (this.timer !== null) return;

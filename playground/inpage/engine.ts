@@ -21,6 +21,7 @@ import {
 } from "../engine.js";
 import { parseCommand } from "../command.js";
 import { now } from "../output.js";
+import { whenIdle } from "../idle.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 import type { PaneChannel, PaneEnd, PaneEvent } from "../panes/protocol.js";
 
@@ -139,10 +140,20 @@ class WorkerHandle {
     });
   }
 
-  kill(reason: string): void {
+  /**
+   * `later`: the worker is dead to us at once (no message of it is heard again), but terminated
+   * once the page is idle: Chromium's terminate() waits for the worker's thread (tens of ms on a
+   * busy machine), and a program replaced on a slide change must not hold up the new one's
+   * output. A worker that must stop now (a runaway loop) is killed without `later`.
+   */
+  kill(reason: string, later = false): void {
     if (this.dead) return;
     this.dead = reason;
-    this.worker.terminate();
+    if (later) {
+      this.worker.onmessage = null;
+      const worker = this.worker;
+      whenIdle(() => worker.terminate(), 500);
+    } else this.worker.terminate();
     this.onKill?.(reason);
     for (const settle of this.pending.values()) settle({ type: "dead", message: reason });
     this.pending.clear();
@@ -245,7 +256,7 @@ export class InPageEngine implements Engine {
     const entry = this.prepared.get(program.name);
     if (!entry || entry.handle.dead || entry.key !== programKey(program)) return null;
     this.prepared.delete(program.name);
-    this.current?.kill("stopped");
+    this.current?.kill("stopped", true);
     this.current = entry.handle;
     this.lastProgram = { program, ...(onOutput ? { onOutput } : {}) };
     // Hand over what it has printed so far, then the rest as it comes.
@@ -381,12 +392,24 @@ export class InPageEngine implements Engine {
    * periodic callback) answers nothing and no command is in flight to time out, so the same
    * watchdog applies to the pings.
    */
-  async openPane(onEvent: (event: PaneEvent) => void, onEnd: (end: PaneEnd) => void): Promise<PaneChannel> {
-    if (!this.current && this.lastProgram) {
-      const restarted = await this.start(this.lastProgram.program, this.lastProgram.onOutput);
-      if (!restarted.ok) throw new Error(`the program could not be restarted: ${restarted.message}`);
+  async openPane(onEvent: (event: PaneEvent) => void, onEnd: (end: PaneEnd) => void, ahead?: Program): Promise<PaneChannel> {
+    let handle: WorkerHandle | null;
+    if (ahead) {
+      // `ahead` started ahead (prepare): its pane is open before its slide is entered, and
+      // stays open when the slide's command adopts the worker as the running one.
+      const entry = this.prepared.get(ahead.name);
+      if (!entry || entry.key !== programKey(ahead)) throw new Error(`${ahead.name} is not started ahead`);
+      const started = await entry.started;
+      if (!started.ok) throw new Error(`the program did not start: ${started.message}`);
+      handle = entry.handle;
+      if (handle.dead) throw new Error(`the program stopped (${handle.dead})`);
+    } else {
+      if (!this.current && this.lastProgram) {
+        const restarted = await this.start(this.lastProgram.program, this.lastProgram.onOutput);
+        if (!restarted.ok) throw new Error(`the program could not be restarted: ${restarted.message}`);
+      }
+      handle = this.current;
     }
-    const handle = this.current;
     if (!handle) throw new Error("no program is running");
     await handle.ready;
     const session = this.nextPane++;
@@ -417,6 +440,7 @@ export class InPageEngine implements Engine {
         if (!handle.dead) handle.worker.postMessage({ type: "pane-close", session } satisfies ToWorker);
         this.watch();
       },
+      running: () => this.current === handle && !handle.dead,
     };
   }
 
@@ -436,6 +460,8 @@ export class InPageEngine implements Engine {
     this.heartbeat = setInterval(() => {
       const handle = this.current;
       if (!handle || handle.dead) return;
+      // Panes opened ahead on a program not running yet do not make the running one watched.
+      if (![...this.panes.values()].some((pane) => pane.handle === handle)) return;
       if (watched !== handle) {
         watched = handle;
         since = now();

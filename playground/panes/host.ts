@@ -10,7 +10,7 @@
  *
  * WebContainer engine: the frame simply loads the container's preview URL for the port.
  */
-import type { Engine } from "../engine.js";
+import type { Engine, Program } from "../engine.js";
 import { validatePaneRequest, type PaneChannel, type PaneEnd, type PaneEvent } from "./protocol.js";
 import { markPaneWindow } from "./guard.js";
 import { shimScript } from "./shim.js";
@@ -23,7 +23,8 @@ export const PANE_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-s
 /** Ids the deck itself uses on a pane's channel (the page and its subresources); the shim counts from 1. */
 const HOST_IDS = 2 ** 30;
 
-export type PaneState = "idle" | "loading" | "live" | "ended" | "closed" | "failed";
+/** `ready`: loaded ahead, on a slide not shown yet; it turns `live` when the slide is entered. */
+export type PaneState = "idle" | "loading" | "ready" | "live" | "ended" | "closed" | "failed";
 
 export class PaneFrame {
   readonly frame: HTMLIFrameElement;
@@ -35,6 +36,8 @@ export class PaneFrame {
   state: PaneState = "idle";
   /** Told of every state change, with a sentence for the pane's notice. */
   onState: (state: PaneState, message: string) => void = () => {};
+  /** Whether the pane is on screen (its slide shown): a page loaded while not is only `ready`. */
+  visible: () => boolean = () => true;
 
   constructor(
     readonly url: string,
@@ -51,8 +54,11 @@ export class PaneFrame {
     this.onState(state, message);
   }
 
-  /** Load (or reload) the page from `engine`: whatever the previous load had open is closed first. */
-  async load(engine: Engine): Promise<void> {
+  /**
+   * Load (or reload) the page from `engine`: whatever the previous load had open is closed first.
+   * `ahead`: from that program as the engine started it ahead (in-page), before its slide is shown.
+   */
+  async load(engine: Engine, ahead?: Program): Promise<void> {
     const generation = ++this.generation;
     this.close(false);
     this.setState("loading", "loading…");
@@ -72,6 +78,7 @@ export class PaneFrame {
       const channel = await engine.openPane(
         (event) => this.deliver(event),
         (end) => this.ended(generation, end),
+        ahead,
       );
       if (generation !== this.generation) return channel.close();
       this.channel = channel;
@@ -92,19 +99,29 @@ export class PaneFrame {
         if (generation !== this.generation) return;
         if (++loads > 1) {
           // The page reloaded or navigated itself: its shim is gone with the old document.
-          void this.load(engine);
+          void this.load(engine, ahead && !this.attached ? ahead : undefined);
           return;
         }
         const win = this.frame.contentWindow;
         if (!win) return;
         markPaneWindow(win);
         win.postMessage({ type: "tornado-pane-port" }, "*", [port2]);
-        this.setState("live");
+        this.setState(this.visible() ? "live" : "ready");
       };
       this.frame.srcdoc = doc;
     } catch (error) {
       if (generation === this.generation) this.setState("failed", (error as Error).message);
     }
+  }
+
+  /** Whether the page shown (or loading) talks to the engine's running program. */
+  get attached(): boolean {
+    return this.channel?.running?.() ?? false;
+  }
+
+  /** The slide is shown: a page loaded ahead is on screen now. */
+  reveal(): void {
+    if (this.state === "ready") this.setState("live");
   }
 
   /** Close the pane's connections (the program sees its clients leave); `forget` leaves it closed. */

@@ -32,6 +32,8 @@ export interface PaneChannel {
   send(request: PaneRequest): void;
   /** The pane went away (closed, reloaded): everything it had open is closed. */
   close(): void;
+  /** Whether the program this channel reaches is the engine's running one (not one started ahead). */
+  running?(): boolean;
 }
 
 const isId = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 0;

@@ -26,10 +26,12 @@ export class PanesView {
       const reload = paneButton("⟳", `reload ${frame.frame.title}`, () => void this.load(frame, true, true));
       const toggle = paneButton("✕", `close ${frame.frame.title}`, () => (frame.state === "closed" ? void this.load(frame, true, true) : frame.close()));
       bar.append(reload, toggle);
+      frame.visible = () => this.shown();
       frame.onState = (state, message) => {
         figure.dataset.state = state;
-        notice.textContent = state === "live" ? "" : message;
-        notice.hidden = state === "live";
+        const shows = state === "live" || state === "ready";
+        notice.textContent = shows ? "" : message;
+        notice.hidden = shows;
         toggle.textContent = state === "closed" ? "open" : "✕";
         toggle.setAttribute("aria-label", `${state === "closed" ? "open" : "close"} ${frame.frame.title}`);
       };
@@ -38,7 +40,12 @@ export class PanesView {
     // A program started afresh (an edit run, the watchdog's restart) while the slide is shown:
     // the panes load the new program's page.
     playground.onStart((started) => {
-      if (started === this.name && this.shown()) for (const p of this.panes) if (p.frame.state !== "closed") void this.load(p.frame, false);
+      if (started !== this.name || !this.shown()) return;
+      for (const p of this.panes) {
+        // A page loaded ahead from the very program now adopted is that program's already.
+        if (this.ahead(p.frame)) p.frame.reveal();
+        else if (p.frame.state !== "closed") void this.load(p.frame, false);
+      }
     });
     playground.manager.onChange(() => {
       if (this.shown()) this.enter();
@@ -49,12 +56,31 @@ export class PanesView {
     return this.playground.deck.getCurrentSlide() === this.slide;
   }
 
+  /** Whether `frame` shows (or is loading) a page of the program running now, loaded ahead. */
+  private ahead(frame: PaneFrame): boolean {
+    return (frame.state === "ready" || frame.state === "loading" || frame.state === "live") && frame.attached;
+  }
+
+  /**
+   * The program was started ahead (in-page: a neighbour slide is shown): the pages load now, from
+   * that program, and are `ready` until the slide is entered, which then shows them at once.
+   */
+  preload(): void {
+    const engine = this.playground.manager.engine;
+    if (this.shown() || !engine.openPane || engine.previewUrl) return;
+    const program = this.playground.sources.program(this.name);
+    for (const p of this.panes) if (["idle", "ended", "failed"].includes(p.frame.state)) void p.frame.load(engine, program);
+  }
+
   /** Entering the slide: every pane not live yet (and not closed by the presenter) loads. */
   enter(): void {
     // The program running already (started ahead and swapped in by the slide's own command):
     // load now, not after that command, which the engine's queue would put first.
     const running = this.playground.isRunning(this.name);
-    for (const p of this.panes) if (["idle", "ended", "failed"].includes(p.frame.state)) void this.load(p.frame, !running);
+    for (const p of this.panes) {
+      if (this.ahead(p.frame)) p.frame.reveal();
+      else if (["idle", "ended", "failed", "ready"].includes(p.frame.state)) void this.load(p.frame, !running);
+    }
   }
 
   /** Which program start (the playground's log generation) each pane last loaded the page of. */
@@ -74,6 +100,7 @@ export class PanesView {
         return;
       }
     }
+    if (!force && this.ahead(frame)) return frame.reveal();
     if (!force && this.loadedFor.get(frame) === this.playground.logGeneration && (frame.state === "loading" || frame.state === "live")) return;
     this.loadedFor.set(frame, this.playground.logGeneration);
     await frame.load(this.playground.manager.engine);
