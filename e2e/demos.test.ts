@@ -424,8 +424,9 @@ describe("browser panes in the in-page engine, on a plain static host", () => {
   it("a runaway loop in the program behind the panes is stopped (no command in flight), and the deck keeps working", async () => {
     const { page, context } = await openDemo(staticHost(), "websocket");
     await liveFrames(page, "websocket", 3);
-    await setProgram(page, "websocket", (t) => t.replace("async function poll() {", "async function poll() {\n  while (true) {}"));
+    // The clock starts before the edit: the deck may start the edited program ahead, as it is typed.
     const t0 = Date.now();
+    await setProgram(page, "websocket", (t) => t.replace("async function poll() {", "async function poll() {\n  while (true) {}"));
     await page.click('section[data-demo="websocket"] .playground-run');
     // The edited program starts, the panes load its page, its first poll (3 s) never returns.
     await until(page, "every pane to say the program was stopped", () =>
