@@ -892,11 +892,12 @@ export class RequestHandler {
 
   /** Resets headers and content: `Server`, `Content-Type: text/html; charset=UTF-8`, `Date`, then `setDefaultHeaders()`. */
   clear(): void {
-    const headers = new HTTPHeaders();
-    headers.setNormalized("Server", serverHeader);
-    headers.setNormalized("Content-Type", "text/html; charset=UTF-8");
-    headers.setNormalized("Date", currentDateHeader());
-    this._headers = headers;
+    // Five slots, three used: finish() adds the Etag and Content-Length without growing them.
+    const names = ["Server", "Content-Type", "Date", "", ""];
+    const values = [serverHeader, "text/html; charset=UTF-8", currentDateHeader(), "", ""];
+    names.length = 3;
+    values.length = 3;
+    this._headers = HTTPHeaders.adopt(names, values);
     this.setDefaultHeaders();
     this._writeBuffer = [];
     this._statusCode = 200;
@@ -964,15 +965,15 @@ export class RequestHandler {
   write(chunk: string | Uint8Array | Record<string, unknown>): void {
     if (this._finished) throw new Error("Cannot write() after finish()");
     if (typeof chunk === "string") {
-      this._writeBuffer.push(encodeText(chunk));
+      this._output(encodeText(chunk));
       return;
     }
     if (chunk instanceof Uint8Array) {
-      this._writeBuffer.push(chunk);
+      this._output(chunk);
       return;
     }
     if (isPlainObject(chunk)) {
-      this._writeBuffer.push(utf8(jsonEncode(chunk)));
+      this._output(utf8(jsonEncode(chunk)));
       this.setHeader("Content-Type", "application/json; charset=UTF-8");
       return;
     }
@@ -982,6 +983,16 @@ export class RequestHandler {
         ". Lists not accepted for security reasons; see http://www.tornadoweb.org/en/stable/web.html#tornado.web.RequestHandler.write";
     }
     throw new TypeError(message);
+  }
+
+  /**
+   * Buffers one chunk. A response is mostly one write: the first chunk makes a one-slot array,
+   * where a push onto the empty one would allocate a backing store of 17.
+   */
+  private _output(bytes: Uint8Array): void {
+    const buffer = this._writeBuffer;
+    if (buffer.length === 0) this._writeBuffer = [bytes];
+    else buffer.push(bytes);
   }
 
   /** Collapses the buffer to at most one chunk and returns it (the body is concatenated once). */
