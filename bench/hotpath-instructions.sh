@@ -5,6 +5,8 @@
 set -e
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
+# NODE_FLAGS="--predictable": V8 without its concurrent compiler and GC threads, so repeated
+# counts agree (without it, two runs of the same code differed by up to 6%).
 # BUNDLE=path: count a bundle built elsewhere (another commit's tree), for a before/after pair.
 if [ -n "$BUNDLE" ]; then cp "$BUNDLE" "$out/hotpath.mjs"; else
   node_modules/.bin/esbuild bench/hotpath.ts --bundle --platform=node --format=esm --log-level=warning \
@@ -13,7 +15,7 @@ fi
 small=${SMALL:-10000}
 large=${LARGE:-60000}
 count() {
-  valgrind --tool=callgrind --callgrind-out-file="$out/cg.$1" node "$out/hotpath.mjs" --requests="$1" 2>&1 |
+  valgrind --tool=callgrind --callgrind-out-file="$out/cg.$1" node $NODE_FLAGS "$out/hotpath.mjs" --requests="$1" 2>&1 |
     sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 count "$small" >"$out/a" &

@@ -77,15 +77,17 @@ export class Logger {
   /**
    * Logs `head + tail`, where `head` mostly repeats (the access line up to its duration): with
    * the default sink the platform may copy the bytes of the line's prefix and head, encoded
-   * once, instead of building the line and encoding it (`Platform.logPieces`).
+   * once, instead of building the line and encoding it (`Platform.logPieces`). `time`: the
+   * wall clock (ms) if the caller holds a reading of this second already, which saves one; the
+   * line shows whole seconds, so any time within the second gives the same line.
    */
-  logPieces(level: LogLevel, module: string, head: string, tail: string): void {
+  logPieces(level: LogLevel, module: string, head: string, tail: string, time?: number): void {
     const p = platform();
     if (sink !== defaultSink || p.logPieces === undefined) {
       this.log(level, module, head + tail);
       return;
     }
-    p.logPieces(level, linePrefix(level, module, p.now()), head, tail);
+    p.logPieces(level, linePrefix(level, module, time ?? p.now()), head, tail);
   }
   debug(module: string, message: string): void {
     this.log("debug", module, message);

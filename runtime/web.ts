@@ -495,7 +495,10 @@ export class Application implements HTTPServerConnectionDelegate {
     const status = handler.getStatus();
     const head = accessLineHead(status, handler);
     const tail = formatMsSuffix(platform().monotonic() - handler.request.startTime);
-    accessLog.logPieces(status < 400 ? "info" : status < 500 ? "warning" : "error", "web", head, tail);
+    // The line's timestamp is the second this response's Date header shows, while that is
+    // current (the timer that ends it is the Date header's): no clock read for it.
+    const second = dateText !== null && datePlatform === platform() ? dateSecond : undefined;
+    accessLog.logPieces(status < 400 ? "info" : status < 500 ? "warning" : "error", "web", head, tail, second);
   }
 
   /** `HTTPServerConnectionDelegate`: one dispatcher per request. */
@@ -728,6 +731,8 @@ const LOWER_METHODS: Record<string, string> = {
  * timer clears it then, as node:http does, so a response reads no clock for it.
  */
 let dateText: string | null = null;
+/** The wall-clock ms of the second that `dateText` shows (the access log's timestamp reads it too). */
+let dateSecond = 0;
 /** The platform the text was read from: a test that swaps in another clock gets its own Date. */
 let datePlatform: Platform | null = null;
 const clearDateText = () => {
@@ -737,7 +742,8 @@ function currentDateHeader(): string {
   if (dateText === null || datePlatform !== platform()) {
     datePlatform = platform();
     const now = datePlatform.now();
-    dateText = formatTimestamp(Math.floor(now / 1000) * 1000);
+    dateSecond = Math.floor(now / 1000) * 1000;
+    dateText = formatTimestamp(dateSecond);
     IOLoop.current().callLater((1000 - (now % 1000)) / 1000, clearDateText);
   }
   return dateText;
