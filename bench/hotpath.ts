@@ -7,6 +7,7 @@
  *
  *   npm run bench:hotpath                               # pinned to CPU 0 when taskset exists
  *   node --cpu-prof --import tsx bench/hotpath.ts       # to see where the time goes
+ *   bench/hotpath-instructions.sh                        # instructions per request (callgrind)
  */
 import { HTTPServer } from "tornado/httpserver";
 import type { PlatformSocket, SocketEventHandler } from "tornado/platform/types";
@@ -82,6 +83,15 @@ const server = new HTTPServer(new Application([["/", MainHandler]]));
 const socket = new LoopbackSocket();
 server.handleSocket(socket);
 
+// `--requests=N`: serve a fixed number (after the same warm-up) and print nothing, for
+// instruction counts that do not depend on load: callgrind runs at two N, difference / N.
+const fixed = Number(process.argv.find((a) => a.startsWith("--requests="))?.slice(11) ?? 0);
+if (fixed > 0) {
+  await socket.run(20_000);
+  await socket.run(fixed);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  process.exit(0);
+}
 const quick = process.argv.includes("--quick");
 const perRun = quick ? 50_000 : 300_000;
 for (let i = 0; i < (quick ? 2 : 5); i++) await socket.run(perRun);

@@ -790,6 +790,8 @@ export class HTTP1Connection implements HTTPConnection {
     if (this.headersWritten) throw new HTTPOutputError("writeHeaders() called twice");
     this.headersWritten = true;
     let first = "";
+    /** The response's Content-Length, looked up once on the server (undefined: none, or not known yet). */
+    let contentLength: string | undefined;
     if (this.isClient) {
       const req = startLine as RequestStartLine;
       this.requestStartLine = req;
@@ -812,7 +814,8 @@ export class HTTP1Connection implements HTTPConnection {
       this.responseStartLine = resp;
       const code = resp.code;
       const bodyless = req.method === "HEAD" || code === 204 || code === 304 || (code >= 100 && code < 200);
-      const hasLength = h.hasNormalized("Content-Length");
+      contentLength = h.getNormalized("Content-Length");
+      const hasLength = contentLength !== undefined;
       this.chunkingOutput = req.version === "HTTP/1.1" && !bodyless && !hasLength && !h.hasNormalized("Transfer-Encoding");
       if (this.serverConnection !== null && this.serverConnection.draining) this.disconnectOnFinish = true;
       if (req.version === "HTTP/1.0" && !bodyless && !hasLength) {
@@ -831,7 +834,7 @@ export class HTTP1Connection implements HTTPConnection {
     if (!this.isClient && (this.requestStartLine!.method === "HEAD" || (startLine as ResponseStartLine).code === 304)) {
       this.expectedContentRemaining = 0;
     } else {
-      const cl = headerLookup(headers, "Content-Length");
+      const cl = this.isClient ? headerLookup(headers, "Content-Length") : contentLength;
       this.expectedContentRemaining = cl !== undefined ? Number.parseInt(cl, 10) : null;
     }
     // Serialise the head (and the first chunk) into one buffer: one socket write per response.

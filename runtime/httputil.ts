@@ -77,8 +77,8 @@ export class HTTPHeaders {
    * Past INDEXED_FROM headers a Map from name to position is kept as well, so a head of
    * thousands of headers (64 KiB of them) cannot make parsing quadratic.
    */
-  private readonly names: string[] = [];
-  private readonly values: (string | string[])[] = [];
+  private names: string[] = [];
+  private values: (string | string[])[] = [];
   private index: Map<string, number> | null = null;
   private lastKey: string | null = null;
 
@@ -86,6 +86,19 @@ export class HTTPHeaders {
     if (!init) return;
     const entries = Symbol.iterator in init ? (init as Iterable<readonly [string, string]>) : Object.entries(init);
     for (const [k, v] of entries) this.add(k, v);
+  }
+
+  /**
+   * Headers that take `names`/`values` as they are: normalised, distinct, one value each, fewer
+   * than INDEXED_FROM. Lets a caller size the arrays for what it will add (a response's default
+   * headers, then its Etag and Content-Length) instead of the 17 slots a first push allocates.
+   * @internal
+   */
+  static adopt(names: string[], values: string[]): HTTPHeaders {
+    const headers = new HTTPHeaders();
+    headers.names = names;
+    headers.values = values;
+    return headers;
   }
 
   /** Position of the normalised `key`, or -1. */

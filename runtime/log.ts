@@ -33,6 +33,11 @@ export function formatLogRecord(record: LogRecord): string {
 }
 
 function formatLine(level: LogLevel, module: string, time: number, message: string): string {
+  return linePrefix(level, module, time) + message;
+}
+
+/** `[I 261125 00:34:39 web] `: the same string object for as long as the second, level and module repeat. */
+function linePrefix(level: LogLevel, module: string, time: number): string {
   // One access-log line per request: the `[I 261125 00:34:39 web] ` part changes once a second.
   const second = Math.floor(time / 1000);
   if (second !== prefixSecond || level !== prefixLevel || module !== prefixModule) {
@@ -43,7 +48,7 @@ function formatLine(level: LogLevel, module: string, time: number, message: stri
     prefixLevel = level;
     prefixModule = module;
   }
-  return prefix + message;
+  return prefix;
 }
 let prefixSecond = Number.NaN;
 let prefixLevel = "";
@@ -68,6 +73,21 @@ export class Logger {
     // without a record object per line (one per request for the access log).
     if (sink === defaultSink) platform().log(level, formatLine(level, module, time, message));
     else sink({ logger: this.name, level, module, message, time });
+  }
+  /**
+   * Logs `head + tail`, where `head` mostly repeats (the access line up to its duration): with
+   * the default sink the platform may copy the bytes of the line's prefix and head, encoded
+   * once, instead of building the line and encoding it (`Platform.logPieces`). `time`: the
+   * wall clock (ms) if the caller holds a reading of this second already, which saves one; the
+   * line shows whole seconds, so any time within the second gives the same line.
+   */
+  logPieces(level: LogLevel, module: string, head: string, tail: string, time?: number): void {
+    const p = platform();
+    if (sink !== defaultSink || p.logPieces === undefined) {
+      this.log(level, module, head + tail);
+      return;
+    }
+    p.logPieces(level, linePrefix(level, module, time ?? p.now()), head, tail);
   }
   debug(module: string, message: string): void {
     this.log("debug", module, message);

@@ -82,7 +82,12 @@ describe("node platform logging", () => {
         `defaultPlatform.log("info", "line quiet");\n` +
         `setImmediate(() => {\n` +
         `  writeSync(2, "MARK1\\n");\n` +
-        `  for (let i = 0; i < 5000; i++) defaultPlatform.log("info", "line " + i);\n` +
+        // Lines in pieces (the access log) interleave with whole ones; a head or prefix that
+        // changes, or is not ASCII, is encoded anew.
+        `  for (let i = 0; i < 5000; i++) {\n` +
+        `    if (i % 3 === 0) defaultPlatform.log("info", "line " + i);\n` +
+        `    else defaultPlatform.logPieces("info", "line ", i % 5 === 0 ? "" : "h\u00e9" + (i % 7 === 0 ? "\u2603" : "") + " ", String(i));\n` +
+        `  }\n` +
         `  defaultPlatform.log("info", "line caf\u00e9 \u2603 \ud83c\udf2a");\n` +
         `  defaultPlatform.log("info", "line long " + "x".repeat(100000));\n` +
         // A busy log is batched, but not for long: within 200 ms it is out, before this marker.
@@ -94,7 +99,9 @@ describe("node platform logging", () => {
     const lines = result.stderr.split("\n").filter((l) => l.startsWith("line ") || l.startsWith("MARK") || l === "after a wait");
     expect(lines.length).toBe(5006);
     expect(lines.slice(0, 3)).toEqual(["line quiet", "MARK1", "line 0"]);
-    expect(lines[5001]).toBe("line 4999");
+    const expected = (i: number) => (i % 3 === 0 ? `line ${i}` : `line ${i % 5 === 0 ? "" : `h\u00e9${i % 7 === 0 ? "\u2603" : ""} `}${i}`);
+    for (let i = 0; i < 5000; i++) if (lines[i + 2] !== expected(i)) expect([i, lines[i + 2]]).toEqual([i, expected(i)]);
+    expect(lines[5001]).toBe("line h\u00e9 4999");
     expect(lines[5002]).toBe("line caf\u00e9 \u2603 \ud83c\udf2a");
     expect(lines[5003]).toBe("line long " + "x".repeat(100000));
     expect(lines[5004]).toBe("MARK2");

@@ -185,6 +185,12 @@ export interface Platform {
   /** Where log lines go (Tornado's logging module). `level` is "info" | "warning" | "error". */
   log(level: LogLevel, message: string): void;
   /**
+   * Optional: the line `prefix + head + tail` (`tail` ASCII), where `prefix` and `head` are
+   * mostly the same string objects as in the last line (the access log): a platform can keep
+   * their bytes and copy them, instead of building and encoding the whole line each time.
+   */
+  logPieces?(level: LogLevel, prefix: string, head: string, tail: string): void;
+  /**
    * A gzip compressor at `level` (1-9) for `compressResponse`; absent where the platform has no
    * synchronous deflate (the in-memory one).
    */
