@@ -7,7 +7,11 @@
  *    loop, and the server's CPU time per echoed message (robust when the generator or other
  *    work is the limit);
  *  - the median time for one broadcast (32 bytes) to reach every one of C clients (1,000), and
- *    the server's CPU time per broadcast. The receivers are lean raw sockets (bench/ws-load.ts),
+ *    the server's CPU time per broadcast, PAIRED: all three servers up at once with C receivers
+ *    each, and the broadcasts alternating between them (the order rotating each cycle), so
+ *    whatever else loads the machine hits every server alike; the ratio ours/ws is also shown
+ *    broadcast by broadcast (median, p10, p90). Run one server after another, single rounds
+ *    swung 1.5x with the machine's load. The receivers are lean raw sockets (bench/ws-load.ts),
  *    so the time is the server's; the same with `ws` clients is shown beside it, a time that is
  *    mostly the load process's own (it parses each message slower than any server writes it);
  *  - the server's RSS holding I idle websocket connections (10,000), and per connection.
@@ -16,7 +20,7 @@
  *   npm run bench -- --only=ws --quick     # the fast check that the bench runs: 1 round, 20 / 100 / 100
  *   BENCH_WS_LOADERS=2 npm run bench -- --only=ws   # split the echo connections over 2 generator processes
  *   BENCH_WS_PARTS=idle npm run bench -- --only=ws  # only some of echo, broadcast, idle (comma-separated)
- *   BENCH_RT=1 BENCH_WS_PARTS=broadcast npm run bench -- --only=ws  # broadcast latency in the real-time class (root), on a busy machine
+ *   (BENCH_RT=1 is refused for broadcasts: see RT_SPIN below; pairing is what makes them robust)
  *
  * Every measurement, idle memory included, runs once per round on a fresh server, the servers'
  * order rotating each round; the table shows medians. Wall-clock figures move with whatever
@@ -40,6 +44,8 @@ export interface WsSizes {
   broadcasts: number;
   idleConnections: number;
   loaders: number;
+  /** How long the server settles (GC, buffers) before each RSS reading; 2 s unless given (the in-test run). */
+  settleMs?: number;
 }
 
 type Part = "echo" | "broadcast" | "idle";
@@ -154,6 +160,7 @@ type Receivers = "raw" | "ws";
  * the samples per server, in WS_SERVERS' order.
  */
 async function pairedBroadcast(ctx: BenchContext, s: WsSizes, receivers: Receivers): Promise<BroadcastRun[]> {
+  if (process.env.BENCH_RT === "1") throw new Error(`BENCH_RT=1 is not used for broadcasts: ${RT_SPIN}`);
   const servers: RunningServer[] = [];
   let load: ChildProcess | null = null;
   try {
@@ -175,6 +182,20 @@ async function pairedBroadcast(ctx: BenchContext, s: WsSizes, receivers: Receive
     await Promise.all(servers.map((x) => x.stop()));
   }
 }
+
+/**
+ * Why the broadcasts are paired rather than run under `BENCH_RT=1` (measured, see ARCHITECTURE.md):
+ * a Node server in SCHED_FIFO pinned to one CPU puts its V8 worker threads in the same class on
+ * the same CPU, where they run only when the main thread blocks. After a major GC, cppgc's
+ * incremental sweep task finds the sweeping left to those workers unfinished and posts itself
+ * again; the main thread runs it round and round through libuv's async wakeup (an eventfd
+ * write, epoll, read) and never blocks, so the workers never run: it spins through every idle
+ * gap. That was our server's doubled CPU per broadcast (32 ms a cycle instead of 11, all of it
+ * the main thread), while ws's was the same in the class as out of it. With three servers
+ * in the class on one CPU, the spinning one starves the others outright.
+ */
+const RT_SPIN =
+  "a Node process in SCHED_FIFO on one CPU can spin on V8's incremental sweep task while its worker threads never run (and starves the other servers); the paired run is the robust figure";
 
 /** Per-cycle ratios ours / ws of a paired series (the same cycle's broadcasts, side by side). */
 function ratios(ours: number[], theirs: number[]): number[] {
@@ -211,7 +232,7 @@ async function idleOnce(spec: ServerSpec, ctx: BenchContext, s: WsSizes): Promis
   let load: ChildProcess | null = null;
   // Each measurement lets the server settle (GC, buffers) with its connections idle but open.
   const settled = async () => {
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise((r) => setTimeout(r, s.settleMs ?? 2000));
     return memoryOf(server.pid).rss;
   };
   try {
