@@ -8,6 +8,9 @@
  *   paired <port,port,..> <pid,pid,..> <clients> <count> [raw|ws]
  *                                                    -> "start", then "end {times, cpuMain, cpuOther, missing, failed}":
  *                                                       per server, each broadcast's ms and CPU ns (see paired())
+ *   paired-echo <port,..> <pid,..> <connections> <warmup slices> <slices> <slice ms>
+ *                                                    -> "start", then "end {rates, cpuUs, errors}": per server, each
+ *                                                       slice's round trips/s and CPU µs per echo (see pairedEcho())
  *   idle <port> <count> [first]                      -> "part {opened}" once `first` are open, then (after a
  *                                                       line on stdin) "ready {opened, failed}" with all;
  *                                                       holds until stdin closes
@@ -299,6 +302,54 @@ async function paired(ports: number[], pids: number[], clients: number, count: n
   for (const s of sockets) for (const r of s) r.terminate();
 }
 
+/**
+ * Paired echo: `connections` clients on every server at once, and the closed-loop echo run in
+ * slices of `sliceMs` that alternate between the servers (the order rotating each cycle), so
+ * other work on the machine hits every server alike. Per slice: the round trips in it and the
+ * server's CPU (schedstat, ns) over the slice and the drain of what was in flight after it.
+ */
+async function pairedEcho(ports: number[], pids: number[], connections: number, warmup: number, slices: number, sliceMs: number): Promise<void> {
+  let active = -1;
+  const counts = ports.map(() => 0);
+  const sockets: WebSocket[][] = [];
+  for (let i = 0; i < ports.length; i++) {
+    sockets.push(
+      await openMany(
+        connections,
+        (ws) => {
+          counts[i]!++;
+          if (active === i) ws.send(PAYLOAD);
+        },
+        ports[i],
+      ),
+    );
+  }
+  const errors = sockets.map((s) => connections - s.length);
+  say("start");
+  const rates: number[][] = ports.map(() => []);
+  const cpuUs: number[][] = ports.map(() => []);
+  for (let k = -warmup; k < slices; k++) {
+    for (let j = 0; j < ports.length; j++) {
+      const i = (j + k + warmup) % ports.length;
+      const [m0, o0] = cpuNsOf(pids[i]!);
+      counts[i] = 0;
+      active = i;
+      for (const ws of sockets[i]!) ws.send(PAYLOAD);
+      await sleep(sliceMs);
+      active = -1;
+      const inSlice = counts[i]!;
+      await sleep(50); // what was in flight comes back, and the server is idle again
+      const [m1, o1] = cpuNsOf(pids[i]!);
+      if (k >= 0 && counts[i]! > 0) {
+        rates[i]!.push((inSlice * 1000) / sliceMs);
+        cpuUs[i]!.push((m1 - m0 + o1 - o0) / 1000 / counts[i]!);
+      }
+    }
+  }
+  say(`end ${JSON.stringify({ rates, cpuUs, errors })}`);
+  for (const s of sockets) for (const ws of s) ws.terminate();
+}
+
 async function idle(count: number, first: number): Promise<void> {
   process.stdin.resume();
   const ended = new Promise((r) => process.stdin.once("end", r));
@@ -319,6 +370,7 @@ async function idle(count: number, first: number): Promise<void> {
 if (mode === "echo") await echo(Number(a), Number(b), Number(c));
 else if (mode === "broadcast") await broadcast(Number(a), Number(b), c ?? "raw");
 else if (mode === "paired") await paired(portText!.split(",").map(Number), a!.split(",").map(Number), Number(b), Number(c), process.argv[7] ?? "raw");
+else if (mode === "paired-echo") await pairedEcho(portText!.split(",").map(Number), a!.split(",").map(Number), Number(b), Number(c), Number(process.argv[7]), Number(process.argv[8]));
 else if (mode === "idle") await idle(Number(a), Number(b ?? 0));
 else throw new Error(`unknown mode ${mode}`);
 process.exit(0);

@@ -18,6 +18,7 @@ describe.skipIf(!existsSync("/usr/bin/python3"))("npm run bench -- --only=ws, in
     expect(table!.rows.map((r) => r[0])).toEqual(WS_SERVERS.map((s) => s.name));
     // The paired broadcasts: ours against ws broadcast by broadcast, time and CPU.
     expect(table!.notes!.filter((n) => /paired, broadcast by broadcast: median [\d.]+x \(p10/.test(n))).toHaveLength(2);
+    expect(table!.notes!.filter((n) => /paired, slice by slice: median [\d.]+x \(p10/.test(n))).toHaveLength(2);
     for (const row of table!.rows) {
       expect(Number(String(row[1]).replace(/,/g, ""))).toBeGreaterThan(0);
       expect(row[3]).toMatch(/^[\d.,]+ ms$/);

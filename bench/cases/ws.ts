@@ -5,7 +5,8 @@
  *
  *  - echo round trips per second, N connections (50) each sending 32-byte messages in a closed
  *    loop, and the server's CPU time per echoed message (robust when the generator or other
- *    work is the limit);
+ *    work is the limit); paired like the broadcasts: every server up at once with its own
+ *    connections, the echo run in half-second slices alternating between them;
  *  - the median time for one broadcast (32 bytes) to reach every one of C clients (1,000), and
  *    the server's CPU time per broadcast, PAIRED: all three servers up at once with C receivers
  *    each, and the broadcasts alternating between them (the order rotating each cycle), so
@@ -138,6 +139,36 @@ async function echoOnce(spec: ServerSpec, ctx: BenchContext, s: WsSizes): Promis
   } finally {
     await Promise.all(loaders.map(stop));
     await server.stop();
+  }
+}
+
+/** Slices of a paired echo run, half a second each (ctx.seconds of them per server in all). */
+const ECHO_SLICE_MS = 500;
+
+/**
+ * Paired echo (one load process): every server up at once with its own connections, the
+ * closed-loop echo run in half-second slices alternating between the servers (bench/ws-load.ts
+ * `paired-echo`). Returns one sample per slice for each server, in WS_SERVERS' order.
+ */
+async function pairedEcho(ctx: BenchContext, s: WsSizes): Promise<EchoSample[][]> {
+  const servers: RunningServer[] = [];
+  let load: ChildProcess | null = null;
+  try {
+    for (const spec of WS_SERVERS) servers.push(await startServer(spec, ctx.pinned));
+    const slices = (x: number) => Math.max(1, Math.round((x * 1000) / ECHO_SLICE_MS));
+    const args = ["paired-echo", servers.map((x) => x.port).join(","), servers.map((x) => x.pid).join(","), String(s.echoConnections), String(slices(ctx.warmupSeconds)), String(slices(ctx.seconds)), String(ECHO_SLICE_MS)];
+    load = await startLoad(LOAD, args, ctx.pinned);
+    const read = lines(load);
+    await read("start", 120_000);
+    const limit = (slices(ctx.warmupSeconds) + slices(ctx.seconds)) * WS_SERVERS.length * (ECHO_SLICE_MS + 100) + 60_000;
+    const end = JSON.parse(await read("end", limit)) as { rates: number[][]; cpuUs: number[][]; errors: number[] };
+    return WS_SERVERS.map((_, i) => {
+      if (end.rates[i]!.length === 0) throw new Error(`${WS_SERVERS[i]!.name}: no echo came back`);
+      return end.rates[i]!.map((perSecond, k) => ({ perSecond, cpuUsPerMessage: end.cpuUs[i]![k]!, errors: end.errors[i]! }));
+    });
+  } finally {
+    if (load) await stop(load);
+    await Promise.all(servers.map((x) => x.stop()));
   }
 }
 
@@ -287,13 +318,18 @@ export async function runWs(ctx: BenchContext, s: WsSizes = sizes(ctx), measure:
       await attempt("broadcast (ws clients), paired", all, () => pairedBroadcast(ctx, s, "ws"), (runs) => runs.forEach((r, i) => bcastWs[i]!.push(r)));
       loads.push(loadAverage());
     }
+    // Echo is paired too with one load process; split over several, one server after another.
+    if (measure.has("echo") && s.loaders === 1) {
+      await attempt("echo, paired", all, () => pairedEcho(ctx, s), (runs) => runs.forEach((r, i) => echo[i]!.push(...r)));
+      loads.push(loadAverage());
+    }
     for (let k = 0; k < WS_SERVERS.length; k++) {
       const i = (k + round) % WS_SERVERS.length;
       const spec = WS_SERVERS[i]!;
-      if (measure.has("echo")) await attempt("echo", spec.name, () => echoOnce(spec, ctx, s), (x) => echo[i]!.push(x));
+      if (measure.has("echo") && s.loaders > 1) await attempt("echo", spec.name, () => echoOnce(spec, ctx, s), (x) => echo[i]!.push(x));
       // Memory moves with GC timing: measured every round as well, and the median taken.
       if (measure.has("idle")) await attempt("idle", spec.name, () => idleOnce(spec, ctx, s), (x) => idleS[i]!.push(x));
-      if (measure.has("echo") || measure.has("idle")) loads.push(loadAverage());
+      if ((measure.has("echo") && s.loaders > 1) || measure.has("idle")) loads.push(loadAverage());
     }
   }
   /** A paired series pooled over the rounds (cycle by cycle, so ours and ws's stay side by side). */
@@ -326,7 +362,9 @@ export async function runWs(ctx: BenchContext, s: WsSizes = sizes(ctx), measure:
     `target: ${what} ... ${Number.isFinite(ratio) ? `${met(ratio) ? "MET" : "MISSED"} (${ratio.toFixed(2)}x ws)` : "not measured"}`;
   const notes = [
     target("server CPU per echo <= ws", ours((i) => med(echo[i]!, (x) => x.cpuUsPerMessage)), (r) => r <= 1),
+    ...(s.loaders === 1 ? [`  paired, slice by slice: ${distribution(ratios(echo[0]!.map((x) => x.cpuUsPerMessage), echo[ref]!.map((x) => x.cpuUsPerMessage)))}`] : []),
     target("echo round trips/s within noise of ws (>= 0.9x) or above", ours((i) => med(echo[i]!, (x) => x.perSecond)), (r) => r >= 0.9),
+    ...(s.loaders === 1 ? [`  paired, slice by slice: ${distribution(ratios(echo[0]!.map((x) => x.perSecond), echo[ref]!.map((x) => x.perSecond)))} (here higher is ours better)`] : []),
     target("broadcast time <= ws (ratio of the paired medians)", ours((i) => median(pooled(bcast[i]!, (r) => r.times))), (r) => r <= 1),
     `  paired, broadcast by broadcast: ${distribution(ratios(pooled(bcast[0]!, (r) => r.times), pooled(bcast[ref]!, (r) => r.times)))}`,
     target("server CPU per broadcast <= ws (ratio of the paired medians)", ours((i) => median(pooled(bcast[i]!, cpuOf))), (r) => r <= 1),
@@ -338,7 +376,7 @@ export async function runWs(ctx: BenchContext, s: WsSizes = sizes(ctx), measure:
     {
       title:
         `Websockets, ${ctx.rounds} interleaved round(s); echo: ${s.echoConnections} connections x 32-byte messages, ${ctx.warmupSeconds} s warm-up + ${ctx.seconds} s, ` +
-        `${s.loaders} load process(es); broadcast, paired (all servers up at once, broadcasts alternating): ${s.broadcastClients} raw receivers (and ws clients) x ${s.broadcasts} per server; idle: ${s.idleConnections} connections (RSS per connection: the slope from ${Math.max(1, Math.round(s.idleConnections / 5))} to ${s.idleConnections} open)` +
+        `${s.loaders === 1 ? `paired (all servers up at once, ${ECHO_SLICE_MS} ms slices alternating)` : `${s.loaders} load processes, one server after another`}; broadcast, paired (all servers up at once, broadcasts alternating): ${s.broadcastClients} raw receivers (and ws clients) x ${s.broadcasts} per server; idle: ${s.idleConnections} connections (RSS per connection: the slope from ${Math.max(1, Math.round(s.idleConnections / 5))} to ${s.idleConnections} open)` +
         (ctx.pinned ? "; servers on CPU 0, load (ws client) on CPU 1" : "; NOT pinned") +
         "; medians",
       columns: ["server", "echo round trips/s", "server CPU / echo", "broadcast to all (median)", "(p90)", "server CPU / broadcast (main + other threads)", "(ws clients)", "RSS idle (conns)", "RSS / idle conn", "(from empty)"],
