@@ -1,7 +1,6 @@
 /**
- * Websockets: our runtime vs `ws` 8 vs the real Tornado 6.2, in the same run, same method as the
- * HTTP bench (a fresh server per measured run pinned to CPU 0, the load generator bench/ws-load.ts
- * pinned to CPU 1, interleaved rounds, medians):
+ * Websockets: our runtime vs `ws` 8 vs the real Tornado 6.2, in the same run (fresh servers each
+ * round pinned to CPU 0, the load generator bench/ws-load.ts pinned to CPU 1, medians):
  *
  *  - echo round trips per second, N connections (50) each sending 32-byte messages in a closed
  *    loop, and the server's CPU time per echoed message (robust when the generator or other
@@ -23,10 +22,11 @@
  *   BENCH_WS_PARTS=idle npm run bench -- --only=ws  # only some of echo, broadcast, idle (comma-separated)
  *   (BENCH_RT=1 is refused for broadcasts: see RT_SPIN below; pairing is what makes them robust)
  *
- * Every measurement, idle memory included, runs once per round on a fresh server, the servers'
- * order rotating each round; the table shows medians. Wall-clock figures move with whatever
- * else runs on the machine, so the server's CPU time per echo and per broadcast (from /proc) is
- * shown beside each, and the targets (ours against `ws`) are checked on both.
+ * Every measurement runs once per round on fresh servers: echo and broadcast paired (all three
+ * servers at once), idle memory one server after another, the order rotating each round; the
+ * table shows medians (over every slice and broadcast of every round). Wall-clock figures move
+ * with whatever else runs on the machine, so the server's CPU time per echo and per broadcast
+ * (schedstat) is shown beside each, and the targets (ours against `ws`) are checked on both.
  */
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
