@@ -86,6 +86,9 @@ const NICE = /^-?\d+$/.test(process.env.BENCH_NICE ?? "") ? process.env.BENCH_NI
  * other work then never runs before them, so a latency (the websocket broadcast's, which is
  * mostly idle between sends) is measured as on a quiet machine. The kernel still keeps 5% of
  * each CPU for everything else; use it for short, mostly idle parts, not for saturating loads.
+ * Beware a Node process: its V8 worker threads share the class and the pinned CPU, and wait for
+ * the main thread to block; one that polls instead (V8's incremental sweep task after a major
+ * GC) spins until work arrives. The websocket broadcasts are paired instead (bench/cases/ws.ts).
  */
 const RT = process.env.BENCH_RT === "1";
 

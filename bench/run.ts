@@ -14,7 +14,7 @@
  *   BENCH_SECONDS=5 npm run bench      # measured seconds per run
  *   BENCH_ROUNDS=5 npm run bench
  *   BENCH_NICE=-10 npm run bench      # server and wrk at nice -10 (root), on a shared machine
- *   BENCH_RT=1 BENCH_WS_PARTS=broadcast npm run bench -- --only=ws   # real-time class (root): latencies as on a quiet machine
+ *   BENCH_RT=1 npm run bench           # real-time class (root); not for a Node server's idle gaps (bench/cases/ws.ts, RT_SPIN)
  *   npm run bench -- --only=http       # or --only=idle, --only=<case name>
  *   BENCH_LOG_UNBATCHED=1 npm run bench -- --only=http   # adds the hello example with an unbatched access log
  */

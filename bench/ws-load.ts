@@ -5,6 +5,12 @@
  *
  *   echo <port> <connections> <warmup s> <seconds>   -> "start", then "end {roundTrips, errors}"
  *   broadcast <port> <clients> <count> [raw|ws]      -> "start", then "end {medianMs, p90Ms, times, missing}"
+ *   paired <port,port,..> <pid,pid,..> <clients> <count> [raw|ws]
+ *                                                    -> "start", then "end {times, cpuMain, cpuOther, missing, failed}":
+ *                                                       per server, each broadcast's ms and CPU ns (see paired())
+ *   paired-echo <port,..> <pid,..> <connections> <warmup slices> <slices> <slice ms>
+ *                                                    -> "start", then "end {rates, cpuUs, errors}": per server, each
+ *                                                       slice's round trips/s and CPU µs per echo (see pairedEcho())
  *   idle <port> <count> [first]                      -> "part {opened}" once `first` are open, then (after a
  *                                                       line on stdin) "ready {opened, failed}" with all;
  *                                                       holds until stdin closes
@@ -23,21 +29,21 @@
  * the server, so the time is the server's: the trigger read, then 1,000 writes.
  */
 import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import * as net from "node:net";
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
 
 const [mode, portText, a, b, c] = process.argv.slice(2);
-const url = `ws://127.0.0.1:${Number(portText)}/ws`;
 const PAYLOAD = "x".repeat(32);
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // A hard stop, whatever happens: a stuck server must not leave this process behind.
 setTimeout(() => process.exit(3), 240_000).unref();
 
-function open(onMessage?: (ws: WebSocket, data: WebSocket.RawData) => void): Promise<WebSocket | null> {
+function open(onMessage?: (ws: WebSocket, data: WebSocket.RawData) => void, port = Number(portText)): Promise<WebSocket | null> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { perMessageDeflate: false });
     const timer = setTimeout(() => {
       ws.terminate();
       resolve(null);
@@ -55,10 +61,10 @@ function open(onMessage?: (ws: WebSocket, data: WebSocket.RawData) => void): Pro
 }
 
 /** Open `count` connections, at most 200 handshakes in flight. */
-async function openMany(count: number, onMessage?: (ws: WebSocket, data: WebSocket.RawData) => void): Promise<WebSocket[]> {
+async function openMany(count: number, onMessage?: (ws: WebSocket, data: WebSocket.RawData) => void, port = Number(portText)): Promise<WebSocket[]> {
   const all: WebSocket[] = [];
   for (let k = 0; k < count; k += 200) {
-    const batch = await Promise.all(Array.from({ length: Math.min(200, count - k) }, () => open(onMessage)));
+    const batch = await Promise.all(Array.from({ length: Math.min(200, count - k) }, () => open(onMessage, port)));
     for (const ws of batch) if (ws) all.push(ws);
   }
   return all;
@@ -174,10 +180,8 @@ function openRaw(port: number, onMessage: (text: string) => void): Promise<Recei
   });
 }
 
-async function openReceivers(clients: number, kind: string, onMessage: (text: string) => void): Promise<Receiver[]> {
-  if (kind === "ws") return openMany(clients, (_ws, data) => onMessage(data.toString()));
-  if (kind !== "raw") throw new Error(`unknown receiver kind ${kind}`);
-  const port = Number(portText);
+async function openReceivers(clients: number, kind: string, onMessage: (text: string) => void, port = Number(portText)): Promise<Receiver[]> {
+  if (kind === "ws") return openMany(clients, (_ws, data) => onMessage(data.toString()), port);
   const all: Receiver[] = [];
   for (let k = 0; k < clients; k += 200) {
     const batch = await Promise.all(Array.from({ length: Math.min(200, clients - k) }, () => openRaw(port, onMessage)));
@@ -220,6 +224,132 @@ async function broadcast(clients: number, count: number, kind: string): Promise<
   for (const ws of sockets) ws.terminate();
 }
 
+/** CPU nanoseconds a process has run so far, from /proc/<pid>/task/*\/schedstat: [main thread, other threads]. */
+function cpuNsOf(pid: number): [number, number] {
+  let main = 0;
+  let others = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      if (Number(tid) === pid) main += ns;
+      else others += ns;
+    } catch {
+      // The thread ended while we looked.
+    }
+  }
+  return [main, others];
+}
+
+/**
+ * Paired broadcasts: receivers on every server at once (all up together), and the broadcasts
+ * alternating between the servers, the order rotating each cycle, so whatever else the machine
+ * does hits every server alike. Each server's CPU per broadcast is read from its threads'
+ * schedstat (nanoseconds, not 10 ms ticks) from just before one of its broadcasts to just before
+ * its next: the broadcast and whatever the server does while idle in between (its timers).
+ */
+async function paired(ports: number[], pids: number[], clients: number, count: number, kind: string): Promise<void> {
+  let id = "";
+  let received = 0;
+  let want = 0;
+  let reached: (() => void) | null = null;
+  const onMessage = (text: string) => {
+    if (text.startsWith(id)) {
+      received++;
+      if (received === want) reached?.();
+    }
+  };
+  const sockets: Receiver[][] = [];
+  for (const port of ports) sockets.push(await openReceivers(clients, kind, onMessage, port));
+  const missing = sockets.map((s) => clients - s.length);
+  await sleep(500);
+  say("start");
+  const times: number[][] = ports.map(() => []);
+  const cpuMain: number[][] = ports.map(() => []);
+  const cpuOther: number[][] = ports.map(() => []);
+  const last = pids.map((pid) => cpuNsOf(pid));
+  const deadline = Date.now() + 150_000;
+  let failed = false;
+  // Warm-up cycles first (the first broadcasts run before the JITs have compiled the path), not counted.
+  const warmup = Math.min(10, Math.ceil(count / 5));
+  for (let k = -warmup; k < count && !failed && Date.now() < deadline; k++) {
+    for (let j = 0; j < ports.length; j++) {
+      const i = (j + k + warmup) % ports.length;
+      const now = cpuNsOf(pids[i]!);
+      if (k > 0) {
+        cpuMain[i]!.push(now[0] - last[i]![0]);
+        cpuOther[i]!.push(now[1] - last[i]![1]);
+      }
+      last[i] = now;
+      id = `B${k + warmup}.${i} `;
+      received = 0;
+      want = sockets[i]!.length;
+      const message = id.padEnd(32, "b");
+      const all = new Promise<boolean>((resolve) => {
+        reached = () => resolve(true);
+        setTimeout(() => resolve(false), 10_000);
+      });
+      const t0 = performance.now();
+      sockets[i]![0]!.send(message);
+      if (!(await all)) {
+        failed = true;
+        break;
+      }
+      if (k >= 0) times[i]!.push(performance.now() - t0);
+      await sleep(20);
+    }
+  }
+  say(`end ${JSON.stringify({ times, cpuMain, cpuOther, missing, failed })}`);
+  for (const s of sockets) for (const r of s) r.terminate();
+}
+
+/**
+ * Paired echo: `connections` clients on every server at once, and the closed-loop echo run in
+ * slices of `sliceMs` that alternate between the servers (the order rotating each cycle), so
+ * other work on the machine hits every server alike. Per slice: the round trips in it and the
+ * server's CPU (schedstat, ns) over the slice and the drain of what was in flight after it.
+ */
+async function pairedEcho(ports: number[], pids: number[], connections: number, warmup: number, slices: number, sliceMs: number): Promise<void> {
+  let active = -1;
+  const counts = ports.map(() => 0);
+  const sockets: WebSocket[][] = [];
+  for (let i = 0; i < ports.length; i++) {
+    sockets.push(
+      await openMany(
+        connections,
+        (ws) => {
+          counts[i]!++;
+          if (active === i) ws.send(PAYLOAD);
+        },
+        ports[i],
+      ),
+    );
+  }
+  const errors = sockets.map((s) => connections - s.length);
+  say("start");
+  const rates: number[][] = ports.map(() => []);
+  const cpuUs: number[][] = ports.map(() => []);
+  for (let k = -warmup; k < slices; k++) {
+    for (let j = 0; j < ports.length; j++) {
+      const i = (j + k + warmup) % ports.length;
+      const [m0, o0] = cpuNsOf(pids[i]!);
+      counts[i] = 0;
+      active = i;
+      for (const ws of sockets[i]!) ws.send(PAYLOAD);
+      await sleep(sliceMs);
+      active = -1;
+      const inSlice = counts[i]!;
+      await sleep(50); // what was in flight comes back, and the server is idle again
+      const [m1, o1] = cpuNsOf(pids[i]!);
+      if (k >= 0 && counts[i]! > 0) {
+        rates[i]!.push((inSlice * 1000) / sliceMs);
+        cpuUs[i]!.push((m1 - m0 + o1 - o0) / 1000 / counts[i]!);
+      }
+    }
+  }
+  say(`end ${JSON.stringify({ rates, cpuUs, errors })}`);
+  for (const s of sockets) for (const ws of s) ws.terminate();
+}
+
 async function idle(count: number, first: number): Promise<void> {
   process.stdin.resume();
   const ended = new Promise((r) => process.stdin.once("end", r));
@@ -239,6 +369,8 @@ async function idle(count: number, first: number): Promise<void> {
 
 if (mode === "echo") await echo(Number(a), Number(b), Number(c));
 else if (mode === "broadcast") await broadcast(Number(a), Number(b), c ?? "raw");
+else if (mode === "paired") await paired(portText!.split(",").map(Number), a!.split(",").map(Number), Number(b), Number(c), process.argv[7] ?? "raw");
+else if (mode === "paired-echo") await pairedEcho(portText!.split(",").map(Number), a!.split(",").map(Number), Number(b), Number(c), Number(process.argv[7]), Number(process.argv[8]));
 else if (mode === "idle") await idle(Number(a), Number(b ?? 0));
 else throw new Error(`unknown mode ${mode}`);
 process.exit(0);

@@ -67,6 +67,22 @@ function onSocketClose(this: OwnedSocket): void {
   else owner.onClose?.(owner.error);
 }
 
+/**
+ * The bytes as a Buffer, as `net.Socket.write` would make them (a view, no copy), remembering
+ * the last one: a broadcast writes the same frame to every client (websocket_protocol.ts
+ * shares it), and one view then serves them all instead of one per socket.
+ */
+let lastBytes: Uint8Array | null = null;
+let lastBuffer: Buffer | null = null;
+function asBuffer(data: Uint8Array): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (data !== lastBytes) {
+    lastBytes = data;
+    lastBuffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  }
+  return lastBuffer!;
+}
+
 /** Wraps a `net.Socket` in the platform contract. Handlers are read at event time, so they may be set late. */
 class NodeSocket implements PlatformSocket {
   onData: ((chunk: Uint8Array) => void) | null = null;
@@ -94,7 +110,7 @@ class NodeSocket implements PlatformSocket {
 
   write(data: Uint8Array): boolean {
     if (this.socket.destroyed || !this.socket.writable) return false;
-    return this.socket.write(data);
+    return this.socket.write(asBuffer(data));
   }
 
   end(onFlushed?: () => void): void {
