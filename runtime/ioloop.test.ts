@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { IOLoop, PeriodicCallback } from "./ioloop.js";
-import { captureLogs, sleep } from "./platform/testkit.js";
+import { platform } from "./platform/index.js";
+import { captureLogs, sleep, usePlatform } from "./platform/testkit.js";
 
 describe("IOLoop", () => {
   let logs: ReturnType<typeof captureLogs>;
@@ -103,6 +104,100 @@ describe("IOLoop", () => {
     await running;
     expect(done).toBe(true);
     expect(loop.isRunning()).toBe(false);
+  });
+});
+
+/**
+ * Timeout order under a clock the test moves by hand, and host timers it fires by hand (vitest's
+ * fake setTimeout): the two can disagree, as Node's cached timer millisecond and
+ * `performance.now()` do on a loaded machine, and every step is deterministic.
+ */
+describe("IOLoop timeouts, deadline order", () => {
+  let now = 0;
+  let restorePlatform: () => void;
+  beforeEach(() => {
+    now = 0;
+    restorePlatform = usePlatform({ ...platform(), monotonic: () => now * 1000 });
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    restorePlatform();
+  });
+
+  it("runs an earlier deadline first even when its host timer woke too early", () => {
+    const loop = new IOLoop();
+    const order: string[] = [];
+    loop.callAt(0.005, () => order.push("a"));
+    loop.callAt(0.006, () => order.push("b"));
+    // The host wakes at 5 ms while the loop's clock still reads 0: "a" is not due yet.
+    vi.advanceTimersByTime(5);
+    expect(order).toEqual([]);
+    // The process was descheduled: the clock jumps past both deadlines before the next wake-up.
+    // With one host timer per timeout, "a" (re-armed behind "b") ran second here.
+    now = 1;
+    vi.advanceTimersByTime(1);
+    vi.advanceTimersByTime(10);
+    expect(order).toEqual(["a", "b"]);
+  });
+
+  it("keeps creation order between equal deadlines, and runs nothing before its deadline", () => {
+    const loop = new IOLoop();
+    const order: string[] = [];
+    for (const name of ["a", "b", "c"]) loop.callAt(0.002, () => order.push(name));
+    loop.callAt(0.001, () => order.push("first"));
+    now = 0.0015;
+    vi.advanceTimersByTime(1);
+    expect(order).toEqual(["first"]);
+    vi.advanceTimersByTime(5);
+    expect(order).toEqual(["first"]);
+    now = 0.002;
+    vi.advanceTimersByTime(5);
+    expect(order).toEqual(["first", "a", "b", "c"]);
+  });
+
+  it("runs a timeout scheduled by a due one on a later turn, and skips one removed in the batch", () => {
+    const loop = new IOLoop();
+    const order: string[] = [];
+    let victim: ReturnType<IOLoop["callAt"]> | null = null;
+    loop.callAt(0.001, () => {
+      order.push("a");
+      loop.removeTimeout(victim);
+      loop.callAt(0, () => order.push("scheduled by a"));
+    });
+    victim = loop.callAt(0.001, () => order.push("removed by a"));
+    loop.callAt(0.001, () => order.push("c"));
+    now = 0.001;
+    vi.advanceTimersByTime(1);
+    expect(order).toEqual(["a", "c"]);
+    vi.advanceTimersByTime(1);
+    expect(order).toEqual(["a", "c", "scheduled by a"]);
+  });
+
+  it("arms the host timer for a new earlier deadline, and forgets removed ones", () => {
+    const loop = new IOLoop();
+    const order: string[] = [];
+    const late = loop.callAt(10, () => order.push("late"));
+    loop.callAt(0.003, () => order.push("early"));
+    now = 0.003;
+    vi.advanceTimersByTime(3);
+    expect(order).toEqual(["early"]);
+    loop.removeTimeout(late);
+    now = 20;
+    vi.advanceTimersByTime(10_000);
+    expect(order).toEqual(["early"]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("does not grow without bound when timeouts are set and removed (one per request)", () => {
+    const loop = new IOLoop();
+    let ran = 0;
+    for (let i = 0; i < 10_000; i++) loop.removeTimeout(loop.callAt(5 + i / 1000, () => ran--));
+    loop.callAt(1, () => ran++);
+    expect((loop as unknown as { timeouts: { size: number } }).timeouts.size).toBeLessThan(1100);
+    now = 100;
+    vi.advanceTimersByTime(2_000_000);
+    expect(ran).toBe(1);
   });
 });
 

@@ -3,7 +3,8 @@
  *
  * Tornado owns its loop (epoll + a timer heap). JavaScript already has one, so this IOLoop is a
  * thin, Tornado-shaped facade over it: callbacks are batched onto the next macrotask, timeouts
- * are host timers, and `start()` merely holds the process open until `stop()`. Keeping every
+ * wait in a heap, as Tornado's do, behind one host timer armed for the earliest, and `start()`
+ * merely holds the process open until `stop()`. Keeping every
  * timer behind this class keeps the rest of the runtime platform-free and gives one place
  * where callback exceptions are caught and logged instead of killing the process.
  */
@@ -14,14 +15,103 @@ type Callback = (...args: never[]) => unknown;
 
 /** A pending timeout, returned by `callLater`/`addTimeout` and accepted by `removeTimeout`. */
 export class TimeoutHandle {
-  /** @internal host timer id */
-  timer: ReturnType<typeof setTimeout> | null = null;
+  /** Set when it ran or was removed: either way it will not run (again). */
   cancelled = false;
+  /** @internal still in its loop's heap */
+  queued = false;
   constructor(
     /** Monotonic seconds at which the callback runs. */
     readonly deadline: number,
     readonly callback: () => void,
+    /** @internal order of creation: breaks ties between equal deadlines, as Tornado's heap does */
+    readonly sequence: number,
   ) {}
+}
+
+/** Heap order: earlier deadline first, then the one scheduled first (Tornado's `_Timeout.__lt__`). */
+function before(a: TimeoutHandle, b: TimeoutHandle): boolean {
+  return a.deadline < b.deadline || (a.deadline === b.deadline && a.sequence < b.sequence);
+}
+
+/**
+ * The loop's pending timeouts, a binary min-heap in `before` order. Tornado keeps one heap and
+ * sleeps until its head; so do we, with one host timer for the head. One host timer per
+ * timeout would be simpler, but host timers do not keep deadline order: one that fires a hair
+ * early must be re-armed, and then runs after timeouts armed later with later deadlines.
+ */
+class TimeoutHeap {
+  private readonly items: TimeoutHandle[] = [];
+  /** Removed timeouts still in `items` (removal is lazy, as in Tornado). */
+  private cancelledCount = 0;
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): TimeoutHandle | undefined {
+    return this.items[0];
+  }
+
+  push(handle: TimeoutHandle): void {
+    const items = this.items;
+    let i = items.length;
+    handle.queued = true;
+    items.push(handle);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(handle, items[parent]!)) break;
+      items[i] = items[parent]!;
+      i = parent;
+    }
+    items[i] = handle;
+  }
+
+  pop(): TimeoutHandle | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (top !== undefined) top.queued = false;
+    if (top === undefined || last === undefined || items.length === 0) return top;
+    this.siftDown(0, last);
+    return top;
+  }
+
+  /** A removed timeout stays in place until it reaches the head or the heap is compacted. */
+  noteCancelled(): void {
+    this.cancelledCount++;
+    // Tornado's rule: compact once removals pass 512 and half the heap, so a program that
+    // sets and clears many timeouts (one per request) does not grow the heap without bound.
+    if (this.cancelledCount > 512 && this.cancelledCount > this.items.length >> 1) this.compact();
+  }
+
+  /** Drops a removed head (it was counted in `noteCancelled`). */
+  dropCancelledHead(): void {
+    this.pop();
+    this.cancelledCount--;
+  }
+
+  private compact(): void {
+    const live = this.items.filter((h) => !h.cancelled);
+    for (const h of this.items) h.queued = false;
+    this.items.length = 0;
+    this.cancelledCount = 0;
+    for (const h of live) this.push(h);
+  }
+
+  private siftDown(start: number, handle: TimeoutHandle): void {
+    const items = this.items;
+    const n = items.length;
+    let i = start;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && before(items[child + 1]!, items[child]!)) child++;
+      if (!before(items[child]!, handle)) break;
+      items[i] = items[child]!;
+      i = child;
+    }
+    items[i] = handle;
+  }
 }
 
 /** Runs `fn` on the next macrotask: after pending I/O, so a busy callback chain cannot starve sockets. */
@@ -102,6 +192,13 @@ export class IOLoop {
   private running = false;
   private keepAlive: ReturnType<typeof setInterval> | null = null;
   private stopResolvers: (() => void)[] = [];
+  private readonly timeouts = new TimeoutHeap();
+  private timeoutSequence = 0;
+  /** The one host timer, armed for the heap's head (or null when nothing is pending). */
+  private hostTimer: ReturnType<typeof setTimeout> | null = null;
+  private hostDeadline = Infinity;
+  /** While due timeouts run, new ones only join the heap; the host timer is armed once after. */
+  private runningTimeouts = false;
 
   /** The global loop (Tornado's `IOLoop.instance()`). */
   static instance(): IOLoop {
@@ -180,11 +277,16 @@ export class IOLoop {
 
   /** Runs `fn(...args)` when `time()` reaches `when` (monotonic seconds). */
   callAt<A extends unknown[]>(when: number, fn: (...args: A) => unknown, ...args: A): TimeoutHandle {
-    const handle = new TimeoutHandle(when, () => {
-      if (tracer.hook !== null) traceEvent("timer", describe(fn));
-      this.runCallback(fn, args);
-    });
-    this.arm(handle);
+    const handle = new TimeoutHandle(
+      when,
+      () => {
+        if (tracer.hook !== null) traceEvent("timer", describe(fn));
+        this.runCallback(fn, args);
+      },
+      this.timeoutSequence++,
+    );
+    this.timeouts.push(handle);
+    if (!this.runningTimeouts && (this.hostTimer === null || when < this.hostDeadline)) this.armHostTimer();
     return handle;
   }
 
@@ -201,28 +303,57 @@ export class IOLoop {
   removeTimeout(handle: TimeoutHandle | null | undefined): void {
     if (!handle || handle.cancelled) return;
     handle.cancelled = true;
-    if (handle.timer !== null) clearTimeout(handle.timer);
-    handle.timer = null;
+    // Lazy, as in Tornado: it leaves the heap when it reaches the head or at a compaction. A
+    // host timer armed for it fires, finds nothing due, and re-arms for the next.
+    if (handle.queued) this.timeouts.noteCancelled();
   }
 
-  private arm(handle: TimeoutHandle): void {
-    const delayMs = Math.max(0, (handle.deadline - this.time()) * 1000);
+  private armHostTimer(): void {
+    if (this.hostTimer !== null) clearTimeout(this.hostTimer);
+    this.hostTimer = null;
+    this.hostDeadline = Infinity;
+    let head = this.timeouts.peek();
+    while (head !== undefined && head.cancelled) {
+      this.timeouts.dropCancelledHead();
+      head = this.timeouts.peek();
+    }
+    if (head === undefined) return;
+    const delayMs = Math.max(0, (head.deadline - this.time()) * 1000);
+    this.hostDeadline = head.deadline;
     // Host timers cap at 2^31-1 ms; longer deadlines re-arm when that fires.
-    const capped = Math.min(delayMs, 0x7fffffff);
-    handle.timer = setTimeout(() => {
-      handle.timer = null;
-      if (handle.cancelled) return;
-      // setTimeout may fire a hair early relative to performance.now(); never run before the
-      // deadline, so a callback that reschedules itself from time() cannot run twice.
-      if (this.time() < handle.deadline) {
-        this.arm(handle);
-        return;
-      }
-      handle.cancelled = true;
-      handle.callback();
-    }, capped);
-    unref(handle.timer);
+    this.hostTimer = setTimeout(this.runDueTimeouts, Math.min(delayMs, 0x7fffffff));
+    unref(this.hostTimer);
   }
+
+  /**
+   * Runs every timeout due now, in deadline order. As in Tornado's loop, the due set is taken
+   * first: a timeout scheduled by one of them waits for the next turn even if already due. The
+   * host timer may fire a hair early relative to `time()` (Node's timers read a cached
+   * millisecond); nothing runs before its deadline, so a callback that reschedules itself from
+   * `time()` cannot run twice, and one early wake-up just re-arms.
+   */
+  private readonly runDueTimeouts = (): void => {
+    this.hostTimer = null;
+    const now = this.time();
+    const due: TimeoutHandle[] = [];
+    for (let head = this.timeouts.peek(); head !== undefined; head = this.timeouts.peek()) {
+      if (head.cancelled) this.timeouts.dropCancelledHead();
+      else if (head.deadline <= now) due.push(this.timeouts.pop()!);
+      else break;
+    }
+    this.runningTimeouts = true;
+    try {
+      for (const handle of due) {
+        // A timeout removed by an earlier one in this batch does not run (Tornado checks too).
+        if (handle.cancelled) continue;
+        handle.cancelled = true;
+        handle.callback();
+      }
+    } finally {
+      this.runningTimeouts = false;
+      this.armHostTimer();
+    }
+  };
 
   /** Exceptions (and rejected promises) from callbacks are logged, never propagated. */
   private runCallback(fn: Callback | ((...args: never[]) => unknown), args: unknown[]): void {
