@@ -14,6 +14,26 @@ const isolation = {
   "Cross-Origin-Resource-Policy": "same-origin",
 };
 
+/**
+ * Test files in the order Vitest would run them, except the `serial` project's first. Vitest runs
+ * projects in name order, so the serial files (one at a time, about 95 s together) waited for
+ * every unit file and ran on one core at the end while the other idled; started first, they
+ * run beside the unit files. Vitest's own sequencer is loaded only when tests run, so building
+ * and serving the deck never load it.
+ */
+class SerialFirstSequencer {
+  constructor(private readonly ctx: unknown) {}
+  async shard<T>(files: T[]): Promise<T[]> {
+    const { BaseSequencer } = await import("vitest/node");
+    return new BaseSequencer(this.ctx as never).shard(files as never) as Promise<T[]>;
+  }
+  async sort<T extends { project: { name: string } }>(files: T[]): Promise<T[]> {
+    const { BaseSequencer } = await import("vitest/node");
+    const sorted = (await new BaseSequencer(this.ctx as never).sort(files as never)) as unknown as T[];
+    return [...sorted.filter((f) => f.project.name === "serial"), ...sorted.filter((f) => f.project.name !== "serial")];
+  }
+}
+
 export default defineConfig({
   root: "slides",
   base: "./",
@@ -25,6 +45,7 @@ export default defineConfig({
   worker: { format: "es" },
   test: {
     root: ".",
+    sequence: { sequencer: SerialFirstSequencer },
     projects: [
       {
         extends: true,
