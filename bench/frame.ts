@@ -34,7 +34,7 @@ import { resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { startStaticServer } from "../e2e/static-server.js";
 import { launchBrowser, openDeck } from "../e2e/support.js";
-import { builtDeck, loadAverages, median, niceBrowserBench, percentile } from "./lib.js";
+import { builtDeck, deepLinks, loadAverages, median, niceBrowserBench, percentile } from "./lib.js";
 
 const FRAME_MS = 16;
 
@@ -303,32 +303,30 @@ export async function benchFrame(options: { runs?: number; dist?: string; trace?
     await page.evaluate(() => localStorage.clear());
     await page.close();
 
-    for (let r = 0; r < Math.min(runs, 7); r++) {
-      const fresh = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-      await fresh.addInitScript("globalThis.__name = (f) => f");
-      await fresh.addInitScript(() => {
+    const deep = await deepLinks(
+      browser,
+      `${server.url}?no-coi#/${live}`,
+      Math.min(runs, 7),
+      "__paintedAt",
+      () => {
         // The first frame painted with the curl slide's full output, in ms since navigation start.
-        const watch = () =>
-          new MutationObserver((records, observer) => {
-            const command = document.querySelector<HTMLElement>('.live-command[data-example="hello"]');
-            if (!command || !/Hello, world$/.test(command.querySelector(".playground-transcript")?.textContent ?? "")) return;
-            if (!records.some((r) => (r.target as Element).closest?.(".xterm-rows") ?? r.target.parentElement?.closest(".xterm-rows"))) return;
-            if (!/Hello, world/.test(command.querySelector(".xterm-rows")?.textContent ?? "")) return;
-            observer.disconnect();
-            const channel = new MessageChannel();
-            channel.port1.onmessage = () => ((globalThis as any).__paintedAt = performance.now());
-            channel.port2.postMessage(null);
-          }).observe(document.documentElement, { subtree: true, childList: true, characterData: true });
-        if (document.documentElement) watch();
-        else document.addEventListener("readystatechange", watch, { once: true });
-      });
-      await fresh.goto(`${server.url}?no-coi#/${live}`, { waitUntil: "commit" });
-      await fresh.waitForFunction(() => (globalThis as any).__paintedAt !== undefined, undefined, { timeout: 30_000 });
+        new MutationObserver((records, observer) => {
+          const command = document.querySelector<HTMLElement>('.live-command[data-example="hello"]');
+          if (!command || !/Hello, world$/.test(command.querySelector(".playground-transcript")?.textContent ?? "")) return;
+          if (!records.some((r) => (r.target as Element).closest?.(".xterm-rows") ?? r.target.parentElement?.closest(".xterm-rows"))) return;
+          if (!/Hello, world/.test(command.querySelector(".xterm-rows")?.textContent ?? "")) return;
+          observer.disconnect();
+          const channel = new MessageChannel();
+          channel.port1.onmessage = () => ((globalThis as any).__paintedAt = performance.now());
+          channel.port2.postMessage(null);
+        }).observe(document.documentElement, { subtree: true, childList: true, characterData: true });
+      },
       // enteredAt: when the playground showed the slide (its plugin starts after the first slide).
-      const t = await fresh.evaluate(() => ({ painted: (globalThis as any).__paintedAt as number, shown: (globalThis as any).__playground.enteredAt as number }));
+      (fresh) => fresh.evaluate(() => ({ painted: (globalThis as any).__paintedAt as number, shown: (globalThis as any).__playground.enteredAt as number })),
+    );
+    for (const t of deep) {
       rows.deepNav.push(t.painted);
       rows.deepShown.push(t.painted - t.shown);
-      await fresh.close();
     }
   } finally {
     load.end = loadAverages();

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import * as net from "node:net";
 import { fileURLToPath } from "node:url";
 import { dirname, join, resolve } from "node:path";
+import type { Browser, Page } from "playwright-core";
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(BENCH_DIR, "..");
@@ -234,6 +235,26 @@ export function cpuSecondsOf(pid: number): number {
   return total;
 }
 
+/**
+ * CPU nanoseconds a process has run so far, from /proc/<pid>/task/*\/schedstat (nanoseconds, not
+ * /proc/<pid>/stat's 10 ms ticks, so a slice of a second or one broadcast can be measured):
+ * [main thread, other threads (V8's GC helpers, libuv's pool)].
+ */
+export function cpuNsOf(pid: number): [number, number] {
+  let main = 0;
+  let others = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      if (Number(tid) === pid) main += ns;
+      else others += ns;
+    } catch {
+      // The thread ended while we looked.
+    }
+  }
+  return [main, others];
+}
+
 export interface WrkResult {
   requestsPerSecond: number;
   p99Ms: number;
@@ -317,6 +338,22 @@ export function percentile(values: number[], p: number): number {
   return v[Math.min(v.length - 1, Math.max(0, Math.ceil((p / 100) * v.length) - 1))]!;
 }
 
+/** Per-cycle ratios ours / theirs of a paired series (the same cycle's measurements, side by side). */
+export function ratios(ours: number[], theirs: number[]): number[] {
+  const n = Math.min(ours.length, theirs.length);
+  return Array.from({ length: n }, (_, k) => ours[k]! / theirs[k]!).filter((r) => Number.isFinite(r));
+}
+
+/**
+ * "median 0.93x (p10 0.80, p90 1.10; ours <= ws in 70% of 300)": a paired ratio's distribution,
+ * with how often a ratio met `test` (described by `label`).
+ */
+export function pairedDistribution(rs: number[], label: string, test: (r: number) => boolean): string {
+  if (rs.length === 0) return "not measured";
+  const met = rs.filter(test).length / rs.length;
+  return `median ${median(rs).toFixed(2)}x (p10 ${percentile(rs, 10).toFixed(2)}, p90 ${percentile(rs, 90).toFixed(2)}; ${label} in ${Math.round(met * 100)}% of ${rs.length})`;
+}
+
 /** The 1, 5 and 15-minute load averages ("11.03 5.41 4.11"): what else shared the CPUs. */
 export function loadAverages(): string {
   try {
@@ -346,6 +383,33 @@ export function printTable(table: BenchTable): void {
   console.log("|" + widths.map((w, c) => (c === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|");
   for (const r of cells.slice(1)) console.log(line(r));
   for (const note of table.notes ?? []) console.log(note);
+}
+
+/**
+ * Deep links (bench/frame.ts, bench/playground.ts): `runs` fresh pages (the browser's cache
+ * kept, as a reload) opened straight on `url`. `watch` runs in each page before the deck's
+ * scripts (once the document exists) and sets `globalThis[flag]` when its stop condition holds
+ * (a frame painted with the output, a DOM state); then `read` takes that page's figures.
+ * `watch` is serialised into the page: it may use nothing from this module's scope.
+ */
+export async function deepLinks<T>(browser: Browser, url: string, runs: number, flag: string, watch: () => void, read: (page: Page) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (let r = 0; r < runs; r++) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    try {
+      // tsx's transpiled functions call __name(); the page has none.
+      await page.addInitScript("globalThis.__name = (f) => f");
+      await page.addInitScript(
+        `{ const watch = ${watch.toString()}; if (document.documentElement) watch(); else document.addEventListener("readystatechange", watch, { once: true }); }`,
+      );
+      await page.goto(url, { waitUntil: "commit" });
+      await page.waitForFunction((name) => (globalThis as Record<string, unknown>)[name] !== undefined, flag, { timeout: 30_000 });
+      results.push(await read(page));
+    } finally {
+      await page.close();
+    }
+  }
+  return results;
 }
 
 /**

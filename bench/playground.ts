@@ -35,7 +35,7 @@ import { startStaticServer } from "../e2e/static-server.js";
 import { bootNodeContainer } from "../playground/webcontainer/node-backed.js";
 import { WebContainerEngine } from "../playground/webcontainer/engine.js";
 import { launchBrowser, openDeck } from "../e2e/support.js";
-import { builtDeck, loadAverages, median, niceBrowserBench, percentile } from "./lib.js";
+import { builtDeck, deepLinks, loadAverages, median, niceBrowserBench, percentile } from "./lib.js";
 import { benchDemos, demoRows, type DemoBench } from "./demos.js";
 
 /*
@@ -259,31 +259,30 @@ export async function benchPlayground(options: { runs?: number; dist?: string } 
     await page.close();
 
     // Deep links: a fresh page (cache kept, as a reload) opened straight on the curl slide.
-    for (let r = 0; r < Math.min(runs, 7); r++) {
-      const fresh = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-      await fresh.addInitScript("globalThis.__name = (f) => f");
-      await fresh.addInitScript(() => {
-        const watch = () =>
-          new MutationObserver((_, observer) => {
-            if (document.querySelector('.live-command[data-state="done"]')) {
-              (globalThis as any).__outputAt = performance.now();
-              observer.disconnect();
-            }
-          }).observe(document.documentElement, { subtree: true, attributes: true, attributeFilter: ["data-state"] });
-        if (document.documentElement) watch();
-        else document.addEventListener("readystatechange", watch, { once: true });
-      });
-      await fresh.goto(`${server.url}?no-coi#/${live}`, { waitUntil: "commit" });
-      await fresh.waitForFunction(() => (globalThis as any).__outputAt !== undefined, undefined, { timeout: 30_000 });
-      const t = await fresh.evaluate(() => ({
-        at: (globalThis as any).__outputAt as number,
-        fromShow: Number(document.querySelector<HTMLElement>('.live-command[data-state="done"]')!.dataset.outputMs),
-        body: document.querySelector(".live-command .playground-transcript")?.textContent ?? "",
-      }));
+    const deep = await deepLinks(
+      browser,
+      `${server.url}?no-coi#/${live}`,
+      Math.min(runs, 7),
+      "__outputAt",
+      () => {
+        new MutationObserver((_, observer) => {
+          if (document.querySelector('.live-command[data-state="done"]')) {
+            (globalThis as any).__outputAt = performance.now();
+            observer.disconnect();
+          }
+        }).observe(document.documentElement, { subtree: true, attributes: true, attributeFilter: ["data-state"] });
+      },
+      (fresh) =>
+        fresh.evaluate(() => ({
+          at: (globalThis as any).__outputAt as number,
+          fromShow: Number(document.querySelector<HTMLElement>('.live-command[data-state="done"]')!.dataset.outputMs),
+          body: document.querySelector(".live-command .playground-transcript")?.textContent ?? "",
+        })),
+    );
+    for (const t of deep) {
       if (!t.body.endsWith("Hello, world")) throw new Error(`deep link: unexpected output ${t.body}`);
       result.deepLinkFromNavigationMs.push(t.at);
       result.deepLinkFromPlaygroundMs.push(t.fromShow);
-      await fresh.close();
     }
   } finally {
     result.load.end = loadAverages();

@@ -29,10 +29,10 @@
  * the server, so the time is the server's: the trigger read, then 1,000 writes.
  */
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
 import * as net from "node:net";
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
+import { cpuNsOf } from "./lib.js";
 
 const [mode, portText, a, b, c] = process.argv.slice(2);
 const PAYLOAD = "x".repeat(32);
@@ -60,14 +60,22 @@ function open(onMessage?: (ws: WebSocket, data: WebSocket.RawData) => void, port
   });
 }
 
-/** Open `count` connections, at most 200 handshakes in flight. */
-async function openMany(count: number, onMessage?: (ws: WebSocket, data: WebSocket.RawData) => void, port = Number(portText)): Promise<WebSocket[]> {
-  const all: WebSocket[] = [];
+/**
+ * Open `count` connections with `connect` (a `ws` client or a raw receiver), at most 200
+ * handshakes in flight; those that failed (null) are left out, and the caller counts them.
+ */
+async function inBatches<T>(count: number, connect: () => Promise<T | null>): Promise<T[]> {
+  const all: T[] = [];
   for (let k = 0; k < count; k += 200) {
-    const batch = await Promise.all(Array.from({ length: Math.min(200, count - k) }, () => open(onMessage, port)));
-    for (const ws of batch) if (ws) all.push(ws);
+    const batch = await Promise.all(Array.from({ length: Math.min(200, count - k) }, connect));
+    for (const c of batch) if (c) all.push(c);
   }
   return all;
+}
+
+/** Open `count` `ws` connections. */
+function openMany(count: number, onMessage?: (ws: WebSocket, data: WebSocket.RawData) => void, port = Number(portText)): Promise<WebSocket[]> {
+  return inBatches(count, () => open(onMessage, port));
 }
 
 async function echo(connections: number, warmup: number, seconds: number): Promise<void> {
@@ -182,12 +190,7 @@ function openRaw(port: number, onMessage: (text: string) => void): Promise<Recei
 
 async function openReceivers(clients: number, kind: string, onMessage: (text: string) => void, port = Number(portText)): Promise<Receiver[]> {
   if (kind === "ws") return openMany(clients, (_ws, data) => onMessage(data.toString()), port);
-  const all: Receiver[] = [];
-  for (let k = 0; k < clients; k += 200) {
-    const batch = await Promise.all(Array.from({ length: Math.min(200, clients - k) }, () => openRaw(port, onMessage)));
-    for (const r of batch) if (r) all.push(r);
-  }
-  return all;
+  return inBatches(clients, () => openRaw(port, onMessage));
 }
 
 async function broadcast(clients: number, count: number, kind: string): Promise<void> {
@@ -222,22 +225,6 @@ async function broadcast(clients: number, count: number, kind: string): Promise<
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
   say(`end ${JSON.stringify({ medianMs: at(0.5), p90Ms: at(0.9), times: times.length, missing })}`);
   for (const ws of sockets) ws.terminate();
-}
-
-/** CPU nanoseconds a process has run so far, from /proc/<pid>/task/*\/schedstat: [main thread, other threads]. */
-function cpuNsOf(pid: number): [number, number] {
-  let main = 0;
-  let others = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
-      if (Number(tid) === pid) main += ns;
-      else others += ns;
-    } catch {
-      // The thread ended while we looked.
-    }
-  }
-  return [main, others];
 }
 
 /**

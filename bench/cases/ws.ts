@@ -30,7 +30,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { cpuSecondsOf, median, memoryOf, percentile, printTable, startLoad, startServer, type BenchCase, type BenchContext, type BenchTable, type RunningServer, type ServerSpec } from "../lib.js";
+import { cpuSecondsOf, median, memoryOf, pairedDistribution, percentile, printTable, ratios, startLoad, startServer, type BenchCase, type BenchContext, type BenchTable, type RunningServer, type ServerSpec } from "../lib.js";
 
 export const WS_SERVERS: ServerSpec[] = [
   { name: "tornado runtime", script: "bench/servers/ws-runtime.ts" },
@@ -228,18 +228,8 @@ async function pairedBroadcast(ctx: BenchContext, s: WsSizes, receivers: Receive
 const RT_SPIN =
   "a Node process in SCHED_FIFO on one CPU can spin on V8's incremental sweep task while its worker threads never run (and starves the other servers); the paired run is the robust figure";
 
-/** Per-cycle ratios ours / ws of a paired series (the same cycle's broadcasts, side by side). */
-function ratios(ours: number[], theirs: number[]): number[] {
-  const n = Math.min(ours.length, theirs.length);
-  return Array.from({ length: n }, (_, k) => ours[k]! / theirs[k]!).filter((r) => Number.isFinite(r));
-}
-
 /** "median 0.93x (p10 0.80, p90 1.10; ours <= ws in 70% of 300)": a paired ratio's distribution. */
-function distribution(rs: number[]): string {
-  if (rs.length === 0) return "not measured";
-  const atMost = rs.filter((r) => r <= 1).length / rs.length;
-  return `median ${median(rs).toFixed(2)}x (p10 ${percentile(rs, 10).toFixed(2)}, p90 ${percentile(rs, 90).toFixed(2)}; ours <= ws in ${Math.round(atMost * 100)}% of ${rs.length})`;
-}
+const distribution = (rs: number[]) => pairedDistribution(rs, "ours <= ws", (r) => r <= 1);
 
 interface IdleSample {
   /** Connections open at the first and the second measurement. */
