@@ -27,7 +27,10 @@
  *
  * Usage: npx tsx bench/frame.ts [--runs N] [--dist DIR] [--no-trace] [--trace-out FILE] [--strict]
  * (exit code 1 when a median misses its target; off by default on a shared machine); `BENCH_NICE=-10` runs the
- * browser at that nice level. bench/deck.ts runs it after bench/playground.ts.
+ * browser at that nice level; `BENCH_FRAME_QUERY="&transition=none"` adds reveal settings to the
+ * deck's URL (reveal reads its config from the query), for experiments. bench/deck.ts runs it
+ * after bench/playground.ts. The trace also has `frame:dom:<id>` (the output in the DOM) and
+ * `frame:drawn:<id>` (inside the frame that paints it: that task's end is the paint's).
  */
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -75,11 +78,18 @@ function enterAndPaint(page: Page, index: number, id: string): Promise<Painted> 
         const observer = new MutationObserver((records) => {
           if (!t0) return;
           // The transcript is cleared in the slide change's task: what it holds after is this run's.
-          if (!dom && /Hello, world$/.test(transcript())) dom = performance.now() - t0;
+          if (!dom && /Hello, world$/.test(transcript())) {
+            dom = performance.now() - t0;
+            performance.mark(`frame:dom:${id}`);
+          }
           const drawn = records.some((r) => (r.target as Element).closest?.(".xterm-rows") ?? r.target.parentElement?.closest(".xterm-rows"));
           if (!drawn || !/HTTP\/1\.1/.test(transcript())) return;
           // xterm drew its rows in this animation frame; what they hold is painted with it.
-          if (!first && /HTTP\/1\.1/.test(rows())) afterPaint((t) => (first = t));
+          if (!first && /HTTP\/1\.1/.test(rows())) {
+            // Inside the frame that paints it: the trace's task around this mark is that frame.
+            performance.mark(`frame:drawn:${id}`);
+            afterPaint((t) => (first = t));
+          }
           if (/Hello, world/.test(rows()) && dom) {
             observer.disconnect();
             afterPaint((full) => {
@@ -245,7 +255,7 @@ export async function benchFrame(options: { runs?: number; dist?: string; trace?
   let live = -1;
   try {
     await page.addInitScript("globalThis.__name = (f) => f");
-    await openDeck(page, server.url + "?no-coi");
+    await openDeck(page, server.url + "?no-coi" + (process.env.BENCH_FRAME_QUERY ?? ""));
     await page.waitForFunction(() => "__playgroundEngines" in globalThis, undefined, { timeout: 20_000 });
     live = await page.evaluate(() =>
       [...document.querySelectorAll(".reveal .slides > section")].findIndex((s) => s.querySelector('.live-command[data-example="hello"]')),

@@ -45,7 +45,11 @@ export class TerminalView {
     parent.append(this.element, this.transcript);
     this.terminal = new Terminal({
       convertEol: true,
-      disableStdin: true,
+      // Keys always reach `typeIn`, which drops them while no command takes input. Toggling
+      // `disableStdin` per command would be an option change, and xterm's DOM renderer answers
+      // any option change by rewriting its <style> elements: a style recalculation of the whole
+      // page in the slide change's task and again in the frame after the output (seen in traces).
+      disableStdin: false,
       cursorStyle: "bar",
       cursorInactiveStyle: "none",
       fontSize: terminalFontSize(),
@@ -121,7 +125,6 @@ export class TerminalView {
   takeInput(input: TerminalInput | null): void {
     this.input = input;
     this.typed = "";
-    this.terminal.options.disableStdin = input === null;
   }
 
   get takingInput(): boolean {
