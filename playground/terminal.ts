@@ -78,6 +78,7 @@ export class TerminalView {
     if (!this.opened) {
       this.terminal.open(this.element);
       this.opened = true;
+      if (this.terminal.textarea) this.terminal.textarea.readOnly = this.input === null;
     }
     this.layout();
   }
@@ -125,6 +126,8 @@ export class TerminalView {
   takeInput(input: TerminalInput | null): void {
     this.input = input;
     this.typed = "";
+    // What `disableStdin` did besides: a read-only textarea (no soft keyboard on a phone's tap).
+    if (this.terminal.textarea) this.terminal.textarea.readOnly = input === null;
   }
 
   get takingInput(): boolean {
