@@ -333,4 +333,61 @@ describe("a room served by npm run serve", () => {
     // (Attendees' live output on entry is covered by the deck suites on the served host.)
     expect(await phone.evaluate(() => (globalThis as any).__engineWorkers)).toBeLessThanOrEqual(1);
   });
+
+  it("an attendee preloads no demo pane: on the slide above the websocket demo it prepares no program and creates no pane", async () => {
+    const demo = 'section[data-demo="websocket"]';
+    const [h, v] = await presenter.evaluate((sel) => {
+      const { h, v } = (window as any).deck.getIndices(document.querySelector(sel));
+      return [h, v] as const;
+    }, demo);
+    expect(v).toBeGreaterThan(0);
+    await presenter.evaluate(([h, v]) => (window as any).deck.slide(h, v - 1), [h, v] as const);
+    // A phone that joins there: every program the page prepares is recorded from the start.
+    const context = await browser.newContext({ viewport });
+    contexts.push(context);
+    const phone = await context.newPage();
+    await phone.addInitScript(() => {
+      const w = globalThis as any;
+      w.__prepared = [];
+      w.__engineWorkers = 0;
+      const Base = window.Worker;
+      window.Worker = class extends Base {
+        constructor(url: string | URL, options?: WorkerOptions) {
+          super(url, options);
+          if (options?.name === "tornado-inpage") w.__engineWorkers++;
+        }
+      };
+      let playground: any;
+      Object.defineProperty(w, "__playground", {
+        configurable: true,
+        get: () => playground,
+        set(value) {
+          playground = value;
+          value.onPrepared((name: string) => w.__prepared.push(name));
+        },
+      });
+    });
+    await phone.goto(`http://room.test:${port}/`, { waitUntil: "load" });
+    await waitForDeck(phone);
+    await until(phone, "the slide above the demo", ([h, v]) => {
+      const i = (window as any).deck.getIndices();
+      return i.h === h && i.v === v - 1;
+    }, [h, v] as const);
+    await until(phone, "the playground", () => (globalThis as any).__playground !== undefined);
+    // The demo is mounted as a neighbour in the idle task that would prepare its program, whose
+    // worker the engine creates at once; the panes would load from it once it listens.
+    await until(phone, "the demo mounted as a neighbour", (sel) => !!document.querySelector(`${sel} .live-command.playground-mounted`), demo);
+    await phone.evaluate(() => new Promise((done) => setTimeout(done, 100)));
+    expect(await phone.evaluate(() => (globalThis as any).__engineWorkers)).toBeLessThanOrEqual(1);
+    expect(await phone.evaluate(() => (globalThis as any).__prepared)).toEqual([]);
+    expect(await phone.locator(`${demo} iframe`).count()).toBe(0);
+    expect(await phone.locator(`${demo} .demo-pane[data-state]`).count()).toBe(0);
+    // The presenter's page, on the same slide, did load them ahead: the check above is not vacuous.
+    await until(presenter, "the presenter's panes loaded ahead", (sel) => {
+      const panes = [...document.querySelectorAll<HTMLElement>(`${sel} .demo-pane`)];
+      return panes.length > 0 && panes.every((p) => p.dataset.state === "ready");
+    }, demo);
+    expect(await phone.locator(`${demo} iframe`).count()).toBe(0);
+    expect(await phone.evaluate(() => (globalThis as any).__prepared)).toEqual([]);
+  });
 });

@@ -45,7 +45,11 @@ export class TerminalView {
     parent.append(this.element, this.transcript);
     this.terminal = new Terminal({
       convertEol: true,
-      disableStdin: true,
+      // Keys always reach `typeIn`, which drops them while no command takes input. Toggling
+      // `disableStdin` per command would be an option change, and xterm's DOM renderer answers
+      // any option change by rewriting its <style> elements: a style recalculation of the whole
+      // page in the slide change's task and again in the frame after the output (seen in traces).
+      disableStdin: false,
       cursorStyle: "bar",
       cursorInactiveStyle: "none",
       fontSize: terminalFontSize(),
@@ -74,6 +78,7 @@ export class TerminalView {
     if (!this.opened) {
       this.terminal.open(this.element);
       this.opened = true;
+      if (this.terminal.textarea) this.terminal.textarea.readOnly = this.input === null;
     }
     this.layout();
   }
@@ -121,7 +126,8 @@ export class TerminalView {
   takeInput(input: TerminalInput | null): void {
     this.input = input;
     this.typed = "";
-    this.terminal.options.disableStdin = input === null;
+    // What `disableStdin` did besides: a read-only textarea (no soft keyboard on a phone's tap).
+    if (this.terminal.textarea) this.terminal.textarea.readOnly = input === null;
   }
 
   get takingInput(): boolean {

@@ -249,18 +249,24 @@ window.addEventListener("resize", () => {
 /**
  * reveal centres a slide vertically from its height when it is shown; live content (editor
  * output, terminals, an editor that mounts late on a loaded machine) changes that height
- * afterwards, so re-run the layout when a slide resizes. Every section is watched, the demos
+ * afterwards, so a slide that resizes is centred again. Every section is watched, the demos
  * inside a vertical stack too: a stack's own box does not change when its children grow.
+ * Only the resized slides are centred, as reveal's layout() centres each (`center`: the top
+ * half the free height, 0 for a stack), and in the observer's callback, where layout is
+ * clean: reveal's whole layout() would force a style recalculation and layout of every
+ * visible slide, in the frame that paints a slide's first live output (seen in traces).
  */
 function relayoutOnResize(): void {
-  let pending = false;
-  const observer = new ResizeObserver(() => {
-    if (pending) return;
-    pending = true;
-    requestAnimationFrame(() => {
-      pending = false;
-      deck.layout();
-    });
+  const observer = new ResizeObserver((entries) => {
+    const config = deck.getConfig();
+    if (config.disableLayout) return;
+    const height = deck.getComputedSlideSize().height;
+    for (const { target } of entries) {
+      const slide = target as HTMLElement;
+      if (slide.style.display === "none") continue;
+      if (!config.center && !slide.classList.contains("center")) continue;
+      slide.style.top = slide.classList.contains("stack") ? "0" : `${Math.max((height - slide.scrollHeight) / 2, 0)}px`;
+    }
   });
   for (const section of slidesElement!.querySelectorAll("section")) observer.observe(section);
 }
