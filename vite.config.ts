@@ -14,26 +14,6 @@ const isolation = {
   "Cross-Origin-Resource-Policy": "same-origin",
 };
 
-/**
- * Test files in the order Vitest would run them, except the `serial` project's first. Vitest runs
- * projects in name order, so the serial files (one at a time, about 95 s together) waited for
- * every unit file and ran on one core at the end while the other idled; started first, they
- * run beside the unit files. Vitest's own sequencer is loaded only when tests run, so building
- * and serving the deck never load it.
- */
-class SerialFirstSequencer {
-  constructor(private readonly ctx: unknown) {}
-  async shard<T>(files: T[]): Promise<T[]> {
-    const { BaseSequencer } = await import("vitest/node");
-    return new BaseSequencer(this.ctx as never).shard(files as never) as Promise<T[]>;
-  }
-  async sort<T extends { project: { name: string } }>(files: T[]): Promise<T[]> {
-    const { BaseSequencer } = await import("vitest/node");
-    const sorted = (await new BaseSequencer(this.ctx as never).sort(files as never)) as unknown as T[];
-    return [...sorted.filter((f) => f.project.name === "serial"), ...sorted.filter((f) => f.project.name !== "serial")];
-  }
-}
-
 export default defineConfig({
   root: "slides",
   base: "./",
@@ -45,7 +25,6 @@ export default defineConfig({
   worker: { format: "es" },
   test: {
     root: ".",
-    sequence: { sequencer: SerialFirstSequencer },
     projects: [
       {
         extends: true,
@@ -64,8 +43,11 @@ export default defineConfig({
       },
       {
         // Tests that bind the talk's fixed port 8888 (real example processes, the Node-backed
-        // WebContainer): one file at a time. `npm test` runs them alongside the unit files, which
-        // only ever use 8888 on the in-memory network and bind real ports as port 0.
+        // WebContainer): one file at a time. `npm test` runs them in the same Vitest run as the
+        // unit files, which only ever use 8888 on the in-memory network and bind real ports as
+        // port 0. Vitest puts a one-file-at-a-time project in a group of its own that runs after
+        // every other group (groupSpecs in vitest/dist), so they run last, on one core; no test
+        // order changes that (a sequencer that sorted them first was tried: no effect).
         extends: true,
         test: {
           name: "serial",
