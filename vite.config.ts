@@ -43,11 +43,12 @@ export default defineConfig({
       },
       {
         // Tests that bind the talk's fixed port 8888 (real example processes, the Node-backed
-        // WebContainer): one file at a time. Vitest puts such a project in a group of its own that
-        // runs after every other group (groupSpecs in vitest/dist; a sequencer sorting them first
-        // had no effect), so `npm test` runs it in a second Vitest process beside the unit files
-        // (tools/test-beside.mjs), which only ever use 8888 on the in-memory network and bind
-        // real ports as port 0.
+        // WebContainer): one file at a time. `npm test` runs them in the same Vitest run as the
+        // unit files, which only ever use 8888 on the in-memory network and bind real ports as
+        // port 0. Vitest puts a one-file-at-a-time project in a group of its own that runs after
+        // every other group (groupSpecs in vitest/dist; a sequencer sorting them first had no
+        // effect), so they run last, on one core. A second Vitest process beside the unit files
+        // saved 27-47 s, but the extra contention surfaced scheduling flakes (one in 2 runs).
         extends: true,
         test: {
           name: "serial",

@@ -51,8 +51,12 @@ describe("IOLoop", () => {
     loop.addCallback(async () => {
       throw new Error("async boom");
     });
-    loop.addCallback(() => seen.push("after"));
-    await sleep(10);
+    // Waiting for "after" itself, not a 10 ms timer: a worker descheduled for 10 ms wakes in
+    // the timers phase, before the check phase that runs the callbacks (seen once in CI).
+    let ran!: () => void;
+    const after = new Promise<void>((r) => (ran = r));
+    loop.addCallback(() => (seen.push("after"), ran()));
+    await after;
     expect(seen).toEqual(["after"]);
     const errors = logs.records.filter((r) => r.logger === "tornado.application" && r.level === "error");
     expect(errors.map((r) => r.message.split("\n")[0])).toEqual(["Exception in callback <function exploding>", "Exception in callback <function>"]);
