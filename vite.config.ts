@@ -42,13 +42,13 @@ export default defineConfig({
         },
       },
       {
-        // Tests that bind the talk's fixed port 8888 (real example processes, the Node-backed
-        // WebContainer): one file at a time. `npm test` runs them in the same Vitest run as the
-        // unit files, which only ever use 8888 on the in-memory network and bind real ports as
-        // port 0. Vitest puts a one-file-at-a-time project in a group of its own that runs after
-        // every other group (groupSpecs in vitest/dist; a sequencer sorting them first had no
-        // effect), so they run last, on one core. A second Vitest process beside the unit files
-        // saved 27-47 s, but the extra contention surfaced scheduling flakes (one in 2 runs).
+        // Tests that bind the machine's port 8888 (the talk's example as a real process): one
+        // file at a time. `npm test` runs them in the same Vitest run as the unit files, which
+        // only ever use 8888 on the in-memory network or on a Node-backed WebContainer's own
+        // loopback address, and bind real ports as port 0. Vitest puts a one-file-at-a-time
+        // project in a group of its own that runs after every other group (groupSpecs in
+        // vitest/dist), on one core: so keep this project small (the WebContainer tests left it
+        // once each container had its own localhost: 98 s of that tail).
         extends: true,
         test: {
           name: "serial",

@@ -2,7 +2,7 @@
  * The engine contract (playground/contract.ts) against the in-page engine, in Chromium, in the
  * built deck served without isolation headers: the runtime in a Web Worker over the in-memory
  * network, started and queried exactly as the deck does. The WebContainer engine runs the same
- * suite over the Node-backed container (playground/webcontainer/engine.serial.test.ts).
+ * suite over the Node-backed container (playground/webcontainer/engine.test.ts).
  */
 import { createServer, type AddressInfo } from "node:net";
 import type { Browser, Page } from "playwright-core";

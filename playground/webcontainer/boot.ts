@@ -26,7 +26,7 @@ export function webContainerUnavailable(): string | null {
 /**
  * Set by browser tests (before the page's scripts run) to stand in for StackBlitz: the deck
  * then drives a Node-backed container through the page, so everything but the boot call is
- * exercised in the built deck too (e2e/playground-webcontainer.serial.test.ts).
+ * exercised in the built deck too (e2e/playground-webcontainer.test.ts).
  */
 const TEST_BOOT = "__playgroundBootContainer";
 

@@ -116,4 +116,38 @@ s.listen(0, "127.0.0.1", () => console.log("port", s.address().port));`,
     proc.kill();
     await proc.exit;
   });
+
+  it("gives each container a localhost of its own: two run a server on 8888 side by side, and each one's clients reach its own", async () => {
+    const containers = [bootNodeContainer(), bootNodeContainer()];
+    try {
+      expect(containers[0]!.host).not.toBe(containers[1]!.host);
+      const answers = await Promise.all(
+        containers.map(async (c, i) => {
+          const opened = new Promise<string>((r) => c.on("port", (port, type, url) => type === "open" && port === 8888 && r(url)));
+          await c.mount({
+            // Bound as the talk binds: port 8888 on every interface.
+            "s.mjs": { file: { contents: `import http from "node:http"; http.createServer((q, r) => r.end("container ${i}, client " + q.socket.remoteAddress)).listen(8888);` } },
+            "get.mjs": { file: { contents: 'const r = await fetch("http://localhost:8888/"); console.log(await r.text());' } },
+          });
+          const server = await c.spawn("node", ["s.mjs"]);
+          const url = await opened;
+          const client = await c.spawn("node", ["get.mjs"]);
+          const [out, code] = await Promise.all([collect(client.output), client.exit]);
+          expect(code).toBe(0);
+          // The preview URL reaches the same program from outside the container.
+          const outside = await (await fetch(url)).text();
+          server.kill();
+          await server.exit;
+          return [out.trim(), outside.replace(/client .*/, "")];
+        }),
+      );
+      // Clients come from 127.0.0.1, as on a plain localhost, so the programs log what they would.
+      expect(answers).toEqual([
+        ["container 0, client 127.0.0.1", "container 0, "],
+        ["container 1, client 127.0.0.1", "container 1, "],
+      ]);
+    } finally {
+      await Promise.all(containers.map((c) => c.teardown()));
+    }
+  });
 });

@@ -9,6 +9,11 @@
  * /proc/net/tcp{,6} are matched against the socket inodes the spawned processes hold.
  * Linux only (that is where the tests run).
  *
+ * Each container has a localhost of its own, as a WebContainer has: a loopback address
+ * (127.a.b.c) that `loopback.mjs`, preloaded into every spawned process, puts in place of
+ * localhost and of "every interface" when programs listen and connect. The talk's programs keep
+ * their port 8888, and containers can run side by side, and beside anything else on 8888.
+ *
  * A port's URL is a local preview server standing in for WebContainer's server-ready URL (its
  * `https://<id>--<port>--<hash>.local-corp.webcontainer.io/`): another origin than the deck,
  * forwarding every connection byte for byte to the program's port (HTTP, websocket upgrades,
@@ -70,6 +75,8 @@ function socketInodes(pid: number): string[] {
 }
 
 export interface NodeContainer extends Container {
+  /** The container's localhost: the loopback address its programs listen on and connect to. */
+  readonly host: string;
   /** Kill every process and delete the workdir. */
   teardown(): Promise<void>;
 }
@@ -79,8 +86,18 @@ export interface NodeContainerOptions {
   probeMs?: number;
 }
 
+/** Loopback addresses handed out by this process: 127.a.b.c, a.b from the pid, c counting. */
+let containersBooted = 0;
+function containerHost(): string {
+  const n = containersBooted++ % 254;
+  const id = process.pid % (254 * 254);
+  return `127.${1 + Math.floor(id / 254)}.${1 + (id % 254)}.${1 + n}`;
+}
+const loopbackPreload = new URL("./loopback.mjs", import.meta.url).href;
+
 export function bootNodeContainer(options: NodeContainerOptions = {}): NodeContainer {
   const workdir = mkdtempSync(join(tmpdir(), "webcontainer-"));
+  const host = containerHost();
   const children = new Set<ChildProcess>();
   const portListeners = new Set<PortListener>();
   const errorListeners = new Set<ErrorListener>();
@@ -92,7 +109,7 @@ export function bootNodeContainer(options: NodeContainerOptions = {}): NodeConta
   const preview = (port: number) => {
     const sockets = new Set<Socket>();
     const server = createServer((browser) => {
-      const program = connect(port, "127.0.0.1");
+      const program = connect(port, host);
       for (const s of [browser, program]) {
         sockets.add(s);
         s.on("close", () => sockets.delete(s));
@@ -141,7 +158,7 @@ export function bootNodeContainer(options: NodeContainerOptions = {}): NodeConta
         for (const l of portListeners) l(port, "close", u);
       };
       if (url) void url.then(closed);
-      else closed(`http://127.0.0.1:${port}/`);
+      else closed(`http://${host}:${port}/`);
     }
     open = now;
   };
@@ -176,6 +193,7 @@ export function bootNodeContainer(options: NodeContainerOptions = {}): NodeConta
 
   return {
     workdir,
+    host,
     mount(tree, mountOptions) {
       return track(() => writeTree(tree, inWorkdir(mountOptions?.mountPoint ?? ".")));
     },
@@ -183,6 +201,8 @@ export function bootNodeContainer(options: NodeContainerOptions = {}): NodeConta
       if (tornDown) throw new Error("node-backed container: torn down");
       const env: Record<string, string> = { ...(process.env as Record<string, string>) };
       for (const [k, v] of Object.entries(spawnOptions.env ?? {})) env[k] = String(v);
+      env.NODE_CONTAINER_HOST = host;
+      env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ""} --import=${loopbackPreload}`.trim();
       const child = spawnChild(command === "node" ? process.execPath : command, args, {
         cwd: inWorkdir(spawnOptions.cwd ?? "."),
         env,

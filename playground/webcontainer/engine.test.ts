@@ -1,7 +1,7 @@
 /**
  * The engine contract against the WebContainer engine, over the Node-backed container: real
- * files, real `node` processes binding the talk's port 8888 (hence a serial test), port events
- * by probing. Only `WebContainer.boot()` itself is not exercised (it needs StackBlitz).
+ * files, real `node` processes binding the talk's port 8888 on the container's own localhost
+ * (so other tests can run beside it), port events by probing. Only `WebContainer.boot()` itself is not exercised (it needs StackBlitz).
  *
  * Then the live demos (slides/demos/): each demo's program in a real `node` process, each of its
  * slide's commands as the slide runs them (the timeline's with their time budget, the cookie

@@ -1,47 +1,25 @@
 /**
  * The WebContainer engine inside the built deck, in Chromium, with StackBlitz's boot replaced
- * by a bridge to the Node-backed container (real files, real `node` processes on this
- * machine's port 8888, hence a serial test). Everything the deck does with a WebContainer
- * runs for real: choosing it once "booted", the badge and its switch, packaging the runtime
- * from the bundle (transpiled in the page), mounting, spawning, port events, curl.mjs, the
- * watchdog's kill. Only `WebContainer.boot()` is not exercised: it needs StackBlitz.
- *
- * Runs in the serial project, so it builds and serves the deck itself (E2E_DIST=<dir> reuses
- * an existing build).
+ * by a bridge to the Node-backed container (real files, real `node` processes on the
+ * container's own localhost, port 8888 as in the talk). Everything the deck does with a
+ * WebContainer runs for real: choosing it once "booted", the badge and its switch, packaging
+ * the runtime from the bundle (transpiled in the page), mounting, spawning, port events,
+ * curl.mjs, the watchdog's kill. Only `WebContainer.boot()` is not exercised: it needs StackBlitz.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { bootNodeContainer, type NodeContainer } from "../playground/webcontainer/node-backed.js";
 import type { ContainerProcess, FileSystemTree } from "../playground/webcontainer/container.js";
-import { startStaticServer, type StaticServer } from "./static-server.js";
 import { launchBrowser, openDeck, showLive } from "./support.js";
 import { ECHO_PROGRAM, shown } from "../playground/contract.js";
 
-const repo = resolve(import.meta.dirname, "..");
-let temp: string | undefined;
-let server: StaticServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  let dist = process.env.E2E_DIST ? resolve(repo, process.env.E2E_DIST) : undefined;
-  if (!dist) {
-    temp = mkdtempSync(join(tmpdir(), "deck-wc-"));
-    dist = join(temp, "dist");
-    const vite = join(repo, "node_modules", "vite", "bin", "vite.js");
-    const built = spawnSync(process.execPath, [vite, "build", "--outDir", dist, "--emptyOutDir", "--logLevel", "error"], { cwd: repo, encoding: "utf8" });
-    if (built.status !== 0) throw new Error(`vite build failed: ${built.stderr}`);
-  }
-  server = await startStaticServer({ root: dist, mount: "/talks/tornado/", isolation: true });
   browser = await launchBrowser();
-}, 120_000);
+});
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
-  if (temp) rmSync(temp, { recursive: true, force: true });
 });
 
 /** In the page: a `Container` whose calls go to Node (`__nbCall`) and whose events come back (`__nbEvent`). */
@@ -161,7 +139,7 @@ async function openWithContainer(
   await page.addInitScript(pageBridge);
   // The host sends COOP/COEP, so the page is isolated without the deck's service worker;
   // `no-coi` keeps that worker (and its precaching of the whole deck) out of these engine tests.
-  await openDeck(page, server.url + "?transition=none&no-coi" + (options.query ?? ""));
+  await openDeck(page, inject("deckUrl") + "?transition=none&no-coi" + (options.query ?? ""));
   await page.waitForFunction(() => "__playground" in globalThis, undefined, { timeout: 20_000 });
   return {
     page,
