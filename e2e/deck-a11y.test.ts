@@ -50,8 +50,10 @@ async function settle(page: Page, i: number): Promise<void> {
   );
 }
 
-describe.each(Object.entries(viewports))("accessibility at %s size", (name, viewport) => {
-  it("axe-core finds no serious or critical violation on any slide", async () => {
+// Desktop and phone side by side: each is one page's own work (axe in its renderer), nothing
+// here times the deck, and the e2e files run one at a time, so the two cores are theirs.
+describe.concurrent("accessibility at each size", () => {
+  it.for(Object.entries(viewports))("axe-core finds no serious or critical violation on any slide (%s)", { timeout: 240_000 }, async ([name, viewport], { expect }) => {
     const page = await open(viewport);
     await page.addScriptTag({ path: axePath });
     const count = await slideCount(page);
@@ -71,7 +73,7 @@ describe.each(Object.entries(viewports))("accessibility at %s size", (name, view
     }
     expect(found).toEqual([]);
     await page.context().close();
-  }, 240_000);
+  });
 });
 
 describe("text alternatives and the keyboard", () => {

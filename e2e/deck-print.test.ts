@@ -24,9 +24,10 @@ export function countPdfPages(pdf: Buffer): { pages: number; count: number | nul
   return { pages, count: counts.length ? Math.max(...counts) : null };
 }
 
-describe.each(deckHosts())("print view (?print-pdf, $name host)", (host: DeckHost) => {
-  const suffix = host.name === "static" ? "" : `-${host.name}`;
-  it("lays out every slide on its own page, pictures and chart drawn, and prints one PDF page per slide", async () => {
+// Both hosts side by side (see deck-a11y.test.ts).
+describe.concurrent("print view (?print-pdf)", () => {
+  it.for(deckHosts())("lays out every slide on its own page, pictures and chart drawn, and prints one PDF page per slide ($name host)", async (host: DeckHost, { expect }) => {
+    const suffix = host.name === "static" ? "" : `-${host.name}`;
     const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
     const page = await context.newPage();
     const errors = collectConsoleErrors(page);

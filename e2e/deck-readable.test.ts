@@ -83,8 +83,9 @@ function readSizes(page: Page, i: number): Promise<Reading[]> {
   }, i) as Promise<Reading[]>;
 }
 
-describe.each(Object.entries(viewports))("type sizes on every live slide at %s size", (name, viewport) => {
-  it("code, terminals and every other text meet the minimums, in slide pixels", async () => {
+// Desktop and phone side by side (see deck-a11y.test.ts).
+describe.concurrent("type sizes on every live slide at each size", () => {
+  it.for(Object.entries(viewports))("code, terminals and every other text meet the minimums, in slide pixels (%s)", { timeout: 180_000 }, async ([name, viewport], { expect }) => {
     const min = minimums[name as keyof typeof minimums];
     const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
     const page = await context.newPage();
@@ -108,7 +109,7 @@ describe.each(Object.entries(viewports))("type sizes on every live slide at %s s
     expect(seen.text).toBeGreaterThan(5);
     expect(problems).toEqual([]);
     await context.close();
-  }, 180_000); // every live slide, each waiting for its editor or its command
+  }); // every live slide, each waiting for its editor or its command
 });
 
 describe("the engine badge", () => {

@@ -70,8 +70,10 @@ async function settled(page: Page, n: number): Promise<void> {
   });
 }
 
-describe.each(Object.entries(viewports))("every slide at %s size", (name, viewport) => {
-  it("fits its slide and is written to e2e/screenshots", { timeout: 240_000 }, async () => {
+// Desktop and phone side by side: each page waits on its own slides' states, nothing here
+// times the deck, and the e2e files run one at a time, so the two cores are theirs.
+describe.concurrent("every slide at each size", () => {
+  it.for(Object.entries(viewports))("fits its slide and is written to e2e/screenshots (%s)", { timeout: 240_000 }, async ([name, viewport], { expect }) => {
     const dir = ensureScreenshotsDir(name);
     // Reduced motion: no slide transition and charts drawn at once, so a picture can be taken
     // as soon as the slide's own state says it is ready, with no guess at how long motion takes.
