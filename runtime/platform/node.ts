@@ -5,11 +5,16 @@
  * This is the only runtime module allowed to import `node:`. It adapts Node's event-emitter
  * sockets to the small callback contract in `types.ts`, so the core stays platform-free.
  */
+// Buffer and process from their modules, not the globals: in Node 20 those globals are accessors,
+// so every `Buffer.isBuffer`/`Buffer.from` on the write path was a getter call (about 200
+// instructions a request under callgrind, see ARCHITECTURE.md "Fifth round").
+import { Buffer } from "node:buffer";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import { performance } from "node:perf_hooks";
+import process from "node:process";
 import * as zlib from "node:zlib";
 import type {
   BoundAddress,
