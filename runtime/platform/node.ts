@@ -283,29 +283,25 @@ function writeLogLine(line: string): void {
 }
 
 /*
- * The UTF-8 bytes of the last line prefix and head given to `writeLogPieces`: an access line's
- * `[I 261130 05:40:00 web] ` and `200 GET / (127.0.0.1) ` repeat (the same string objects), so
- * the line is two copies and a few ASCII bytes, not a rope flattened and encoded per request
- * (measured alone: 37 against 97 ns a line, and no string left for the collector).
+ * The UTF-8 bytes of the last line prefix and head given to `writeLogPieces`, together: an
+ * access line's `[I 261130 05:40:00 web] ` and `200 GET / (127.0.0.1) ` repeat (the same string
+ * objects), so the line is one copy and a few ASCII bytes, not a rope flattened and encoded per
+ * request (measured alone: 37 against 97 ns a line, and no string left for the collector). One
+ * copy, not one per piece: `Uint8Array#set` is a builtin call of about 170 instructions.
  */
 let lastLogPrefix = "";
-let lastLogPrefixBytes: Buffer = Buffer.alloc(0);
 let lastLogHead = "";
-let lastLogHeadBytes: Buffer = Buffer.alloc(0);
+let lastLogStartBytes: Buffer = Buffer.alloc(0);
 
 function writeLogPieces(prefix: string, head: string, tail: string): void {
   if (!exitHookInstalled) installLog();
-  if (prefix !== lastLogPrefix) {
+  if (prefix !== lastLogPrefix || head !== lastLogHead) {
     lastLogPrefix = prefix;
-    lastLogPrefixBytes = Buffer.from(prefix, "utf8");
-  }
-  if (head !== lastLogHead) {
     lastLogHead = head;
-    lastLogHeadBytes = Buffer.from(head, "utf8");
+    lastLogStartBytes = Buffer.from(prefix + head, "utf8");
   }
-  const prefixBytes = lastLogPrefixBytes;
-  const headBytes = lastLogHeadBytes;
-  const size = prefixBytes.length + headBytes.length + tail.length + 1;
+  const startBytes = lastLogStartBytes;
+  const size = startBytes.length + tail.length + 1;
   if (logUnbatched || size > LOG_BATCH_BYTES) {
     writeLogLine(prefix + head + tail);
     return;
@@ -313,10 +309,8 @@ function writeLogPieces(prefix: string, head: string, tail: string): void {
   if (logUsed + size > LOG_BATCH_BYTES) flushLog();
   const buffer = (logBuffer ??= Buffer.allocUnsafeSlow(LOG_BATCH_BYTES));
   let at = logUsed;
-  buffer.set(prefixBytes, at);
-  at += prefixBytes.length;
-  buffer.set(headBytes, at);
-  at += headBytes.length;
+  buffer.set(startBytes, at);
+  at += startBytes.length;
   for (let i = 0; i < tail.length; i++) buffer[at++] = tail.charCodeAt(i) & 0x7f;
   buffer[at++] = 10;
   logUsed = at;
