@@ -20,6 +20,7 @@ import {
   HTTPHeaders,
   HTTPInputError,
   HTTPOutputError,
+  normalizeHeaderName,
   parseRequestStartLine,
   parseResponseStartLine,
   responses,
@@ -181,6 +182,28 @@ function knownMethod(line: string, end: number): string {
 const STANDARD_METHODS = ["GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"] as const;
 
 /**
+ * Header names as clients usually spell them, which are already Tornado's normal form, by
+ * length. A line whose name is one of them (case and all) takes the literal: no slice, and no
+ * hash of a fresh string for `normalizeHeaderName`'s Map, about 500 instructions a header under
+ * callgrind (ARCHITECTURE.md, "Fifth round"). Any other spelling is normalised as before.
+ */
+const KNOWN_HEADER_NAMES: (string[] | undefined)[] = [];
+for (const name of [
+  "Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language", "Connection", "Content-Length",
+  "Content-Type", "Cookie", "Referer", "Origin", "Cache-Control", "Pragma", "Upgrade", "Authorization",
+  "If-None-Match", "If-Modified-Since", "Transfer-Encoding", "Expect", "X-Requested-With", "X-Forwarded-For",
+]) {
+  // Only names that are their own normal form (not "WWW-Authenticate", say): the literal is the key.
+  if (normalizeHeaderName(name) === name) (KNOWN_HEADER_NAMES[name.length] ??= []).push(name);
+}
+
+function knownHeaderName(text: string, start: number, colon: number): string | null {
+  const candidates = KNOWN_HEADER_NAMES[colon - start];
+  if (candidates !== undefined) for (const name of candidates) if (text.startsWith(name, start)) return name;
+  return null;
+}
+
+/**
  * Parses header lines from `text` starting at `start` (what `HTTPHeaders.parse` does), with a
  * fast path for ordinary `Name: value` lines; folded lines and anything invalid go through
  * `HTTPHeaders.parseLine`, which has the exact rules and error messages.
@@ -210,7 +233,11 @@ function parseHeaderBlock(text: string, start: number): HTTPHeaders {
             break;
           }
         }
-        if (fast) headers.add(text.slice(pos, colon), text.slice(vs, ve));
+        if (fast) {
+          const known = knownHeaderName(text, pos, colon);
+          if (known !== null) headers.addNormalized(known, text.slice(vs, ve));
+          else headers.add(text.slice(pos, colon), text.slice(vs, ve));
+        }
       }
       if (!fast) headers.parseLine(text.slice(pos, end));
     }

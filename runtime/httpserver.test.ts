@@ -34,7 +34,14 @@ function app(request: HTTPServerRequest): void {
     return respond(
       request,
       200,
-      JSON.stringify({ remoteIp: request.remoteIp, protocol: request.protocol, host: request.host, version: request.version, uri: request.uri }),
+      JSON.stringify({
+        remoteIp: request.remoteIp,
+        protocol: request.protocol,
+        host: request.host,
+        version: request.version,
+        uri: request.uri,
+        headers: [...request.headers.getAll()],
+      }),
     );
   }
   if (path === "/flush") {
@@ -417,6 +424,23 @@ for (const { name, make } of PLATFORMS) {
       expect(JSON.parse(dec((await c.readResponse()).body)).host).toBe("lf.example");
       c.send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 3\r\nX-Folded: a\r\n  b\r\n\r\nabc");
       expect(dec((await c.readResponse()).body)).toBe("abc");
+      c.close();
+    });
+
+    it("normalises header names as Tornado does, whether or not they are spelt the usual way", async () => {
+      const port = await start();
+      const c = await RawClient.connect(port);
+      // "Content-Typo" has the length of "Content-Type" (one of the names taken as literals).
+      c.send("GET /info HTTP/1.1\r\nHost: a\r\nuser-agent: x\r\nUser-Agent: y\r\nContent-Typo: z\r\nACCEPT: */*\r\nAccept-Language: en\r\nx-forwarded-FOR: 1.2.3.4\r\n\r\n");
+      expect(JSON.parse(dec((await c.readResponse()).body)).headers).toEqual([
+        ["Host", "a"],
+        ["User-Agent", "x"],
+        ["User-Agent", "y"],
+        ["Content-Typo", "z"],
+        ["Accept", "*/*"],
+        ["Accept-Language", "en"],
+        ["X-Forwarded-For", "1.2.3.4"],
+      ]);
       c.close();
     });
 

@@ -120,7 +120,11 @@ export class HTTPHeaders {
 
   /** Adds a value, keeping any earlier ones for the same name. */
   add(name: string, value: string): void {
-    const key = normalizeHeaderName(name);
+    this.addNormalized(normalizeHeaderName(name), value);
+  }
+
+  /** `add` with a name already in normal form (`Content-Type`, not `content-type`). @internal */
+  addNormalized(key: string, value: string): void {
     this.lastKey = key;
     const at = this.find(key);
     if (at < 0) this.append(key, value);

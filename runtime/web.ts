@@ -899,10 +899,14 @@ export class RequestHandler {
   /** Resets headers and content: `Server`, `Content-Type: text/html; charset=UTF-8`, `Date`, then `setDefaultHeaders()`. */
   clear(): void {
     // Five slots, three used: finish() adds the Etag and Content-Length without growing them.
+    // Two pops, not `length = 3`: optimised code inlines a pop, while a length store calls the
+    // runtime's accessor (0.12 µs a request in a profile of the real server; 2x28 ns alone).
     const names = ["Server", "Content-Type", "Date", "", ""];
     const values = [serverHeader, "text/html; charset=UTF-8", currentDateHeader(), "", ""];
-    names.length = 3;
-    values.length = 3;
+    names.pop();
+    names.pop();
+    values.pop();
+    values.pop();
     this._headers = HTTPHeaders.adopt(names, values);
     this.setDefaultHeaders();
     this._writeBuffer = [];
@@ -1238,7 +1242,10 @@ export class RequestHandler {
       const name = LOWER_METHODS[this.request.method] ?? this.request.method.toLowerCase();
       const fn = (this as unknown as Record<string, unknown>)[name];
       if (typeof fn !== "function") throw new HTTPError(405);
-      const result: unknown = this._namedPath ? fn.call(this, this.pathKwargs) : fn.apply(this, this.pathArgs);
+      // No path arguments (most routes): a plain call, which optimised code inlines; `apply`
+      // goes through the generic array-like call builtin on every request.
+      const args = this.pathArgs;
+      const result: unknown = this._namedPath ? fn.call(this, this.pathKwargs) : args.length === 0 ? fn.call(this) : fn.apply(this, args);
       if (isThenable(result)) {
         Promise.resolve(result).then(
           () => this._autoFinishNow(),
@@ -1555,7 +1562,14 @@ export class RequestHandler {
 
   /** `"<sha1 of the buffered body>"`; override to change it, return null to send no Etag. */
   computeEtag(): string | null {
-    return `"${platform().sha1Hex(this._bufferedBody())}"`;
+    const hex = platform().sha1Hex(this._bufferedBody());
+    // Every body is hashed; only the quoted string is reused when the digest repeats, so the
+    // head cache compares one string object with itself instead of flattening a new rope.
+    if (hex !== lastEtagHex) {
+      lastEtagHex = hex;
+      lastEtag = `"${hex}"`;
+    }
+    return lastEtag;
   }
 
   setEtagHeader(): void {
@@ -1705,6 +1719,9 @@ export class RequestHandler {
 }
 
 const defaultComputeEtag = RequestHandler.prototype.computeEtag;
+/** The last digest `computeEtag` made and its quoted form. */
+let lastEtagHex = "";
+let lastEtag = '""';
 
 const defaultRequestSummary = RequestHandler.prototype._requestSummary;
 

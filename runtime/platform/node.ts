@@ -5,11 +5,16 @@
  * This is the only runtime module allowed to import `node:`. It adapts Node's event-emitter
  * sockets to the small callback contract in `types.ts`, so the core stays platform-free.
  */
+// Buffer and process from their modules, not the globals: in Node 20 those globals are accessors,
+// so every `Buffer.isBuffer`/`Buffer.from` on the write path was a getter call (about 200
+// instructions a request under callgrind, see ARCHITECTURE.md "Fifth round").
+import { Buffer } from "node:buffer";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import { performance } from "node:perf_hooks";
+import process from "node:process";
 import * as zlib from "node:zlib";
 import type {
   BoundAddress,
@@ -278,29 +283,25 @@ function writeLogLine(line: string): void {
 }
 
 /*
- * The UTF-8 bytes of the last line prefix and head given to `writeLogPieces`: an access line's
- * `[I 261130 05:40:00 web] ` and `200 GET / (127.0.0.1) ` repeat (the same string objects), so
- * the line is two copies and a few ASCII bytes, not a rope flattened and encoded per request
- * (measured alone: 37 against 97 ns a line, and no string left for the collector).
+ * The UTF-8 bytes of the last line prefix and head given to `writeLogPieces`, together: an
+ * access line's `[I 261130 05:40:00 web] ` and `200 GET / (127.0.0.1) ` repeat (the same string
+ * objects), so the line is one copy and a few ASCII bytes, not a rope flattened and encoded per
+ * request (measured alone: 37 against 97 ns a line, and no string left for the collector). One
+ * copy, not one per piece: `Uint8Array#set` is a builtin call of about 170 instructions.
  */
 let lastLogPrefix = "";
-let lastLogPrefixBytes: Buffer = Buffer.alloc(0);
 let lastLogHead = "";
-let lastLogHeadBytes: Buffer = Buffer.alloc(0);
+let lastLogStartBytes: Buffer = Buffer.alloc(0);
 
 function writeLogPieces(prefix: string, head: string, tail: string): void {
   if (!exitHookInstalled) installLog();
-  if (prefix !== lastLogPrefix) {
+  if (prefix !== lastLogPrefix || head !== lastLogHead) {
     lastLogPrefix = prefix;
-    lastLogPrefixBytes = Buffer.from(prefix, "utf8");
-  }
-  if (head !== lastLogHead) {
     lastLogHead = head;
-    lastLogHeadBytes = Buffer.from(head, "utf8");
+    lastLogStartBytes = Buffer.from(prefix + head, "utf8");
   }
-  const prefixBytes = lastLogPrefixBytes;
-  const headBytes = lastLogHeadBytes;
-  const size = prefixBytes.length + headBytes.length + tail.length + 1;
+  const startBytes = lastLogStartBytes;
+  const size = startBytes.length + tail.length + 1;
   if (logUnbatched || size > LOG_BATCH_BYTES) {
     writeLogLine(prefix + head + tail);
     return;
@@ -308,10 +309,8 @@ function writeLogPieces(prefix: string, head: string, tail: string): void {
   if (logUsed + size > LOG_BATCH_BYTES) flushLog();
   const buffer = (logBuffer ??= Buffer.allocUnsafeSlow(LOG_BATCH_BYTES));
   let at = logUsed;
-  buffer.set(prefixBytes, at);
-  at += prefixBytes.length;
-  buffer.set(headBytes, at);
-  at += headBytes.length;
+  buffer.set(startBytes, at);
+  at += startBytes.length;
   for (let i = 0; i < tail.length; i++) buffer[at++] = tail.charCodeAt(i) & 0x7f;
   buffer[at++] = 10;
   logUsed = at;
