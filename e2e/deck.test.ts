@@ -114,6 +114,22 @@ describe.each(deckHosts())("the deck ($name host)", (host: DeckHost) => {
     await page.keyboard.press("Home");
     await page.waitForFunction(() => location.hash === "#/" || location.hash === "" || location.hash === "#/0");
     expect(await present(page)).toBe(1);
+    // The address is written after the frame that shows the slide, not inside the slide change
+    // (slides/url.ts). reveal writes at once when its last write is over a second old: wait that.
+    await page.waitForTimeout(1100);
+    const writesInTheChange = await page.evaluate(() => {
+      let writes = 0;
+      const replaceState = history.replaceState;
+      history.replaceState = function (...args: Parameters<History["replaceState"]>) {
+        writes++;
+        return replaceState.apply(this, args);
+      };
+      (window as unknown as { deck: { slide(h: number): void } }).deck.slide(3);
+      return writes;
+    });
+    expect(writesInTheChange).toBe(0);
+    await page.waitForFunction(() => location.hash === "#/3");
+    expect(await present(page)).toBe(4);
     await page.context().close();
   });
 

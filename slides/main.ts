@@ -21,6 +21,7 @@ import { parseNotes } from "./notes.js";
 import { renderSlides, type Picture } from "./render.js";
 import { parseShowoff } from "./showoff.js";
 import { guardDeckMessages } from "../playground/panes/guard.js";
+import { urlAfterPaintPlugin } from "./url.js";
 import aldea1 from "../assets/aldea-1.svg";
 import aldea2 from "../assets/aldea-2.svg";
 import aldea3 from "../assets/aldea-3.svg";
@@ -100,7 +101,7 @@ const deck: RevealApi = new Reveal(document.querySelector<HTMLElement>(".reveal"
   keyboardCondition: (event: KeyboardEvent) => !(event.target instanceof Element && event.target.closest(typingTargets)),
   pdfSeparateFragments: false,
   pdfMaxPagesPerSlide: 1,
-  plugins: [Notes],
+  plugins: [Notes, urlAfterPaintPlugin()],
 });
 
 /** Flip a code slide between the TypeScript twin and the talk's Python. */
