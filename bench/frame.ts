@@ -32,8 +32,9 @@
  * after bench/playground.ts. The trace also has `frame:dom:<id>` (the output in the DOM) and
  * `frame:drawn:<id>` (inside the frame that paints it: that task's end is the paint's).
  */
-import { writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { startStaticServer } from "../e2e/static-server.js";
 import { launchBrowser, openDeck } from "../e2e/support.js";
@@ -53,6 +54,8 @@ interface Painted {
   full: number;
   /** Start → the output in the DOM (the terminal's transcript), not yet painted. */
   dom: number;
+  /** Start → the first frame after the slide change painted, with or without the output. */
+  slide?: number;
 }
 
 /**
@@ -70,6 +73,7 @@ function enterAndPaint(page: Page, index: number, id: string): Promise<Painted> 
         let t0 = 0;
         let dom = 0;
         let first = 0;
+        let shown = 0;
         const afterPaint = (done: (t: number) => void) => {
           const channel = new MessageChannel();
           channel.port1.onmessage = () => done(performance.now() - t0);
@@ -94,7 +98,7 @@ function enterAndPaint(page: Page, index: number, id: string): Promise<Painted> 
             observer.disconnect();
             afterPaint((full) => {
               performance.mark(`frame:painted:${id}`);
-              resolve({ first: first || full, full, dom });
+              resolve({ first: first || full, full, dom, slide: shown || full });
             });
           }
         });
@@ -105,6 +109,7 @@ function enterAndPaint(page: Page, index: number, id: string): Promise<Painted> 
           performance.mark(`frame:start:${id}`);
           t0 = performance.now();
           (window as any).deck.slide(i);
+          requestAnimationFrame(() => afterPaint((t) => (shown = t)));
         }, 0);
       }),
     [index, id] as const,
@@ -241,6 +246,58 @@ export function cpuFromTrace(json: string): Map<string, Cpu> {
   return out;
 }
 
+/**
+ * The floor under the 16 ms target on this machine: a bare reveal.js deck (the same reveal, 26
+ * slides of a heading and twelve lines of code, nothing else) in the same browser, with the
+ * same query (`BENCH_FRAME_QUERY`), from a slide change's start task to its first frame painted.
+ * What our deck adds to a slide change is the difference to our own "slide's first frame" row.
+ */
+async function bareRevealFloor(browser: Browser, runs: number): Promise<number[]> {
+  const root = mkdtempSync(join(tmpdir(), "bench-frame-bare-"));
+  cpSync(resolve(import.meta.dirname, "../node_modules/reveal.js/dist"), join(root, "reveal"), { recursive: true });
+  const code = Array.from({ length: 12 }, (_, k) => `line ${k} of the slide's code()`).join("\n");
+  const slides = Array.from({ length: 26 }, (_, i) => `<section><h2>Slide ${i}</h2><pre><code>${code}</code></pre></section>`).join("");
+  writeFileSync(
+    join(root, "index.html"),
+    `<!doctype html><meta charset="utf-8"><link rel="stylesheet" href="reveal/reset.css"><link rel="stylesheet" href="reveal/reveal.css"><link rel="stylesheet" href="reveal/theme/white.css">` +
+      `<div class="reveal"><div class="slides">${slides}</div></div>` +
+      `<script type="module">import Reveal from "./reveal/reveal.mjs"; const deck = new Reveal({ hash: true, width: 1280, height: 720 }); deck.initialize().then(() => (window.deck = deck));</script>`,
+  );
+  const server = await startStaticServer({ root, isolation: false });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  const out: number[] = [];
+  try {
+    await page.addInitScript("globalThis.__name = (f) => f");
+    await page.goto(server.url + "?" + (process.env.BENCH_FRAME_QUERY ?? "").replace(/^&/, ""));
+    await page.waitForFunction(() => (window as any).deck?.isReady());
+    for (let r = 0; r < runs; r++) {
+      await page.evaluate(() => (window as any).deck.slide(1));
+      await page.waitForTimeout(400);
+      out.push(
+        await page.evaluate(
+          () =>
+            new Promise<number>((done) =>
+              setTimeout(() => {
+                const t0 = performance.now();
+                (window as any).deck.slide(2);
+                requestAnimationFrame(() => {
+                  const channel = new MessageChannel();
+                  channel.port1.onmessage = () => done(performance.now() - t0);
+                  channel.port2.postMessage(null);
+                });
+              }, 0),
+            ),
+        ),
+      );
+    }
+  } finally {
+    await page.close();
+    await server.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+  return out;
+}
+
 export interface FrameBench {
   rows: Array<{ name: string; ms: number[]; target?: number; cpu?: Cpu[] }>;
   load: { start: string; end: string };
@@ -259,6 +316,8 @@ export async function benchFrame(options: { runs?: number; dist?: string; trace?
     warmFirst: [] as number[],
     warmFull: [] as number[],
     warmDom: [] as number[],
+    warmSlide: [] as number[],
+    bareSlide: [] as number[],
     newFirst: [] as number[],
     newFull: [] as number[],
     editFirst: [] as number[],
@@ -294,6 +353,7 @@ export async function benchFrame(options: { runs?: number; dist?: string; trace?
       rows.warmFirst.push(warm.first);
       rows.warmFull.push(warm.full);
       rows.warmDom.push(warm.dom);
+      rows.warmSlide.push(warm.slide ?? warm.full);
       await go(0);
       await dwell();
       // A text never run before (a comment line differs each time), then code slide, curl slide.
@@ -328,6 +388,8 @@ export async function benchFrame(options: { runs?: number; dist?: string; trace?
     // Put the talk's code back for the deep links (a new page reads the stored edits).
     await page.evaluate(() => localStorage.clear());
     await page.close();
+
+    rows.bareSlide.push(...(await bareRevealFloor(browser, runs)));
 
     const deep = await deepLinks(
       browser,
@@ -365,6 +427,8 @@ export async function benchFrame(options: { runs?: number; dist?: string; trace?
       { name: "enter hello curl slide from its code slide (program running) → first output painted", ms: rows.warmFirst, target: FRAME_MS, cpu: cpu.warm },
       { name: "enter hello curl slide from its code slide (program running) → full output painted", ms: rows.warmFull },
       { name: "enter hello curl slide from its code slide (program running) → output in the DOM, not yet painted", ms: rows.warmDom },
+      { name: "enter hello curl slide from its code slide (program running) → the slide's first frame painted, with or without output", ms: rows.warmSlide },
+      { name: "floor: a bare reveal.js deck (26 slides of text, same browser and query) → the next slide's first frame painted", ms: rows.bareSlide },
       { name: "enter hello curl slide from its code slide (text never run) → first output painted", ms: rows.newFirst, target: FRAME_MS, cpu: cpu.fresh },
       { name: "enter hello curl slide from its code slide (text never run) → full output painted", ms: rows.newFull },
       { name: "Run, a typist's pause after the edit → first output painted", ms: rows.editFirst, target: FRAME_MS, cpu: cpu.edit },
