@@ -18,6 +18,51 @@ export function utf8(value: string | Uint8Array | null): Uint8Array | null {
   return encoder.encode(value);
 }
 
+/**
+ * The length of `text` in UTF-8, as `utf8(text).length` without making the bytes (a lone
+ * surrogate counts 3, the U+FFFD that TextEncoder writes for it).
+ */
+export function utf8Length(text: string): number {
+  const n = text.length;
+  // Short text is counted here: a native call costs more than a few dozen characters' loop.
+  if (n > 64) {
+    const native = platform().utf8Length;
+    if (native !== undefined) return native(text);
+  }
+  let bytes = n;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a pair: two units, four bytes
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+/**
+ * Writes `utf8(text)` into `target` at `offset` (room for `utf8Length(text)` bytes); returns the
+ * bytes written. Short ASCII text (most handler output) is copied by hand: a native encoder's
+ * call costs more than the copy of a few dozen bytes.
+ */
+export function utf8Into(text: string, target: Uint8Array, offset: number): number {
+  const n = text.length;
+  if (n <= 64) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0x7f) break;
+      target[offset + i] = c;
+    }
+    if (i === n) return n;
+  }
+  const native = platform().utf8Into;
+  if (native !== undefined) return native(text, target, offset);
+  return encoder.encodeInto(text, offset === 0 ? target : target.subarray(offset)).written;
+}
+
 /** Tornado's `to_unicode()`: bytes are decoded as UTF-8 (throwing on invalid input, like Python's strict decode). */
 export function toUnicode(value: string | Uint8Array): string;
 export function toUnicode(value: string | Uint8Array | null): string | null;
