@@ -224,7 +224,9 @@ function parseHeaderBlock(text: string, start: number): HTTPHeaders {
     if (end > pos) {
       const colon = text.indexOf(":", pos);
       let fast = false;
-      if (colon > pos && colon < end && isToken(text, pos, colon)) {
+      // A known name (the literal, spelt out in the text) is a token: no need to check it.
+      const known = colon > pos && colon < end ? knownHeaderName(text, pos, colon) : null;
+      if (known !== null || (colon > pos && colon < end && isToken(text, pos, colon))) {
         let vs = colon + 1;
         let ve = end;
         while (vs < ve && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
@@ -238,7 +240,6 @@ function parseHeaderBlock(text: string, start: number): HTTPHeaders {
           }
         }
         if (fast) {
-          const known = knownHeaderName(text, pos, colon);
           if (known !== null) headers.addNormalized(known, text.slice(vs, ve));
           else headers.add(text.slice(pos, colon), text.slice(vs, ve));
         }
