@@ -60,6 +60,16 @@ const normalizedNames = new Map<string, string>();
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Headers past which an HTTPHeaders keeps a name → position index (see the class). */
 const INDEXED_FROM = 16;
+/**
+ * What an HTTPHeaders holds before its first header: shared, never written (the first header
+ * makes the arrays), so headers built from arrays of their own (`adopt`) allocate none.
+ */
+const NO_NAMES: string[] = [""];
+const NO_VALUES: string[] = [""];
+// Made from one string and emptied, so their elements kind is the one every header array has
+// (an empty literal would be a small-integer array, and each `find` would see two kinds).
+NO_NAMES.pop();
+NO_VALUES.pop();
 const HTTP_WHITESPACE = /^[ \t]+|[ \t]+$/g;
 
 /**
@@ -77,8 +87,8 @@ export class HTTPHeaders {
    * Past INDEXED_FROM headers a Map from name to position is kept as well, so a head of
    * thousands of headers (64 KiB of them) cannot make parsing quadratic.
    */
-  private names: string[] = [];
-  private values: (string | string[])[] = [];
+  private names: string[] = NO_NAMES;
+  private values: (string | string[])[] = NO_VALUES;
   private index: Map<string, number> | null = null;
   private lastKey: string | null = null;
 
@@ -112,8 +122,16 @@ export class HTTPHeaders {
   /** Appends a header not present yet. */
   private append(key: string, value: string | string[]): void {
     const position = this.names.length;
-    this.names.push(key);
-    this.values.push(value);
+    if (position === 0) {
+      // The first header makes the arrays, of its own size: the empty ones may be the shared
+      // NO_NAMES/NO_VALUES, and a first push would allocate 17 slots (a request from a load
+      // balancer, wrk or an API client has one or two headers; the second push makes the 17).
+      this.names = [key];
+      this.values = [value];
+    } else {
+      this.names.push(key);
+      this.values.push(value);
+    }
     if (this.index !== null) this.index.set(key, position);
     else if (position + 1 === INDEXED_FROM) this.index = new Map(this.names.map((name, i) => [name, i]));
   }
@@ -328,11 +346,15 @@ export function parseResponseStartLine(line: string): ResponseStartLine {
  * resolve when the bytes have been handed to the socket (flow control for `flush()`).
  */
 export interface HTTPConnection {
-  writeHeaders(startLine: ResponseStartLine | RequestStartLine, headers: HTTPHeaders, chunk?: Uint8Array): Promise<void>;
+  /** `chunk`, the body's first bytes, may be given as text: its UTF-8 bytes are what is sent. */
+  writeHeaders(startLine: ResponseStartLine | RequestStartLine, headers: HTTPHeaders, chunk?: Uint8Array | string): Promise<void>;
   write(chunk: Uint8Array): Promise<void>;
   finish(): void;
-  /** Called once if the connection closes before `finish` (e.g. the client went away). */
-  setCloseCallback(callback: (() => void) | null): void;
+  /**
+   * Called once if the connection closes before `finish` (e.g. the client went away), with
+   * `thisArg` as `this`: a handler passes one shared function and itself, not a closure per request.
+   */
+  setCloseCallback<T>(callback: ((this: T) => void) | null, thisArg?: T): void;
   /** Detach the underlying stream (websocket upgrade): the connection stops parsing HTTP. */
   detach?(): unknown;
 }

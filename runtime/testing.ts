@@ -6,6 +6,7 @@
  */
 import { HTTPHeaders, type HTTPConnection, type RequestStartLine, type ResponseStartLine } from "./httputil.js";
 import type { Application } from "./web.js";
+import { utf8 } from "./escape.js";
 
 export class FakeConnection implements HTTPConnection {
   startLine: ResponseStartLine | null = null;
@@ -17,11 +18,11 @@ export class FakeConnection implements HTTPConnection {
   private resolveDone!: () => void;
   readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
 
-  writeHeaders(startLine: ResponseStartLine | RequestStartLine, headers: HTTPHeaders, chunk?: Uint8Array): Promise<void> {
+  writeHeaders(startLine: ResponseStartLine | RequestStartLine, headers: HTTPHeaders, chunk?: Uint8Array | string): Promise<void> {
     if (this.startLine) throw new Error("writeHeaders called twice");
     this.startLine = startLine as ResponseStartLine;
     this.headers = headers.copy();
-    if (chunk) this.chunks.push(chunk.slice());
+    if (chunk) this.chunks.push(typeof chunk === "string" ? utf8(chunk) : chunk.slice());
     return Promise.resolve();
   }
   write(chunk: Uint8Array): Promise<void> {
@@ -34,8 +35,8 @@ export class FakeConnection implements HTTPConnection {
     this.finished = true;
     this.resolveDone();
   }
-  setCloseCallback(callback: (() => void) | null): void {
-    this.closeCallback = callback;
+  setCloseCallback<T>(callback: ((this: T) => void) | null, thisArg?: T): void {
+    this.closeCallback = callback === null ? null : () => callback.call(thisArg as T);
   }
 }
 

@@ -33,7 +33,7 @@
  * the method returns one.
  */
 import runtimePackage from "./package.json" with { type: "json" };
-import { jsonEncode, latin1, latin1Bytes, linkify, percentDecode, toUnicode, urlEscape, utf8, xhtmlEscape } from "./escape.js";
+import { jsonEncode, latin1, latin1Bytes, linkify, percentDecode, toUnicode, urlEscape, utf8, utf8Length, xhtmlEscape } from "./escape.js";
 import {
   formatTimestamp,
   HTTPHeaders,
@@ -722,6 +722,13 @@ const COOKIE_LEGAL = /^[A-Za-z0-9!#$%&'*+\-.^_`|~:]+$/;
 const ETAG_TOKENS = /\*|(?:W\/)?"[^"]*"/g;
 const NO_ARGS: (string | undefined)[] = Object.freeze([]) as unknown as (string | undefined)[];
 const NO_KWARGS: Record<string, string | undefined> = Object.freeze({}) as Record<string, string | undefined>;
+/**
+ * The empty output buffer, shared: nothing pushes onto an empty buffer (`_output` replaces it
+ * with a one-chunk array), so a response that writes nothing or writes text makes no array.
+ */
+const NO_CHUNKS: Uint8Array[] = [];
+/** The last response's start line (read-only, as a connection keeps it): the next with the same status shares it. */
+let lastStartLine: ResponseStartLine = { kind: "response", version: "", code: 200, reason: "OK" };
 const LOWER_METHODS: Record<string, string> = {
   GET: "get", HEAD: "head", POST: "post", DELETE: "delete", PATCH: "patch", PUT: "put", OPTIONS: "options",
 };
@@ -812,6 +819,15 @@ function compareDigest(a: string | Uint8Array, b: string | Uint8Array): boolean 
 }
 
 /**
+ * A handler's close callback: `onConnectionClose` looked up when the connection closes, as the
+ * arrow function it replaces did. One function for all handlers, where an arrow was a closure
+ * and its context per request.
+ */
+function callOnConnectionClose(this: RequestHandler): void {
+  this.onConnectionClose();
+}
+
+/**
  * Base class for HTTP request handlers. Subclasses define `get`, `post`, ... (any of
  * `SUPPORTED_METHODS`), sync or async; the request is finished automatically when the method
  * (and the promise it returns) completes.
@@ -829,6 +845,13 @@ export class RequestHandler {
 
   /** @internal */ _headers!: HTTPHeaders;
   /** @internal */ _writeBuffer!: Uint8Array[];
+  /**
+   * Output written as text and not encoded yet, or null. While it is set `_writeBuffer` is
+   * empty: it is the whole buffered output. Most responses are one `write(string)` (or a
+   * template): their text is hashed for the Etag and encoded straight into the response's
+   * buffer, with no bytes of its own in between. @internal
+   */
+  _writeText: string | null = null;
   /** @internal */ _statusCode = 200;
   /** @internal */ _reason = "OK";
   /** @internal */ _headersWritten = false;
@@ -876,7 +899,7 @@ export class RequestHandler {
    */
   _start(initArgs: InitArgs): void {
     this.clear();
-    this.request.connection?.setCloseCallback(() => this.onConnectionClose());
+    this.request.connection?.setCloseCallback(callOnConnectionClose, this);
     const initialize = (this as unknown as { initialize?: (args: InitArgs) => void }).initialize;
     if (typeof initialize === "function") initialize.call(this, initArgs);
   }
@@ -909,7 +932,8 @@ export class RequestHandler {
     values.pop();
     this._headers = HTTPHeaders.adopt(names, values);
     this.setDefaultHeaders();
-    this._writeBuffer = [];
+    this._writeBuffer = NO_CHUNKS;
+    this._writeText = null;
     this._statusCode = 200;
     this._reason = "OK";
   }
@@ -975,7 +999,7 @@ export class RequestHandler {
   write(chunk: string | Uint8Array | Record<string, unknown>): void {
     if (this._finished) throw new Error("Cannot write() after finish()");
     if (typeof chunk === "string") {
-      this._output(encodeText(chunk));
+      this._outputText(chunk);
       return;
     }
     if (chunk instanceof Uint8Array) {
@@ -983,7 +1007,7 @@ export class RequestHandler {
       return;
     }
     if (isPlainObject(chunk)) {
-      this._output(utf8(jsonEncode(chunk)));
+      this._outputText(jsonEncode(chunk));
       this.setHeader("Content-Type", "application/json; charset=UTF-8");
       return;
     }
@@ -1000,19 +1024,43 @@ export class RequestHandler {
    * where a push onto the empty one would allocate a backing store of 17.
    */
   private _output(bytes: Uint8Array): void {
+    const text = this._writeText;
+    if (text !== null) {
+      this._writeText = null;
+      this._writeBuffer = [encodeText(text), bytes];
+      return;
+    }
     const buffer = this._writeBuffer;
     if (buffer.length === 0) this._writeBuffer = [bytes];
     else buffer.push(bytes);
   }
 
-  /** Collapses the buffer to at most one chunk and returns it (the body is concatenated once). */
+  /** Buffers text: kept as text while all the output is text, encoded once bytes were written before it. */
+  private _outputText(text: string): void {
+    if (this._writeBuffer.length !== 0) this._output(encodeText(text));
+    else this._writeText = this._writeText === null ? text : this._writeText + text;
+  }
+
+  /** Collapses the buffer to at most one chunk of bytes and returns it (the body is concatenated or encoded once). */
   protected _bufferedBody(): Uint8Array {
+    const text = this._writeText;
+    if (text !== null) {
+      const bytes = encodeText(text);
+      this._writeText = null;
+      this._writeBuffer = [bytes];
+      return bytes;
+    }
     const buffer = this._writeBuffer;
     if (buffer.length === 0) return EMPTY;
     if (buffer.length === 1) return buffer[0]!;
     const body = concatBytes(buffer);
     this._writeBuffer = [body];
     return body;
+  }
+
+  /** The buffered output as one chunk: the text itself while all of it is text, else its bytes. @internal */
+  _bufferedOutput(): Uint8Array | string {
+    return this._writeText ?? this._bufferedBody();
   }
 
   /**
@@ -1022,26 +1070,38 @@ export class RequestHandler {
   flush(_includeFooters = false): Promise<void> {
     const connection = this.request.connection;
     if (!connection) throw new Error("flush() on a request without a connection");
-    let chunk: Uint8Array = this._bufferedBody();
-    this._writeBuffer = [];
     let result: Promise<void>;
     const transforms = this._transforms;
     if (!this._headersWritten) {
       this._headersWritten = true;
+      // Text goes to the connection as text (encoded into the response's buffer there), unless
+      // a transform wants the bytes.
+      let first: Uint8Array | string;
       if (transforms !== null) {
+        let chunk = this._bufferedBody();
         for (const t of transforms) [this._statusCode, this._headers, chunk] = t.transformFirstChunk(this._statusCode, this._headers, chunk, _includeFooters);
-      }
-      if (this.request.method === "HEAD") chunk = EMPTY;
+        first = chunk;
+      } else first = this._bufferedOutput();
+      this._writeBuffer = NO_CHUNKS;
+      this._writeText = null;
+      if (this.request.method === "HEAD") first = EMPTY;
       if (this._newCookies) {
         for (const cookie of this._newCookies.values()) this._headers.add("Set-Cookie", cookie);
       }
-      const startLine: ResponseStartLine = { kind: "response", version: "", code: this._statusCode, reason: this._reason };
-      result = connection.writeHeaders(startLine, this._headers, chunk.length ? chunk : undefined);
-    } else if (this.request.method !== "HEAD") {
-      if (transforms !== null) for (const t of transforms) chunk = t.transformChunk(chunk, _includeFooters);
-      result = connection.write(chunk);
+      let startLine = lastStartLine;
+      if (startLine.code !== this._statusCode || startLine.reason !== this._reason) {
+        startLine = lastStartLine = { kind: "response", version: "", code: this._statusCode, reason: this._reason };
+      }
+      result = connection.writeHeaders(startLine, this._headers, first.length ? first : undefined);
     } else {
-      result = WRITTEN;
+      let chunk = this._bufferedBody();
+      this._writeBuffer = NO_CHUNKS;
+      if (this.request.method !== "HEAD") {
+        if (transforms !== null) for (const t of transforms) chunk = t.transformChunk(chunk, _includeFooters);
+        result = connection.write(chunk);
+      } else {
+        result = WRITTEN;
+      }
     }
     // Nobody has to await this (auto-finish does not): keep a closed connection from becoming an
     // unhandled rejection. The shared already-written promise cannot reject: skip the catch (a
@@ -1062,16 +1122,18 @@ export class RequestHandler {
       if (this._statusCode === 200 && (method === "GET" || method === "HEAD") && !this._headers.hasNormalized("Etag")) {
         this.setEtagHeader();
         if (this.checkEtagHeader()) {
-          this._writeBuffer = [];
+          this._writeBuffer = NO_CHUNKS;
+          this._writeText = null;
           this.setStatus(304);
         }
       }
       const status = this._statusCode;
       if (status === 204 || status === 304 || (status >= 100 && status < 200)) {
-        if (this._writeBuffer.length) throw new Error(`Cannot send body with ${status}`);
+        if (this._writeBuffer.length || this._writeText !== null) throw new Error(`Cannot send body with ${status}`);
         this._clearRepresentationHeaders();
       } else if (!this._headers.hasNormalized("Content-Length")) {
-        this._headers.setNormalized("Content-Length", String(this._bufferedBody().length));
+        const text = this._writeText;
+        this._headers.setNormalized("Content-Length", String(text !== null ? utf8Length(text) : this._bufferedBody().length));
       }
     }
     const connection = this.request.connection;
@@ -1562,7 +1624,8 @@ export class RequestHandler {
 
   /** `"<sha1 of the buffered body>"`; override to change it, return null to send no Etag. */
   computeEtag(): string | null {
-    const hex = platform().sha1Hex(this._bufferedBody());
+    // Text is hashed as its UTF-8 bytes, without making them.
+    const hex = platform().sha1Hex(this._bufferedOutput());
     // Every body is hashed; only the quoted string is reused when the digest repeats, so the
     // head cache compares one string object with itself instead of flattening a new rope.
     if (hex !== lastEtagHex) {

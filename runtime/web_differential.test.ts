@@ -44,7 +44,14 @@ class More(tornado.web.RequestHandler):
         elif what == "bytes": self.write(b"\x00\xff\x80")
         elif what == "missing": self.write(self.get_argument("nope"))
         elif what == "body": self.write(repr(self.get_body_arguments("a")) + repr(self.get_query_arguments("a")))
+        elif what == "unicode": self.write("h\u00e9llo \u2603 \U0001F600")
+        elif what == "longtext": self.write("\u00e9t\u00e9 " * 40 + "x" * 70)
+        elif what == "texts": self.write("one "); self.write("tw\u00f6 "); self.write({"k": "\u00e9</"})
+        elif what == "textbytes": self.write("a\u00e9"); self.write(b"\x00\xff"); self.write("z\u2603")
+        elif what == "bytestext": self.write(b"\x01"); self.write("\u00e9")
+        elif what == "flushtext": self.write("\u00e9t\u00e9"); self.flush(); self.write("fin \u2603")
     def post(self, what): self.get(what)
+    def head(self, what): self.get(what)
 class Entry(tornado.web.UIModule):
     def render(self, title): return '<div class="entry">' + tornado.escape.xhtml_escape(title) + '</div>'
     def javascript_files(self): return ["entry.js", "/abs.js", "entry.js"]
@@ -150,9 +157,39 @@ class More extends RequestHandler {
       case "body":
         this.write(`[${this.getBodyArguments("a").map(pyStr).join(", ")}][${this.getQueryArguments("a").map(pyStr).join(", ")}]`);
         break;
+      // Text bodies (kept as text until they are sent): non-ASCII, long, several writes, text
+      // and bytes mixed either way, a flush in the middle (chunked, sizes in bytes).
+      case "unicode":
+        this.write("h\u00e9llo \u2603 \u{1F600}");
+        break;
+      case "longtext":
+        this.write("\u00e9t\u00e9 ".repeat(40) + "x".repeat(70));
+        break;
+      case "texts":
+        this.write("one ");
+        this.write("tw\u00f6 ");
+        this.write({ k: "\u00e9</" });
+        break;
+      case "textbytes":
+        this.write("a\u00e9");
+        this.write(new Uint8Array([0, 255]));
+        this.write("z\u2603");
+        break;
+      case "bytestext":
+        this.write(new Uint8Array([1]));
+        this.write("\u00e9");
+        break;
+      case "flushtext":
+        this.write("\u00e9t\u00e9");
+        void this.flush();
+        this.write("fin \u2603");
+        break;
     }
   }
   post(what: string) {
+    this.get(what);
+  }
+  head(what: string) {
     this.get(what);
   }
 }
@@ -222,6 +259,8 @@ const REQUESTS: string[] = [
   `GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: W/"e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8"\r\n${close}\r\n`,
   `GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: "a", "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8", "b"\r\n${close}\r\n`,
   `GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: *\r\n${close}\r\n`,
+  `HEAD /m/unicode HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
+  `GET /m/unicode HTTP/1.1\r\nHost: x\r\nIf-None-Match: "a36431196ce8ed709939b7cf3a288727182e1f39"\r\n${close}\r\n`,
   `GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: "e02aa1"\r\n${close}\r\n`,
   `GET / HTTP/1.0\r\n\r\n`,
   `GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n`,
@@ -232,7 +271,25 @@ const REQUESTS: string[] = [
   `GET /p/x/12 HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
   `GET /p/%FF HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
   `GET /n/2011/tornado HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
-  ...["unknown", "reason", "nocontent", "finish", "late", "headers", "cookies", "redirect303", "created", "bytes", "missing"].map(
+  ...[
+    "unknown",
+    "reason",
+    "nocontent",
+    "finish",
+    "late",
+    "headers",
+    "cookies",
+    "redirect303",
+    "created",
+    "bytes",
+    "missing",
+    "unicode",
+    "longtext",
+    "texts",
+    "textbytes",
+    "bytestext",
+    "flushtext",
+  ].map(
     (w) => `GET /m/${w} HTTP/1.1\r\nHost: x\r\n${close}\r\n`,
   ),
   `GET /m/missing?nope=%FF HTTP/1.1\r\nHost: x\r\n${close}\r\n`,

@@ -330,3 +330,112 @@ describe("over the in-memory network (the browser's platform)", () => {
     await server.closeAllConnections();
   });
 });
+
+/**
+ * A body written as text stays text until it is sent (hashed as its UTF-8, encoded straight into
+ * the response): the response must be byte for byte the one for the same body written as bytes,
+ * on both platforms (Node's native length, hash and encoder; the memory platform's JavaScript
+ * ones), for non-ASCII, long, lone-surrogate and mixed text/bytes bodies, HEAD and 304 too.
+ */
+describe("a body written as text is the response of its UTF-8 bytes", () => {
+  const TEXTS = [
+    "h\u00e9llo \u2603 \u{1F600}",
+    "x".repeat(100) + "\u00e9\u{1F600}",
+    "\u00e9t\u00e9 ".repeat(30),
+    "lone \ud800 and \udc00 end",
+    "",
+    "plain ASCII",
+  ];
+  class AsText extends RequestHandler {
+    get(i: string) {
+      this.write(TEXTS[Number(i)]!);
+    }
+    head(i: string) {
+      this.get(i);
+    }
+  }
+  class AsBytes extends RequestHandler {
+    get(i: string) {
+      this.write(new TextEncoder().encode(TEXTS[Number(i)]!));
+    }
+    head(i: string) {
+      this.get(i);
+    }
+  }
+  /** Text, then bytes, then text; and the same as one run of bytes. */
+  class Mixed extends RequestHandler {
+    get(how: string) {
+      if (how === "mixed") {
+        this.write("a\u00e9");
+        this.write(new Uint8Array([0, 255]));
+        this.write("z\u2603");
+      } else this.write(new Uint8Array([...new TextEncoder().encode("a\u00e9"), 0, 255, ...new TextEncoder().encode("z\u2603")]));
+    }
+  }
+  const app = () =>
+    new Application([
+      ["/text/(\\d+)", AsText],
+      ["/bytes/(\\d+)", AsBytes],
+      ["/mix/(\\w+)", Mixed],
+    ]);
+  const masked = (raw: Uint8Array) => Buffer.from(raw).toString("latin1").replace(/^Date: .*$/m, "Date: -");
+
+  async function check(exchange: (request: string) => Promise<Uint8Array>): Promise<void> {
+    for (let i = 0; i < TEXTS.length; i++) {
+      for (const method of ["GET", "HEAD"]) {
+        const text = await exchange(`${method} /text/${i} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+        const bytes = await exchange(`${method} /bytes/${i} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+        expect(masked(text)).toBe(masked(bytes));
+        expect(masked(text)).toContain(`Content-Length: ${new TextEncoder().encode(TEXTS[i]!).length}\r\n`);
+      }
+      const etag = /Etag: (".*")/.exec(masked(await exchange(`GET /text/${i} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)))![1]!;
+      const notModified = await exchange(`GET /text/${i} HTTP/1.1\r\nHost: x\r\nIf-None-Match: ${etag}\r\nConnection: close\r\n\r\n`);
+      expect(masked(notModified)).toMatch(/^HTTP\/1\.1 304 Not Modified\r\n/);
+    }
+    const mixed = await exchange("GET /mix/mixed HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const joined = await exchange("GET /mix/joined HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    expect(masked(mixed)).toBe(masked(joined));
+    expect(masked(mixed)).toContain("Content-Length: 9\r\n");
+  }
+
+  it("over real sockets (the Node platform)", async () => {
+    const server = new HTTPServer(app());
+    const port = await server.listen(0, "127.0.0.1");
+    try {
+      await check(
+        (request) =>
+          new Promise((resolve, reject) => {
+            const chunks: Buffer[] = [];
+            const socket = net.connect(port, "127.0.0.1", () => socket.write(request));
+            socket.on("data", (c) => chunks.push(c));
+            socket.on("error", reject);
+            socket.on("close", () => resolve(Buffer.concat(chunks)));
+          }),
+      );
+    } finally {
+      await server.stop();
+      await server.closeAllConnections();
+    }
+  });
+
+  it("over the in-memory network (the browser's platform)", async () => {
+    const restore = setPlatform(createMemoryPlatform({ log: () => {} }));
+    try {
+      const server = new HTTPServer(app());
+      const port = await server.listen(8888);
+      await check(async (request) => {
+        const socket = await platform().connect("127.0.0.1", port);
+        const chunks: Uint8Array[] = [];
+        const done = new Promise<void>((resolve) => (socket.onClose = () => resolve()));
+        socket.onData = (c) => chunks.push(c);
+        socket.write(new TextEncoder().encode(request));
+        await done;
+        return Buffer.concat(chunks);
+      });
+      await server.stop();
+      await server.closeAllConnections();
+    } finally {
+      setPlatform(restore);
+    }
+  });
+});

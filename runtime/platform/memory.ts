@@ -24,6 +24,8 @@ import type {
 
 /** Above this many queued bytes `write` returns false, as a kernel send buffer would. */
 const HIGH_WATER_MARK = 64 * 1024;
+/** A string's UTF-8 bytes, for hashing a body the handler kept as text. */
+const utf8Bytes = new TextEncoder();
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", ""]);
 
 /** Node-style errors (`err.code`), so callers can tell ECONNREFUSED from EADDRINUSE. */
@@ -395,7 +397,7 @@ export function createMemoryPlatform(options: MemoryPlatformOptions = {}): Memor
     name: "memory",
     listen: (opts) => network.listen(opts),
     connect: (host, port) => network.connect(host, port),
-    sha1Hex: (data) => bytesToHex(sha1(data)),
+    sha1Hex: (data) => bytesToHex(sha1(typeof data === "string" ? utf8Bytes.encode(data) : data)),
     hmacHex: (algorithm, key, data) => bytesToHex(hmac(algorithm === "sha1" ? sha1 : sha256, key, data)),
     randomBytes(length) {
       const out = new Uint8Array(length);

@@ -33,10 +33,35 @@ import type {
 } from "./types.js";
 
 /** `crypto.hash` (Node >= 20.12) hashes in one call: about half the cost of createHash().update().digest(). */
-const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: "hex") => string }).hash;
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array | string, encoding: "hex") => string }).hash;
 
 /** Bytes as ISO-8859-1 text: Buffer's native latin-1 decoder, about half TextDecoder's cost on a request head. */
 const latin1Slice = (Buffer.prototype as Buffer & { latin1Slice(start: number, end: number): string }).latin1Slice;
+
+/**
+ * Buffer's own UTF-8 writer (it takes any Uint8Array as `this`): a body kept as text goes
+ * straight into the response's buffer, with no intermediate bytes.
+ */
+const utf8Write = (Buffer.prototype as Buffer & { utf8Write(text: string, offset: number, length: number): number }).utf8Write;
+
+/**
+ * Output bytes (`Platform.outputBytes`): Buffers cut from 64 KiB zero-filled slabs, as
+ * http1connection.ts cut Uint8Arrays before; a Buffer goes to `socket.write` as it is, where a
+ * Uint8Array got a Buffer view of its own per write (`asBuffer`). Slabs are never reused.
+ */
+let outputSlab = new ArrayBuffer(0);
+let outputOffset = 0;
+function outputBytes(size: number): Uint8Array {
+  if (size > 8192) return Buffer.alloc(size);
+  if (outputOffset + size > outputSlab.byteLength) {
+    outputSlab = new ArrayBuffer(65536);
+    outputOffset = 0;
+  }
+  const out = Buffer.from(outputSlab, outputOffset, size);
+  // 8-byte aligned slices, like Node's pool.
+  outputOffset = (outputOffset + size + 7) & ~7;
+  return out;
+}
 
 /** The `NodeSocket` that a `net.Socket` belongs to (the listeners below are shared by every socket). */
 const OWNER = Symbol("NodeSocket");
@@ -509,6 +534,7 @@ export function createNodePlatform(): Platform {
     listen,
     connect,
     sha1Hex(data) {
+      // A string is hashed as its UTF-8 bytes by both.
       return oneShotHash ? oneShotHash("sha1", data, "hex") : crypto.createHash("sha1").update(data).digest("hex");
     },
     hmacHex(algorithm, key, data) {
@@ -518,6 +544,9 @@ export function createNodePlatform(): Platform {
       return new Uint8Array(crypto.randomBytes(length));
     },
     latin1: (bytes) => latin1Slice.call(bytes, 0, bytes.length),
+    utf8Length: (text) => Buffer.byteLength(text),
+    utf8Into: (text, target, offset) => utf8Write.call(target, text, offset, target.length - offset),
+    outputBytes,
     now: () => Date.now(),
     monotonic: () => performance.now(),
     fs: {

@@ -169,10 +169,26 @@ export interface Platform {
   listen(options: ListenOptions): Promise<PlatformListener>;
   /** Open a client connection. Rejects with an Error whose message reads like curl's/Node's ("connect ECONNREFUSED 127.0.0.1:8888"). */
   connect(host: string, port: number): Promise<PlatformSocket>;
-  /** SHA-1 of the bytes as lowercase hex (Etags). */
-  sha1Hex(data: Uint8Array): string;
+  /** SHA-1 of the bytes (of a string: its UTF-8 bytes) as lowercase hex (Etags). */
+  sha1Hex(data: Uint8Array | string): string;
   /** Optional: `bytes` as ISO-8859-1 text (one char per byte), faster than `escape.latin1`'s portable decoder. */
   latin1?(bytes: Uint8Array): string;
+  /**
+   * Optional: the length of `text` in UTF-8 (a lone surrogate counts as the 3 bytes of U+FFFD,
+   * as TextEncoder writes it); `escape.utf8Length` counts in JavaScript without it.
+   */
+  utf8Length?(text: string): number;
+  /**
+   * Optional: writes `text` as UTF-8 (TextEncoder's bytes) into `target` at `offset`, which has
+   * room for all of it; returns the bytes written. `escape.utf8Into` uses TextEncoder without it.
+   */
+  utf8Into?(text: string, target: Uint8Array, offset: number): number;
+  /**
+   * Optional: `size` zero-filled bytes for output to this platform's sockets, in the form its
+   * sockets take as they are (on Node a Buffer: a Uint8Array would get a second view per write).
+   * Never handed out twice, so a caller may keep them (the head-line cache does).
+   */
+  outputBytes?(size: number): Uint8Array;
   /** HMAC(key, data) as lowercase hex, for "sha1" or "sha256" (secure cookies). */
   hmacHex(algorithm: "sha1" | "sha256", key: Uint8Array, data: Uint8Array): string;
   /** Cryptographically strong random bytes. */
