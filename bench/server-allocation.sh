@@ -10,17 +10,14 @@
 set -e
 cd "$(dirname "$0")/.."
 script=${1:-bench/servers/runtime-hello.ts}
-bundle=${BUNDLE:-$(node_modules/.bin/tsx -e "import('./bench/lib.ts').then(async (m) => console.log(await m.bundleServer('$script')))")}
+. bench/server-common.sh
+bundle=$(server_bundle "$script")
 warm=${WARM:-30000}
 count=${COUNT:-60000}
 out=$(mktemp -d)
 ALLOC_OUT="$out/profile.json" taskset -c 0 node --import ./bench/alloc-sampler.mjs "$bundle" 0 >"$out/stdout" 2>/dev/null &
 server=$!
-i=0
-until grep -q listening "$out/stdout" 2>/dev/null; do
-  i=$((i + 1)); [ $i -lt 300 ] || { echo "no listening line" >&2; exit 1; }; sleep 0.1
-done
-port=$(sed -n 's/.*listening \([0-9]*\).*/\1/p' "$out/stdout")
+port=$(server_port "$out/stdout" 300 0.1)
 taskset -c 1 node_modules/.bin/tsx bench/fixed-load.ts "$port" "$warm" 50
 kill -USR2 $server
 sleep 0.5

@@ -13,18 +13,15 @@
 set -e
 cd "$(dirname "$0")/.."
 script=${1:-bench/servers/runtime-hello.ts}
-bundle=${BUNDLE:-$(node_modules/.bin/tsx -e "import('./bench/lib.ts').then(async (m) => console.log(await m.bundleServer('$script')))")}
+. bench/server-common.sh
+bundle=$(server_bundle "$script")
 small=${SMALL:-12000}
 large=${LARGE:-20000}
 out=$(mktemp -d)
 count() {
   taskset -c 0 valgrind --tool=callgrind --callgrind-out-file="$out/cg.$1" node --predictable "$bundle" 0 >"$out/stdout.$1" 2>"$out/stderr.$1" &
   server=$!
-  i=0
-  until grep -q listening "$out/stdout.$1" 2>/dev/null; do
-    i=$((i + 1)); [ $i -lt 600 ] || { echo "no listening line" >&2; exit 1; }; sleep 0.2
-  done
-  port=$(sed -n 's/.*listening \([0-9]*\).*/\1/p' "$out/stdout.$1")
+  port=$(server_port "$out/stdout.$1" 600 0.2)
   taskset -c 1 node_modules/.bin/tsx bench/fixed-load.ts "$port" "$1" 50
   kill -INT $server; wait $server || true
   total=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$out/stderr.$1")
