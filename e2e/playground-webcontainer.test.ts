@@ -154,6 +154,10 @@ async function openWithContainer(
 
 const badge = (page: Page) => page.textContent(".playground-badge");
 
+/** Wait for the badge to name `engine` (a WebContainer's boot takes its time on a loaded machine). */
+const untilEngine = (page: Page, engine: "webcontainer" | "inpage", timeout = 45_000) =>
+  page.waitForFunction((e) => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === e, engine, { timeout });
+
 /** The badge says the WebContainer was refused (its hello answered differently). */
 const refused = (page: Page) =>
   page.waitForFunction(() => /WebContainer refused/.test(document.querySelector(".playground-badge")?.textContent ?? ""), undefined, { timeout: 30_000 });
@@ -162,7 +166,7 @@ describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", (
   it("switches to the WebContainer once booted and serves the talk's programs from real node processes", async () => {
     const { page, close } = await openWithContainer();
     try {
-      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer", undefined, { timeout: 45_000 });
+      await untilEngine(page, "webcontainer");
       expect(await badge(page)).toBe("WebContainer · WebContainer: booted and proved, real Node in the page");
       const hello = await showLive(page, "hello");
       expect(hello.state, hello.transcript).toBe("done");
@@ -183,7 +187,7 @@ describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", (
   it("kills a program stuck in while (true) {} within 5 s; the badge switches engines both ways", async () => {
     const { page, close } = await openWithContainer();
     try {
-      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer", undefined, { timeout: 45_000 });
+      await untilEngine(page, "webcontainer");
       await page.evaluate(() =>
         localStorage.setItem(
           "tornado-deck:playground:hello:hello.ts",
@@ -205,12 +209,12 @@ describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", (
       expect(ok.transcript.endsWith("Hello, world")).toBe(true);
 
       await page.click(".playground-badge");
-      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "inpage");
+      await untilEngine(page, "inpage", 30_000);
       expect(await badge(page)).toBe("in-page · in the page: chosen by the presenter");
       const inPage = await showLive(page, "hello");
       expect(inPage.transcript.endsWith("Hello, world")).toBe(true);
       await page.click(".playground-badge");
-      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer", undefined, { timeout: 45_000 });
+      await untilEngine(page, "webcontainer");
       const back = await showLive(page, "json");
       expect(back.transcript.endsWith('{"msg": "hello!"}')).toBe(true);
     } finally {
@@ -221,7 +225,7 @@ describe("the deck with a WebContainer (Node-backed stand-in for StackBlitz)", (
   it("wscat in a slide's terminal: typed lines go to a node process and their echoes stream back; Ctrl+C ends it", async () => {
     const { page, close } = await openWithContainer();
     try {
-      await page.waitForFunction(() => document.querySelector<HTMLElement>(".playground-badge")?.dataset.engine === "webcontainer", undefined, { timeout: 45_000 });
+      await untilEngine(page, "webcontainer");
       await page.evaluate((text) => localStorage.setItem("tornado-deck:playground:hello:hello.ts", text), ECHO_PROGRAM.files["echo.ts"]!);
       expect((await showLive(page, "hello")).transcript).toContain("HTTP/1.1 404 Not Found");
       const live = '.live-command[data-example="hello"]';
