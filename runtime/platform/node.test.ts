@@ -1,3 +1,5 @@
+import * as net from "node:net";
+import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 
 import { createNodePlatform, defaultPlatform } from "./node.js";
@@ -57,6 +59,81 @@ describe("node platform", () => {
       message: `connect ECONNREFUSED 127.0.0.1:${listener.port}`,
     });
   });
+
+  // Reads land in one buffer shared by every socket (net.Socket's `onread`) and are copied out:
+  // a chunk a handler keeps must still hold its own bytes after other sockets have read.
+  for (const streamReads of [false, true]) {
+    it(`keeps each read's bytes after other sockets read, ends and echoes${streamReads ? " (Node's stream reads)" : ""}`, async () => {
+      const previous = process.env.TORNADO_NODE_STREAM_READS;
+      if (streamReads) process.env.TORNADO_NODE_STREAM_READS = "1";
+      else delete process.env.TORNADO_NODE_STREAM_READS;
+      const p = createNodePlatform();
+      const kept: Uint8Array[][] = [];
+      const ended: number[] = [];
+      const listener = await p.listen({
+        port: 0,
+        host: "127.0.0.1",
+        onConnection: (s) => {
+          const index = kept.push([]) - 1;
+          s.onData = (c) => {
+            kept[index]!.push(c);
+            s.write(c);
+          };
+          s.onEnd = () => {
+            ended.push(index);
+            s.end();
+          };
+        },
+      });
+      try {
+        const letters = ["a", "b", "c"];
+        const clients = letters.map(() => net.connect({ port: listener.port, host: "127.0.0.1", allowHalfOpen: true }));
+        // One client at a time, each waiting for its echo, so every read reuses the buffer.
+        for (const [i, client] of clients.entries()) {
+          const sent = letters[i]!.repeat(3000);
+          const echoed = await new Promise<string>((resolve) => {
+            let text = "";
+            client.on("data", (c: Buffer) => {
+              text += c.toString("latin1");
+              if (text.length === sent.length) resolve(text);
+            });
+            client.write(sent);
+          });
+          expect(echoed).toBe(sent);
+        }
+        const closed = clients.map((c) => new Promise((resolve) => c.on("close", resolve)));
+        for (const client of clients) client.end();
+        await Promise.all(closed);
+        expect(kept.map((chunks) => Buffer.concat(chunks).toString("latin1"))).toEqual(letters.map((l) => l.repeat(3000)));
+        expect(ended.sort()).toEqual([0, 1, 2]);
+
+        // Our client side reads the same way: chunks kept across a second connection's reads.
+        const peer = net.createServer((socket) => socket.end(String(peerCount++).repeat(2000)));
+        let peerCount = 1;
+        await new Promise<void>((resolve) => peer.listen(0, "127.0.0.1", resolve));
+        const port = (peer.address() as net.AddressInfo).port;
+        const fetchAll = async () => {
+          const socket = await p.connect("127.0.0.1", port);
+          const chunks: Uint8Array[] = [];
+          await new Promise<void>((resolve) => {
+            socket.onData = (c) => chunks.push(c);
+            socket.onEnd = () => socket.end();
+            socket.onClose = () => resolve();
+          });
+          return chunks;
+        };
+        const first = await fetchAll();
+        const second = await fetchAll();
+        peer.close();
+        expect(Buffer.concat(first).toString("latin1")).toBe("1".repeat(2000));
+        expect(Buffer.concat(second).toString("latin1")).toBe("2".repeat(2000));
+      } finally {
+        await listener.close();
+        if (previous === undefined) delete process.env.TORNADO_NODE_STREAM_READS;
+        else process.env.TORNADO_NODE_STREAM_READS = previous;
+      }
+    });
+  }
 
   it("has clocks and randomness", () => {
     expect(defaultPlatform.randomBytes(32).length).toBe(32);
