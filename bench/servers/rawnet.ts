@@ -14,9 +14,17 @@ const RESPONSE = Buffer.from(
     "Content-Length: 12\r\n\r\nHello, world",
 );
 
-const server = net.createServer({ noDelay: true }, (socket) => {
+/**
+ * `RAWNET_ONREAD=1`: reads go into one shared buffer (`net.Socket`'s `onread`), copied out per
+ * read, as the runtime's Node platform reads (runtime/platform/node.ts); bench/read-path.sh
+ * measures the two ways against each other.
+ */
+const onread = process.env.RAWNET_ONREAD === "1";
+const shared = Buffer.allocUnsafe(65536);
+
+function serve(socket: net.Socket, read: (onChunk: (chunk: Buffer) => void) => void): void {
   let tail = "";
-  socket.on("data", (chunk: Buffer) => {
+  read((chunk: Buffer) => {
     // Count heads (wrk sends one at a time; a head split across packets still counts once).
     const text = tail + chunk.toString("latin1");
     let at = text.indexOf("\r\n\r\n");
@@ -35,8 +43,26 @@ const server = net.createServer({ noDelay: true }, (socket) => {
     tail = text.slice(last);
   });
   socket.on("error", () => socket.destroy());
-});
+}
+
+const server = net.createServer({ noDelay: true }, (socket) => serve(socket, (onChunk) => socket.on("data", onChunk)));
 server.listen(Number(process.argv[2] ?? 0), "127.0.0.1", () => {
+  const handle = (server as net.Server & { _handle: { onconnection: (status: number, handle: unknown) => void } })._handle;
+  if (onread) {
+    handle.onconnection = (status, clientHandle) => {
+      if (status < 0) return;
+      let deliver: (chunk: Buffer) => void = () => {};
+      const callback = (size: number, buffer: Buffer) => {
+        const chunk = Buffer.allocUnsafe(size);
+        buffer.copy(chunk, 0, 0, size);
+        deliver(chunk);
+        return true;
+      };
+      const socket = new net.Socket({ handle: clientHandle, readable: true, writable: true, onread: { buffer: shared, callback } } as net.SocketConstructorOpts);
+      socket.setNoDelay(true);
+      serve(socket, (onChunk) => (deliver = onChunk));
+    };
+  }
   const address = server.address() as net.AddressInfo;
   process.stdout.write(`listening ${address.port}\n`);
 });
