@@ -81,9 +81,9 @@ function onSocketData(this: OwnedSocket, chunk: Buffer): void {
  * Sockets read into this one buffer (`net.Socket`'s `onread` option), and each read is copied
  * out into a small Buffer from Node's pool before it is delivered. Node's default read path
  * mallocs 64 KiB per read in C++, shrinks it into a fresh ArrayBuffer, then pushes it through
- * `Readable` (`addChunk`, the `data` event, `maybeReadMore`'s nextTick and `read(0)`); a raw
- * server answering canned responses went from 18.6-21.9 to 12.3-13.5 µs of CPU a request with
- * this path (ARCHITECTURE.md, "Seventh round"). One buffer serves every socket because a read's
+ * `Readable` (`addChunk`, the `data` event, `maybeReadMore`'s nextTick and `read(0)`); the hello example
+ * runs about a fifth fewer instructions a request this way (ARCHITECTURE.md, "Seventh round:
+ * Node's read path"; bench/read-path.sh measures both ways). One buffer serves every socket because a read's
  * callback runs to its end before libuv delivers the next read; the copy is what lets a handler
  * keep the bytes past that (a body read in a later turn, a pipelined request).
  */
