@@ -135,6 +135,41 @@ describe("node platform", () => {
     });
   }
 
+  // WebContainer's Node (process.versions.webcontainer) keeps Node's stream reads: whether its
+  // own `net` honours onread and the accept internals cannot be tried here. Which path read a
+  // chunk shows in its memory: Node's stream reads give each read an ArrayBuffer of its own
+  // size, the shared-buffer path copies into a slice of Node's 8 KiB pool.
+  it("reads through Node's streams inside a WebContainer, through the shared buffer elsewhere", async () => {
+    const versions = process.versions as Record<string, string | undefined>;
+    const readOwnArrayBuffer = async (): Promise<boolean> => {
+      const p = createNodePlatform();
+      let chunkOwnsItsMemory: boolean | undefined;
+      const listener = await p.listen({
+        port: 0,
+        host: "127.0.0.1",
+        onConnection: (s) => {
+          s.onData = (c) => {
+            chunkOwnsItsMemory ??= c.buffer.byteLength === c.byteLength;
+            s.end();
+          };
+        },
+      });
+      const client = net.connect({ port: listener.port, host: "127.0.0.1" });
+      await new Promise((resolve) => client.on("connect", resolve));
+      client.end("x".repeat(1000));
+      await new Promise((resolve) => client.on("close", resolve));
+      await listener.close();
+      return chunkOwnsItsMemory!;
+    };
+    expect(await readOwnArrayBuffer()).toBe(false);
+    versions.webcontainer = "1.6.4";
+    try {
+      expect(await readOwnArrayBuffer()).toBe(true);
+    } finally {
+      delete versions.webcontainer;
+    }
+  });
+
   it("has clocks and randomness", () => {
     expect(defaultPlatform.randomBytes(32).length).toBe(32);
     expect(Math.abs(defaultPlatform.now() - Date.now())).toBeLessThan(1000);

@@ -101,6 +101,17 @@ function onSocketRead(this: OwnedSocket, size: number, buffer: Uint8Array): bool
   return true;
 }
 const userBufferReads = { buffer: READ_BUFFER, callback: onSocketRead };
+
+/**
+ * Whether new sockets read into the shared buffer: on Node itself. WebContainer's Node
+ * (`process.versions.webcontainer`) implements `net` its own way, and whether it honours
+ * `onread` and the accept internals below cannot be tried here (it cannot boot on our
+ * machines), so there sockets keep Node's stream reads, as they do with
+ * `TORNADO_NODE_STREAM_READS=1` (read when a server listens or a client connects).
+ */
+function readsIntoUserBuffer(): boolean {
+  return process.env.TORNADO_NODE_STREAM_READS !== "1" && (process.versions as Record<string, string | undefined>).webcontainer === undefined;
+}
 function onSocketEnd(this: OwnedSocket): void {
   const owner = this[OWNER];
   const handler = owner.eventHandler;
@@ -248,13 +259,13 @@ type ServerHandle = { onconnection?: (status: number, handle: AcceptedHandle) =>
  * `net.js`'s own `onconnection` does, with `onread`. Node's cluster workers receive connections
  * through the same callback. `_handle.onconnection` and the `handle` option are Node internals
  * (stable since Node 0.x; the cluster module depends on them): when they are not there, or
- * `TORNADO_NODE_STREAM_READS=1` is set, the server keeps Node's `connection` event and its
+ * `readsIntoUserBuffer()` says no, the server keeps Node's `connection` event and its
  * stream reads. Node's own bookkeeping of the server's connections (`getConnections`,
  * `maxConnections`, close waiting for them) is left out; NodeListener.close never waited.
  */
 function acceptIntoUserBuffer(server: net.Server, onConnection: ListenOptions["onConnection"]): void {
   const handle = (server as net.Server & { _handle?: ServerHandle | null })._handle;
-  if (!handle || typeof handle.onconnection !== "function" || process.env.TORNADO_NODE_STREAM_READS === "1") return;
+  if (!handle || typeof handle.onconnection !== "function" || !readsIntoUserBuffer()) return;
   handle.onconnection = (status, clientHandle) => {
     if (status < 0) {
       const code = util.getSystemErrorName(status);
@@ -275,7 +286,8 @@ function acceptIntoUserBuffer(server: net.Server, onConnection: ListenOptions["o
 
 function connect(host: string, port: number): Promise<PlatformSocket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true, onread: userBufferReads });
+    const userBuffer = readsIntoUserBuffer();
+    const socket = net.connect({ host, port, allowHalfOpen: true, noDelay: true, ...(userBuffer ? { onread: userBufferReads } : {}) });
     const onError = (err: Error) => {
       socket.destroy();
       reject(err);
@@ -283,7 +295,7 @@ function connect(host: string, port: number): Promise<PlatformSocket> {
     socket.once("error", onError);
     socket.once("connect", () => {
       socket.off("error", onError);
-      resolve(new NodeSocket(socket, true));
+      resolve(new NodeSocket(socket, userBuffer));
     });
   });
 }
