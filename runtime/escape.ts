@@ -45,7 +45,8 @@ export function utf8Length(text: string): number {
  * Writes `utf8(text)` into `target` at `offset` (room for `utf8Length(text)` bytes); returns the
  * bytes written. Short ASCII text is copied by hand: measured under callgrind, the loop costs
  * about 25 instructions a character and Node's Buffer#utf8Write about 690 whatever the length,
- * so the loop is cheaper up to some 27 characters.
+ * so the loop is cheaper up to some 27 characters. The cut is at 32: from 28 to 32 characters
+ * the loop costs at most about 100 instructions more than the native writer.
  */
 export function utf8Into(text: string, target: Uint8Array, offset: number): number {
   const n = text.length;
