@@ -81,11 +81,12 @@ function onSocketData(this: OwnedSocket, chunk: Buffer): void {
  * Sockets read into this one buffer (`net.Socket`'s `onread` option), and each read is copied
  * out into a small Buffer from Node's pool before it is delivered. Node's default read path
  * mallocs 64 KiB per read in C++, shrinks it into a fresh ArrayBuffer, then pushes it through
- * `Readable` (`addChunk`, the `data` event, `maybeReadMore`'s nextTick and `read(0)`); the hello example
- * runs about a fifth fewer instructions a request this way (ARCHITECTURE.md, "Seventh round:
- * Node's read path"; bench/read-path.sh measures both ways). One buffer serves every socket because a read's
- * callback runs to its end before libuv delivers the next read; the copy is what lets a handler
- * keep the bytes past that (a body read in a later turn, a pipelined request).
+ * `Readable` (`addChunk`, the `data` event, `maybeReadMore`'s nextTick and `read(0)`); the
+ * hello example runs about a fifth fewer instructions a request this way (ARCHITECTURE.md,
+ * "Seventh round: Node's read path"; bench/read-path.sh measures both ways). One buffer serves
+ * every socket because a read's callback runs to its end before libuv delivers the next read;
+ * the copy is what lets a handler keep the bytes past that (a body read in a later turn, a
+ * pipelined request).
  */
 const READ_BUFFER = Buffer.allocUnsafe(65536);
 function onSocketRead(this: OwnedSocket, size: number, buffer: Uint8Array): boolean {
@@ -93,25 +94,12 @@ function onSocketRead(this: OwnedSocket, size: number, buffer: Uint8Array): bool
   // A request head is mostly under 128 bytes: copied by hand, it needs no view of the buffer.
   if (size <= 128) for (let i = 0; i < size; i++) chunk[i] = buffer[i]!;
   else chunk.set(buffer.subarray(0, size));
-  const owner = this[OWNER];
-  const handler = owner.eventHandler;
-  if (handler !== null) handler.handleData(chunk);
-  else owner.onData?.(chunk);
+  onSocketData.call(this, chunk);
   // Anything but false keeps reading; a handler that wants to stop calls pause(), which stops the handle.
   return true;
 }
 const userBufferReads = { buffer: READ_BUFFER, callback: onSocketRead };
 
-/**
- * Whether new sockets read into the shared buffer: on Node itself. WebContainer's Node
- * (`process.versions.webcontainer`) implements `net` its own way, and whether it honours
- * `onread` and the accept internals below cannot be tried here (it cannot boot on our
- * machines), so there sockets keep Node's stream reads, as they do with
- * `TORNADO_NODE_STREAM_READS=1` (read when a server listens or a client connects).
- */
-function readsIntoUserBuffer(): boolean {
-  return process.env.TORNADO_NODE_STREAM_READS !== "1" && (process.versions as Record<string, string | undefined>).webcontainer === undefined;
-}
 function onSocketEnd(this: OwnedSocket): void {
   const owner = this[OWNER];
   const handler = owner.eventHandler;
@@ -132,6 +120,17 @@ function onSocketClose(this: OwnedSocket): void {
   const handler = owner.eventHandler;
   if (handler !== null) handler.handleClose(owner.error);
   else owner.onClose?.(owner.error);
+}
+
+/**
+ * Whether new sockets read into the shared buffer: on Node itself. WebContainer's Node
+ * (`process.versions.webcontainer`) implements `net` its own way, and whether it honours
+ * `onread` and the accept internals below cannot be tried here (it cannot boot on our
+ * machines), so there sockets keep Node's stream reads, as they do with
+ * `TORNADO_NODE_STREAM_READS=1` (read when a server listens or a client connects).
+ */
+function readsIntoUserBuffer(): boolean {
+  return process.env.TORNADO_NODE_STREAM_READS !== "1" && (process.versions as Record<string, string | undefined>).webcontainer === undefined;
 }
 
 /**
@@ -162,17 +161,17 @@ class NodeSocket implements PlatformSocket {
   /** @internal The socket's error, reported with its close. */
   error: Error | undefined = undefined;
 
-  /** `readsIntoUserBuffer`: the socket was made with `onread: userBufferReads`, which delivers its data. */
+  /** `readsDelivered`: the socket was made with `onread: userBufferReads`, which delivers its data. */
   constructor(
     private readonly socket: net.Socket,
-    readsIntoUserBuffer: boolean,
+    readsDelivered: boolean,
   ) {
     // "::ffff:127.0.0.1" is how a dual-stack listener reports an IPv4 peer; Tornado shows "127.0.0.1".
     const address = socket.remoteAddress ?? "0.0.0.0";
     this.remoteAddress = address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
     this.remotePort = socket.remotePort ?? 0;
     (socket as OwnedSocket)[OWNER] = this;
-    if (!readsIntoUserBuffer) socket.on("data", onSocketData);
+    if (!readsDelivered) socket.on("data", onSocketData);
     socket.on("end", onSocketEnd);
     socket.on("drain", onSocketDrain);
     socket.on("error", onSocketError);
