@@ -300,6 +300,38 @@ describe("the playground in the deck", () => {
     await context.close();
   });
 
+  it("a new run starts on a clear terminal: nothing of the last run is left on screen or in the scrollback", async () => {
+    const { page, context } = await open(inject("plainDeckUrl") + "?no-coi&transition=none");
+    await showLive(page, "hello");
+    const sel = liveSel("hello");
+    const rows = () => page.$$eval(`${sel} .xterm-rows > div`, (divs) => divs.map((d) => (d.textContent ?? "").trimEnd()));
+    const runTyped = async (command: string) => {
+      const before = Number(await page.getAttribute(sel, "data-runs"));
+      await page.click(`${sel} .playground-command-input`);
+      await page.keyboard.press("Control+A");
+      await page.keyboard.type(command);
+      await page.keyboard.press("Enter");
+      await page.waitForFunction(([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.runs) > (n as number), [sel, before] as const);
+      // xterm draws its rows in an animation frame after the output.
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    };
+    // curl -v: its trace and the response run past the terminal's rows, into the scrollback.
+    await runTyped("curl -v -i http://localhost:8888");
+    const verbose = await rows();
+    expect(verbose.some((r) => r.startsWith("> GET / HTTP/1.1"))).toBe(false); // scrolled past the first rows
+    expect(verbose.some((r) => r.startsWith("* Connection #0 to host localhost left intact"))).toBe(true);
+    await runTyped("curl -i http://localhost:8888");
+    const box = (await page.locator(`${sel} .xterm-screen`).boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, -2000);
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const plain = await rows();
+    expect(plain[0]).toBe("$ curl -i http://localhost:8888");
+    expect(plain[1]).toBe("HTTP/1.1 200 OK");
+    expect(plain.join("\n")).not.toMatch(/curl -v|^[<>*] /m);
+    await context.close();
+  });
+
   it("hovers show the runtime's types beside the word, in a scaled slide", async () => {
     const { page, context } = await open(inject("plainDeckUrl") + "?no-coi&transition=none", { width: 1600, height: 1000 });
     await showCode(page, "hello");
