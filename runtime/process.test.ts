@@ -188,7 +188,8 @@ describe.skipIf(!haveCurl)("forkProcesses over real processes", () => {
 
   // A child's server takes its connections through cluster's handle, not through a listen of
   // its own: this proves acceptIntoUserBuffer (platform/node.ts) still replaces the accept
-  // callback there, so children read into the shared buffer. The control run with
+  // callback there, so children read into the shared buffer (whichever child the kernel gives
+  // each connection to: both run the same code). The control run with
   // TORNADO_NODE_STREAM_READS=1 shows the observable tells the two paths apart.
   it.each(["recipe", "start"] as const)("%s: a child reads through the shared buffer (onread), not Node's streams", async (mode) => {
     const program = run(mode, 2);
