@@ -74,7 +74,7 @@ export function cycleOrder(pairs: number[][], k: number): number[] {
   return [...pairs.slice(r), ...pairs.slice(0, r)].flatMap((p) => (k % 2 ? [...p].reverse() : p));
 }
 
-interface Slice {
+export interface Slice {
   rps: number;
   /** Server CPU (all its threads) per request, µs. */
   cpuUs: number;
@@ -93,6 +93,47 @@ async function slice(server: RunningServer, seconds: number, pin: boolean): Prom
   return { rps: result.requestsPerSecond, cpuUs: (m1 - m0 + o1 - o0) / 1000 / result.requests, p99: result.p99Ms, errors: result.errors };
 }
 
+export interface PairedSlices {
+  /** Per server (an index into the list given), one slice per cycle. */
+  slices: Map<number, Slice[]>;
+  /** Per server, its answer to one GET after the slices ("200 Hello, world" or what was wrong). */
+  checked: Map<number, string>;
+  /** The load averages before and after the slices. */
+  loads: string[];
+}
+
+/**
+ * The paired run's measurement (see the top of this file) of `servers[i]` for every i in
+ * `opts.pairs`: all started at once, a warm-up slice each, then `opts.cycles` cycles in
+ * `cycleOrder`; after each cycle, a progress line with what `progress` makes of its slices.
+ */
+export async function pairedSlices(ctx: BenchContext, servers: ServerSpec[], opts: PairedOptions, progress: (last: (i: number) => Slice) => string): Promise<PairedSlices> {
+  const used = opts.pairs.flat();
+  const running = new Map<number, RunningServer>();
+  const slices = new Map<number, Slice[]>(used.map((i) => [i, []]));
+  const checked = new Map<number, string>();
+  const loads: string[] = [loadAverages()];
+  try {
+    for (const i of used) running.set(i, await startServer(servers[i]!, ctx.pinned));
+    process.stderr.write(`paired: warm-up cycle (${opts.warmupSeconds} s each)... `);
+    for (const i of cycleOrder(opts.pairs, 0)) await runWrk(url(running.get(i)!), opts.warmupSeconds, ctx.pinned);
+    process.stderr.write("done\n");
+    for (let k = 0; k < opts.cycles; k++) {
+      for (const i of cycleOrder(opts.pairs, k)) slices.get(i)!.push(await slice(running.get(i)!, opts.sliceSeconds, ctx.pinned));
+      process.stderr.write(`paired cycle ${k + 1}/${opts.cycles}: ${progress((i) => slices.get(i)!.at(-1)!)}\n`);
+    }
+    loads.push(loadAverages());
+    // Checked after the measured slices, so the check itself cannot slow a server down.
+    for (const i of used) {
+      const response = await fetchOnce(running.get(i)!.port);
+      checked.set(i, response.status === 200 && response.body === "Hello, world" ? "200 Hello, world" : `BAD: ${response.status} ${JSON.stringify(response.body.slice(0, 40))}`);
+    }
+  } finally {
+    await Promise.all([...running.values()].map((s) => s.stop()));
+  }
+  return { slices, checked, loads };
+}
+
 export interface PairedResult {
   table: BenchTable;
   /** Per cycle, ours / node:http: req/s, and node:http's CPU per request / ours (higher is ours better for both). */
@@ -103,29 +144,7 @@ export interface PairedResult {
 /** The paired run (see the top of this file): its table, and the per-cycle ratios of ours against node:http. */
 export async function pairedHttp(ctx: BenchContext, opts: PairedOptions = pairedOptions(ctx)): Promise<PairedResult> {
   const used = opts.pairs.flat();
-  const servers = new Map<number, RunningServer>();
-  const slices = new Map<number, Slice[]>(used.map((i) => [i, []]));
-  const checked = new Map<number, string>();
-  const loads: string[] = [loadAverages()];
-  try {
-    for (const i of used) servers.set(i, await startServer(SERVERS[i]!, ctx.pinned));
-    process.stderr.write(`paired: warm-up cycle (${opts.warmupSeconds} s each)... `);
-    for (const i of cycleOrder(opts.pairs, 0)) await runWrk(url(servers.get(i)!), opts.warmupSeconds, ctx.pinned);
-    process.stderr.write("done\n");
-    for (let k = 0; k < opts.cycles; k++) {
-      for (const i of cycleOrder(opts.pairs, k)) slices.get(i)!.push(await slice(servers.get(i)!, opts.sliceSeconds, ctx.pinned));
-      const ours = slices.get(OURS)!.at(-1)!.rps / slices.get(BASELINE)!.at(-1)!.rps;
-      process.stderr.write(`paired cycle ${k + 1}/${opts.cycles}: ours/node:http ${ours.toFixed(2)}x\n`);
-    }
-    loads.push(loadAverages());
-    // Checked after the measured slices, so the check itself cannot slow a server down.
-    for (const i of used) {
-      const response = await fetchOnce(servers.get(i)!.port);
-      checked.set(i, response.status === 200 && response.body === "Hello, world" ? "200 Hello, world" : `BAD: ${response.status} ${JSON.stringify(response.body.slice(0, 40))}`);
-    }
-  } finally {
-    await Promise.all([...servers.values()].map((s) => s.stop()));
-  }
+  const { slices, checked, loads } = await pairedSlices(ctx, SERVERS, opts, (last) => `ours/node:http ${(last(OURS).rps / last(BASELINE).rps).toFixed(2)}x`);
   const of = (i: number, f: (s: Slice) => number) => slices.get(i)!.map(f);
   const against = (i: number) => ({
     rps: ratios(of(i, (s) => s.rps), of(BASELINE, (s) => s.rps)),

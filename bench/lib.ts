@@ -57,6 +57,8 @@ export interface ServerSpec {
   nodeArgs?: string[];
   /** CPUs the server may use when pinning (taskset list); default "0", the other is wrk's. */
   cpus?: string;
+  /** Environment variables set for the server on top of this process's (a variant of one script). */
+  env?: Record<string, string>;
 }
 
 export interface RunningServer {
@@ -150,7 +152,7 @@ export async function startServer(spec: ServerSpec, pin: boolean, extraArgs: str
   const logDir = mkdtempSync(join(tmpdir(), "tornado-bench-log-"));
   const logFile = join(logDir, "stderr.log");
   const logFd = openSync(logFile, "w");
-  const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", logFd] });
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...spec.env }, stdio: ["ignore", "pipe", logFd] });
   closeSync(logFd);
   child.once("exit", () => rmSync(logDir, { recursive: true, force: true }));
   const stderrTail = () => {

@@ -24,6 +24,7 @@
  *   BENCH_NICE=-10 npm run bench      # server and wrk at nice -10 (root), on a shared machine
  *   BENCH_RT=1 npm run bench           # real-time class (root); not for a Node server's idle gaps (bench/cases/ws.ts, RT_SPIN)
  *   npm run bench -- --only=http       # or --only=idle, --only=<case name>
+ *   npm run bench -- --only=read-path  # onread against stream reads, ceiling and hello (bench/cases/read-path.ts)
  *   BENCH_LOG_UNBATCHED=1 npm run bench -- --only=http   # adds the hello example with an unbatched access log
  */
 import { readdirSync, readFileSync } from "node:fs";

@@ -6,6 +6,7 @@
  * child serve, the first is blocked inside a request (`/hold`) and cannot accept.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import * as net from "node:net";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -39,9 +40,10 @@ class Program {
   readonly dir = mkdtempSync(join(tmpdir(), "tornado-process-"));
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
 
-  constructor(mode: "recipe" | "start", processes: number, maxRestarts: number) {
+  constructor(mode: "recipe" | "start", processes: number, maxRestarts: number, env: Record<string, string> = {}) {
     this.child = spawn(process.execPath, [server.file, mode, String(processes), String(maxRestarts), this.dir], {
       cwd: ROOT,
+      env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child.stdout!.on("data", (c: Buffer) => (this.stdout += c.toString()));
@@ -115,6 +117,27 @@ async function bothServe(program: Program, port: number): Promise<Set<number>> {
   return new Set([first.taskId, other.taskId]);
 }
 
+/**
+ * POST /reads, head and body in one write (so the child reads them in one read): the child's
+ * answer says which read path delivered them (testdata/process-server.ts).
+ */
+function reads(port: number): Promise<{ answer: Who & { bodyBytes: number; memory: number }; requestBytes: number }> {
+  const body = "x".repeat(100);
+  const request = Buffer.from(`POST /reads HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`, "latin1");
+  return new Promise((resolveP, reject) => {
+    const socket = net.connect(port, "127.0.0.1", () => socket.write(request));
+    const chunks: Buffer[] = [];
+    socket.setTimeout(30_000, () => socket.destroy(new Error("no answer to POST /reads in 30 s")));
+    socket.on("data", (c: Buffer) => chunks.push(c));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const text = Buffer.concat(chunks).toString("latin1");
+      if (!text.startsWith("HTTP/1.1 200 ")) return reject(new Error(`POST /reads: ${JSON.stringify(text.slice(0, 200))}`));
+      resolveP({ answer: JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4)), requestBytes: request.length });
+    });
+  });
+}
+
 async function waitForFile(path: string): Promise<string> {
   const { readFileSync } = await import("node:fs");
   for (let i = 0; i < 1500; i++) {
@@ -140,8 +163,8 @@ const programs: Program[] = [];
 afterEach(async () => {
   await Promise.all(programs.splice(0).map((p) => p.stop()));
 });
-function run(mode: "recipe" | "start", processes: number, maxRestarts = 100): Program {
-  const p = new Program(mode, processes, maxRestarts);
+function run(mode: "recipe" | "start", processes: number, maxRestarts = 100, env: Record<string, string> = {}): Program {
+  const p = new Program(mode, processes, maxRestarts, env);
   programs.push(p);
   return p;
 }
@@ -161,6 +184,28 @@ describe.skipIf(!haveCurl)("forkProcesses over real processes", () => {
     const program = run("start", 2);
     const { port } = await program.serving(2);
     expect(await bothServe(program, port)).toEqual(new Set([0, 1]));
+  });
+
+  // A child's server takes its connections through cluster's handle, not through a listen of
+  // its own: this proves acceptIntoUserBuffer (platform/node.ts) still replaces the accept
+  // callback there, so children read into the shared buffer (whichever child the kernel gives
+  // each connection to: both run the same code). The control run with
+  // TORNADO_NODE_STREAM_READS=1 shows the observable tells the two paths apart.
+  it.each(["recipe", "start"] as const)("%s: a child reads through the shared buffer (onread), not Node's streams", async (mode) => {
+    const program = run(mode, 2);
+    const { port, pids } = await program.serving(2);
+    for (let i = 0; i < 3; i++) {
+      const { answer } = await reads(port);
+      expect([...pids.values()]).toContain(answer.pid);
+      expect(answer.bodyBytes).toBe(100);
+      // A copy into Node's pool (Buffer.allocUnsafe of a small size), not a read of its own.
+      expect(answer.memory).toBe(Buffer.poolSize);
+    }
+    const streams = run(mode, 2, 100, { TORNADO_NODE_STREAM_READS: "1" });
+    const streamed = await streams.serving(2);
+    const { answer, requestBytes } = await reads(streamed.port);
+    expect([...streamed.pids.values()]).toContain(answer.pid);
+    expect(answer.memory).toBe(requestBytes);
   });
 
   it("a killed child: the next requests are still served, and it is restarted under its task id", async () => {

@@ -16,8 +16,8 @@ const RESPONSE = Buffer.from(
 
 /**
  * `RAWNET_ONREAD=1`: reads go into one shared buffer (`net.Socket`'s `onread`), copied out per
- * read, as the runtime's Node platform reads (runtime/platform/node.ts); bench/read-path.sh
- * measures the two ways against each other.
+ * read, as the runtime's Node platform reads (runtime/platform/node.ts); `npm run bench --
+ * --only=read-path` (bench/cases/read-path.ts) measures the two ways against each other.
  */
 const onread = process.env.RAWNET_ONREAD === "1";
 const shared = Buffer.allocUnsafe(65536);

@@ -83,10 +83,11 @@ function onSocketData(this: OwnedSocket, chunk: Buffer): void {
  * mallocs 64 KiB per read in C++, shrinks it into a fresh ArrayBuffer, then pushes it through
  * `Readable` (`addChunk`, the `data` event, `maybeReadMore`'s nextTick and `read(0)`); the
  * hello example runs about a fifth fewer instructions a request this way (ARCHITECTURE.md,
- * "Seventh round: Node's read path"; bench/read-path.sh measures both ways). One buffer serves
- * every socket because a read's callback runs to its end before libuv delivers the next read;
- * the copy is what lets a handler keep the bytes past that (a body read in a later turn, a
- * pipelined request).
+ * "Seventh round: Node's read path"; `npm run bench -- --only=read-path` measures both ways).
+ * One buffer serves every socket because a read's callback runs to its end before libuv
+ * delivers the next read; the copy is what lets a handler keep the bytes past that (a body read
+ * in a later turn, a pipelined request). runtime/process.test.ts checks that cluster children
+ * read this way too (their connections come through cluster's handle).
  */
 const READ_BUFFER = Buffer.allocUnsafe(65536);
 function onSocketRead(this: OwnedSocket, size: number, buffer: Uint8Array): boolean {

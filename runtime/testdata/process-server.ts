@@ -10,6 +10,12 @@
  *   /hold    blocks this process (no accept, no I/O) until <dir>/release exists, after
  *            writing <dir>/held: the other children must serve meanwhile
  *   /exit?code=N   answers, then exits with status N
+ *   /reads   (POST) {"taskId", "pid", "bodyBytes", "memory"}: the size of the request body and
+ *            of the memory it lives in. A request read whole in one read gives a body that is a
+ *            view of the chunk the socket delivered (iostream.ts, web.ts keep one chunk as it
+ *            is), so `memory` tells the read paths apart (runtime/platform/node.ts): Node's
+ *            stream reads give every read an ArrayBuffer of exactly its size, the shared-buffer
+ *            path (`onread`) copies each read into a slice of Node's 8 KiB pool
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -43,10 +49,18 @@ class ExitHandler extends RequestHandler {
   }
 }
 
+class ReadsHandler extends RequestHandler {
+  post() {
+    const body = this.request.body;
+    this.write({ taskId: taskId(), pid: process.pid, bodyBytes: body.byteLength, memory: body.buffer.byteLength });
+  }
+}
+
 const app = new Application([
   ["/", WhoHandler],
   ["/hold", HoldHandler],
   ["/exit", ExitHandler],
+  ["/reads", ReadsHandler],
 ]);
 
 let server: HTTPServer;
