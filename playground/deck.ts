@@ -13,7 +13,7 @@ import { TerminalView } from "./terminal.js";
 import { codeLineHeight } from "./sizes.js";
 import type { EditorHandle } from "./editor.js";
 import { loadRuntimeSources } from "./webcontainer/runtime-sources.js";
-import { whenIdle } from "./idle.js";
+import { afterFrame, whenIdle } from "./idle.js";
 
 /** The part of reveal's API the playground uses. */
 export interface DeckLike {
@@ -362,7 +362,12 @@ export class Playground {
     if (!early && slide.hasAttribute("data-live-command")) {
       for (const el of slide.querySelectorAll<HTMLElement>(".live-command")) runs.push(this.commandViews.get(el)?.run() ?? Promise.resolve());
     }
-    this.layoutIn(slide);
+    // A slide entered early was mounted and laid out as a neighbour (and again on any resize):
+    // its layout, a forced one after reveal's writes, can wait until the slide is on screen.
+    if (early) afterFrame(() => {
+      if (shown === this.shown) this.layoutIn(slide);
+    });
+    else this.layoutIn(slide);
     // Neighbours: mount early (Monaco and xterm take a moment) and start the programs the
     // slides around will run (the next first, then back, then two away), and a fresh copy of
     // this code slide's program for Run, so entering one of them only runs its command. Not in

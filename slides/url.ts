@@ -13,6 +13,7 @@
  * write moves to a task after the next paint. Rapid changes coalesce: the last address wins.
  */
 import type { RevealApi, RevealPlugin } from "reveal.js";
+import { afterFrame } from "../playground/idle.js";
 
 /** reveal's Location controller: exposed as `deck.location`, not in its published types. */
 interface RevealLocation {
@@ -31,16 +32,10 @@ export function urlAfterPaintPlugin(): RevealPlugin {
         const scheduled = pending !== null;
         pending = url;
         if (scheduled) return;
-        // rAF runs in the frame that paints the slide; a message posted from there is handled
-        // once that frame is done.
-        requestAnimationFrame(() => {
-          const channel = new MessageChannel();
-          channel.port1.onmessage = () => {
-            const last = pending;
-            pending = null;
-            if (last !== null) write(last);
-          };
-          channel.port2.postMessage(null);
+        afterFrame(() => {
+          const last = pending;
+          pending = null;
+          if (last !== null) write(last);
         });
       };
     },
