@@ -3,7 +3,8 @@
  * shared-output.ts), on the cross-origin isolated static host with the in-page engine
  * (`?engine=inpage`: the WebContainer is not tried), in Chromium: entering the hello curl slide
  * shows its output once, in the frame of the slide change, with the same transcript as a page
- * that is not isolated (messages only). A session streaming over it: e2e/playground-wscat.test.ts.
+ * that is not isolated (messages only), and with reveal's slide transition as well. A session
+ * streaming over it: e2e/playground-wscat.test.ts.
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -110,5 +111,17 @@ describe("output through shared memory (cross-origin isolated page, in-page engi
     expect(messages.shared).toBe(false);
     expect(sansDate(shared.transcript)).toBe(sansDate(messages.transcript));
     await plain.close();
+  }, 120_000);
+
+  it("with reveal's slide transition (the slide enters from outside the viewport, where xterm pauses its renderer) the output is drawn in the same frame", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    await openDeck(page, inject("deckUrl") + "?engine=inpage");
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    const entered = await enterCurlSlide(page);
+    expect(entered.shared).toBe(true);
+    expect(entered.frame.rows).toContain("HTTP/1.1 200 OK");
+    expect(count(entered.rows, "Hello, world")).toBe(1);
+    await context.close();
   }, 120_000);
 });
