@@ -25,7 +25,12 @@
  * upper bound: unrelated tasks in the span count too). The worker runs the command on another
  * thread in parallel and is not in it.
  *
- * Usage: npx tsx bench/frame.ts [--runs N] [--dist DIR] [--no-trace] [--trace-out FILE] [--strict]
+ * `--coi`: the deck on a cross-origin isolated host (COOP/COEP headers, `?engine=inpage`: the
+ * WebContainer is not tried), where a command's output also comes through shared memory and is
+ * taken in the slide's first frame (playground/inpage/shared-output.ts); default: a host that is
+ * not isolated (`?no-coi`), where it comes by message only.
+ *
+ * Usage: npx tsx bench/frame.ts [--runs N] [--dist DIR] [--coi] [--no-trace] [--trace-out FILE] [--strict]
  * (exit code 1 when a median misses its target; off by default on a shared machine); `BENCH_NICE=-10` runs the
  * browser at that nice level; `BENCH_FRAME_QUERY="&transition=none"` adds reveal settings to the
  * deck's URL (reveal reads its config from the query), for experiments. bench/deck.ts runs it
@@ -305,12 +310,13 @@ export interface FrameBench {
   nice: number | null;
 }
 
-export async function benchFrame(options: { runs?: number; dist?: string; trace?: boolean; traceOut?: string } = {}): Promise<FrameBench> {
+export async function benchFrame(options: { runs?: number; dist?: string; trace?: boolean; traceOut?: string; coi?: boolean } = {}): Promise<FrameBench> {
   const runs = options.runs ?? 15;
   const trace = options.trace ?? true;
   const { dist, cleanup } = builtDeck(options.dist, "bench-frame-");
   const nice = await niceBrowserBench();
-  const server = await startStaticServer({ root: dist, mount: "/talks/tornado/", isolation: false });
+  const server = await startStaticServer({ root: dist, mount: "/talks/tornado/", isolation: !!options.coi });
+  const query = options.coi ? "?engine=inpage" : "?no-coi";
   const browser: Browser = await launchBrowser();
   const load = { start: loadAverages(), end: "" };
   const rows = {
@@ -331,8 +337,9 @@ export async function benchFrame(options: { runs?: number; dist?: string; trace?
   let live = -1;
   try {
     await page.addInitScript("globalThis.__name = (f) => f");
-    await openDeck(page, server.url + "?no-coi" + (process.env.BENCH_FRAME_QUERY ?? ""));
+    await openDeck(page, server.url + query + (process.env.BENCH_FRAME_QUERY ?? ""));
     await page.waitForFunction(() => "__playgroundEngines" in globalThis, undefined, { timeout: 20_000 });
+    if ((await page.evaluate(() => crossOriginIsolated)) !== !!options.coi) throw new Error(`the deck is ${options.coi ? "not " : ""}cross-origin isolated`);
     live = await page.evaluate(() =>
       [...document.querySelectorAll(".reveal .slides > section")].findIndex((s) => s.querySelector('.live-command[data-example="hello"]')),
     );
@@ -396,7 +403,7 @@ export async function benchFrame(options: { runs?: number; dist?: string; trace?
 
     const deep = await deepLinks(
       browser,
-      `${server.url}?no-coi#/${live}`,
+      `${server.url}${query}#/${live}`,
       Math.min(runs, 7),
       "__paintedAt",
       () => {
@@ -450,10 +457,11 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
     ...(arg("--dist") ? { dist: arg("--dist")! } : {}),
     trace: !process.argv.includes("--no-trace"),
     ...(arg("--trace-out") ? { traceOut: arg("--trace-out")! } : {}),
+    coi: process.argv.includes("--coi"),
   });
   const f = (x: number) => x.toFixed(1);
   console.log(
-    `live output within one frame: in-page engine, built deck in Chromium headless; load average ${result.load.start} at the start, ${result.load.end} at the end` +
+    `live output within one frame: in-page engine, built deck in Chromium headless, ${process.argv.includes("--coi") ? "cross-origin isolated (output through shared memory too)" : "not isolated (output by message)"}; load average ${result.load.start} at the start, ${result.load.end} at the end` +
       (result.nice === null ? "" : `; browser at nice ${result.nice}`) +
       "\nwall clock: start task → the main thread has painted the frame with the output\n",
   );
@@ -477,6 +485,7 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
   console.log(
     JSON.stringify({
       bench: "frame",
+      coi: process.argv.includes("--coi"),
       load: result.load,
       nice: result.nice,
       rows: Object.fromEntries(

@@ -26,8 +26,11 @@
  * (program start: mount + `node` + port event; one `node curl.mjs`): indicative only, real
  * WebContainers are not reachable here, and it binds port 8888 (run it alone).
  *
- * Usage: npx tsx bench/playground.ts [--runs N] [--dist DIR] [--webcontainer]. Exit code 1 when
- * a median misses its target.
+ * `--coi`: the deck on a cross-origin isolated host with `?engine=inpage` (a command's output also
+ * comes through shared memory, taken in the next animation frame) instead of `?no-coi`.
+ *
+ * Usage: npx tsx bench/playground.ts [--runs N] [--dist DIR] [--coi] [--webcontainer]. Exit code 1
+ * when a median misses its target.
  */
 import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
@@ -168,11 +171,12 @@ function editHello(page: Page, tail: string): Promise<void> {
   }, tail);
 }
 
-export async function benchPlayground(options: { runs?: number; dist?: string } = {}): Promise<PlaygroundBench> {
+export async function benchPlayground(options: { runs?: number; dist?: string; coi?: boolean } = {}): Promise<PlaygroundBench> {
   const runs = options.runs ?? 15;
   const { dist, cleanup } = builtDeck(options.dist, "bench-playground-");
   const nice = await niceBrowserBench();
-  const server = await startStaticServer({ root: dist, mount: "/talks/tornado/", isolation: false });
+  const server = await startStaticServer({ root: dist, mount: "/talks/tornado/", isolation: !!options.coi });
+  const query = options.coi ? "?engine=inpage" : "?no-coi";
   const browser = await launchBrowser();
   const result: PlaygroundBench = {
     demos: null,
@@ -201,7 +205,8 @@ export async function benchPlayground(options: { runs?: number; dist?: string } 
   try {
     // tsx (esbuild, keepNames) wraps named functions inside the evaluated callbacks in __name().
     await page.addInitScript("globalThis.__name = (f) => f");
-    await openDeck(page, server.url + "?no-coi");
+    await openDeck(page, server.url + query);
+    if ((await page.evaluate(() => crossOriginIsolated)) !== !!options.coi) throw new Error(`the deck is ${options.coi ? "not " : ""}cross-origin isolated`);
     await page.evaluate(`globalThis.__benchEditHello = ${editHelloHandler.toString()}`);
     await page.waitForFunction(() => "__playgroundEngines" in globalThis, undefined, { timeout: 20_000 });
     live = await page.evaluate(() =>
@@ -261,7 +266,7 @@ export async function benchPlayground(options: { runs?: number; dist?: string } 
     // Deep links: a fresh page (cache kept, as a reload) opened straight on the curl slide.
     const deep = await deepLinks(
       browser,
-      `${server.url}?no-coi#/${live}`,
+      `${server.url}${query}#/${live}`,
       Math.min(runs, 7),
       "__outputAt",
       () => {
@@ -330,7 +335,7 @@ export async function benchNodeBackedWebContainer(runs: number): Promise<{ start
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
-  const result = await benchPlayground({ runs: Number(arg("--runs") ?? 15), ...(arg("--dist") ? { dist: arg("--dist")! } : {}) });
+  const result = await benchPlayground({ runs: Number(arg("--runs") ?? 15), ...(arg("--dist") ? { dist: arg("--dist")! } : {}), coi: process.argv.includes("--coi") });
   const fmt = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(" ");
   /** "k of n": runs that started no program on the critical path (only rows that count it). */
   const ahead = (row: keyof PlaygroundBench, xs: number[]) => `${result.ahead[row] ?? 0} of ${xs.length}`;
@@ -353,7 +358,7 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
   }
   let failed = false;
   console.log(
-    `in-page engine, built deck in Chromium headless; load average ${result.load.start} at the start, ${result.load.end} at the end` +
+    `in-page engine, built deck in Chromium headless, ${process.argv.includes("--coi") ? "cross-origin isolated (output through shared memory too)" : "not isolated"}; load average ${result.load.start} at the start, ${result.load.end} at the end` +
       (result.nice === null ? "" : `; browser at nice ${result.nice}`) +
       `; a typist's pause is ${TYPIST_PAUSE_MS} ms\n`,
   );

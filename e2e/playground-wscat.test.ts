@@ -3,7 +3,9 @@
  * in-page engine): a websocket echo server (a test program, ECHO_PROGRAM, put in hello's place
  * the way an edit is stored) is driven from hello's terminal as the presenter would: the command
  * typed in the command line, lines typed into the terminal and their echoes streamed back, Ctrl+C,
- * the Stop button, and leaving the slide each ending the session.
+ * the Stop button, and leaving the slide each ending the session. Then the same on the cross-origin
+ * isolated host, where a run's output also comes through shared memory (playground/inpage/
+ * shared-output.ts): it still streams each chunk once, in order.
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -101,6 +103,35 @@ describe("wscat in the deck's terminal (in-page engine)", () => {
     await page.waitForFunction(([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.runs) > (n as number), [live, runs] as const);
     expect(await state(page)).toBe("done");
     expect(shown(await transcript(page))).toMatch(/-w 0\.5\nwelcome\necho: once\n$/);
+    await page.evaluate(() => localStorage.clear());
+    expect(errors.messages).toEqual([]);
+    await context.close();
+  }, 90_000);
+
+  it("on an isolated page (output also through shared memory) it streams the same, each chunk once, run by hand or entered by navigation", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    const errors = collectConsoleErrors(page);
+    await openDeck(page, inject("deckUrl") + "?engine=inpage&transition=none");
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    await page.waitForFunction(() => "__playground" in globalThis, undefined, { timeout: 20_000 });
+    await page.evaluate((text) => localStorage.setItem("tornado-deck:playground:hello:hello.ts", text), ECHO_PROGRAM.files["echo.ts"]!);
+    expect((await showLive(page, "hello")).transcript).toContain("HTTP/1.1 404 Not Found");
+    await enter(page, "wscat -c ws://localhost:8888/echo");
+    await waitForTranscript(page, /< welcome\n> $/);
+    await page.keyboard.type("one");
+    await page.keyboard.press("Enter");
+    await waitForTranscript(page, /< echo: one\n> $/);
+    expect(shown(await transcript(page))).toBe("$ wscat -c ws://localhost:8888/echo\nConnected (press CTRL+C to quit)\n< welcome\n> one\n< echo: one\n> ");
+    // Leave and come back: the session runs again as the slide is entered (taken in its first frame).
+    const runs = Number(await page.getAttribute(live, "data-runs"));
+    await page.evaluate(() => (window as any).deck.next());
+    await page.waitForFunction(([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.runs) > (n as number), [live, runs] as const);
+    await page.evaluate(() => (window as any).deck.prev());
+    await waitForTranscript(page, /< welcome\n> $/);
+    expect(shown(await transcript(page))).toBe("$ wscat -c ws://localhost:8888/echo\nConnected (press CTRL+C to quit)\n< welcome\n> ");
+    await page.click(`${live} .playground-stop`);
+    await waitForState(page, "stopped");
     await page.evaluate(() => localStorage.clear());
     expect(errors.messages).toEqual([]);
     await context.close();

@@ -6,7 +6,7 @@
  * the terminal, the badge) and the deck keeps working as a plain slideshow.
  */
 import { compareWithTalk, describeComparison } from "./compare.js";
-import { CommandInput, type CommandResult, type OutputListener, type Program, type StartResult } from "./engine.js";
+import { CommandInput, type CommandResult, type OutputListener, type Program, type RunOptions, type StartResult } from "./engine.js";
 import { EngineManager } from "./engines.js";
 import { Sources } from "./sources.js";
 import { TerminalView } from "./terminal.js";
@@ -272,6 +272,7 @@ export class Playground {
     force = false,
     timeoutMs?: number,
     session?: { interrupt: AbortController; input: CommandInput },
+    early?: RunOptions["early"],
   ): Promise<RunOutcome> {
     this.stopSession();
     if (session) this.session = session.interrupt;
@@ -280,6 +281,7 @@ export class Playground {
       const result = await this.manager.engine.run(command, onOutput, {
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
         ...(session ? { signal: session.interrupt.signal, input: session.input } : {}),
+        ...(early ? { early } : {}),
       });
       if (this.session === session?.interrupt) this.session = null;
       if (result.timedOut) this.runningKey = null;
@@ -693,12 +695,16 @@ class CommandView {
     let stdout = "";
     // Posted first (in this task, when the program runs or waits prepared), so the worker works
     // while the terminal is cleared and the page lays out; its output arrives in a later task.
+    // That task comes after the frame due meanwhile (the slide's first), so where the engine can
+    // hand output over early (shared memory), it is taken in that frame's animation callbacks:
+    // registered here, before the terminal's writes below, this one runs before xterm's
+    // renderer's, which then draws the output in the same frame.
     const running = this.name && this.playground.sources.has(this.name)
       ? this.playground.run(this.name, command, (chunk) => {
           if (run !== this.runs) return;
           stdout += chunk;
           terminal.write(chunk);
-        }, false, budget, { interrupt, input })
+        }, false, budget, { interrupt, input }, (take) => requestAnimationFrame(() => take()))
       : null;
     terminal.clear();
     terminal.write(`$ ${command}\n`, "command");

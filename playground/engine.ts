@@ -113,6 +113,16 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** The command's standard input (lines typed in the terminal). None: nothing is ever typed. */
   input?: CommandInput;
+  /**
+   * Asks for the command's output before its message arrives. An engine that can (the in-page
+   * engine in a cross-origin isolated page: its worker also writes the output into shared
+   * memory, inpage/shared-output.ts) calls this once, when it posts the command, with `take`.
+   * Called later, once (the deck: in the next animation frame, before the terminal draws),
+   * `take` delivers through `onOutput`, synchronously, what the command has printed so far,
+   * and returns how many chunks. Everything else still comes as before; each chunk exactly
+   * once, in order. An engine that cannot never calls this.
+   */
+  early?: (take: () => number) => void;
 }
 
 /** Browser panes (playground/panes/): how a pane reaches the running program. */

@@ -99,6 +99,7 @@ export class TerminalView {
    * change's task in sampled profiles, and a command's output looks the same after either.
    */
   clear(): void {
+    this.drawOffScreen();
     this.parseNextWriteNow();
     this.terminal.write("\x1b[0m\x1b[2J\x1b[3J\x1b[H");
     this.text = "";
@@ -127,6 +128,21 @@ export class TerminalView {
    */
   private parseNextWriteNow(): void {
     (this.terminal as unknown as { _core?: { _writeBuffer?: { handleUserInput?: () => void } } })._core?._writeBuffer?.handleUserInput?.();
+  }
+
+  /**
+   * xterm pauses its renderer while its screen is outside the viewport (an IntersectionObserver)
+   * and draws once the observer says it is back, a task after a frame that shows it. A command
+   * runs as its slide is entered, and with reveal's slide transition the entering slide starts
+   * outside the viewport: its output was drawn only once the slide had moved in, 4 frames and
+   * about 150 ms after the key (bench/frame.ts, default transition), however early it arrived.
+   * So a command's terminal draws even there, from its first write. Reaches into xterm 6's
+   * internals (`_core._renderService`) like `parseNextWriteNow`: without them, it waits as before.
+   */
+  private drawOffScreen(): void {
+    type RenderService = { _isPaused?: boolean; _handleIntersectionChange?(entry: { isIntersecting: boolean }): void };
+    const render = (this.terminal as unknown as { _core?: { _renderService?: RenderService } })._core?._renderService;
+    if (render?._isPaused) render._handleIntersectionChange?.({ isIntersecting: true });
   }
 
   /** Take keys for a running command (null: the terminal is read-only again). */

@@ -23,6 +23,7 @@ import { parseCommand } from "../command.js";
 import { now } from "../output.js";
 import { whenIdle } from "../idle.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
+import { createSharedOutput, SharedOutputReader, sharedOutputSupported } from "./shared-output.js";
 import type { PaneChannel, PaneEnd, PaneEvent } from "../panes/protocol.js";
 
 export interface InPageEngineOptions {
@@ -61,8 +62,8 @@ class WorkerHandle {
   private pending = new Map<number, (reply: Reply | { type: "dead"; message: string }) => void>();
   private nextId = 1;
   listener: OutputListener | null = null;
-  /** Output of the commands running, by run id. */
-  readonly commandListeners = new Map<number, (text: string, stream: "stdout" | "stderr") => void>();
+  /** Output of the commands running, by run id (`seq`: the chunk's number, when the run shares its output). */
+  readonly commandListeners = new Map<number, (text: string, stream: "stdout" | "stderr", seq?: number) => void>();
   /** When the worker last answered a ping (its event loop turned). */
   lastPong = 0;
   private pings = 0;
@@ -89,7 +90,7 @@ class WorkerHandle {
         readyResolve();
       } else if (m.type === "pong") this.lastPong = now();
       else if (m.type === "output") {
-        if (m.source === "command") this.commandListeners.get(m.run ?? -1)?.(m.text, m.stream === "stderr" ? "stderr" : "stdout");
+        if (m.source === "command") this.commandListeners.get(m.run ?? -1)?.(m.text, m.stream === "stderr" ? "stderr" : "stdout", m.seq);
         else this.listener?.(m.text, m.source);
       } else if (m.type === "pane") {
         this.onPane?.(m.session, m.event);
@@ -334,15 +335,32 @@ export class InPageEngine implements Engine {
     let stdout = "";
     let stderr = "";
     const id = handle.reserveId();
-    handle.commandListeners.set(id, (text, stream) => {
+    const deliver = (text: string, stream: "stdout" | "stderr") => {
       if (stream === "stderr") stderr += text;
       else stdout += text;
       onOutput?.(text, "command");
-    });
+    };
+    // Asked for and possible: the worker also writes the output into shared memory, which the
+    // caller may take before the messages come (each chunk is delivered once, by either path).
+    const shared = options.early && sharedOutputSupported() ? createSharedOutput() : null;
+    const reader = shared ? new SharedOutputReader(shared, deliver) : null;
+    handle.commandListeners.set(id, (text, stream, seq) => (reader && seq !== undefined ? reader.message(seq, text, stream) : deliver(text, stream)));
     const { signal, input } = options;
     const session = signal !== undefined;
-    const request = handle.request({ type: "run", program: parsed.program, argv: parsed.argv, tty: session, input: input !== undefined }, session ? null : timeoutMs, id);
+    const request = handle.request(
+      { type: "run", program: parsed.program, argv: parsed.argv, tty: session, input: input !== undefined, ...(shared ? { output: shared } : {}) },
+      session ? null : timeoutMs,
+      id,
+    );
     let ended = false;
+    if (reader) {
+      options.early!(() => {
+        // Once, while the command runs: after it (or once it has ended) the messages carry all.
+        const taken = ended ? 0 : reader.take();
+        reader.close();
+        return taken;
+      });
+    }
     const cleanups: Array<() => void> = [];
     let reply: Awaited<typeof request>;
     if (!session) reply = await request;
@@ -373,6 +391,7 @@ export class InPageEngine implements Engine {
       reply = await Promise.race([request, stuck]);
     }
     ended = true;
+    reader?.close();
     for (const cleanup of cleanups) cleanup();
     handle.commandListeners.delete(id);
     if (reply.type === "ran") return { exitCode: reply.exitCode, stdout, stderr, timedOut: false, ...(signal?.aborted ? { stopped: true } : {}), ms: now() - t0 };

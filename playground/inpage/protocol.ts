@@ -7,8 +7,11 @@ import type { PaneEvent, PaneRequest } from "../panes/protocol.js";
 
 export type ToWorker =
   | { type: "start"; id: number; program: Program }
-  /** `tty`: the command's output goes to a terminal (the deck's xterm), as wscat asks. */
-  | { type: "run"; id: number; program: CommandName; argv: string[]; tty: boolean; input: boolean }
+  /**
+   * `tty`: the command's output goes to a terminal (the deck's xterm), as wscat asks. `output`
+   * (a cross-origin isolated page): the run's chunks are also written there (shared-output.ts).
+   */
+  | { type: "run"; id: number; program: CommandName; argv: string[]; tty: boolean; input: boolean; output?: SharedArrayBuffer }
   /** A line typed into run `id` (without its newline); `null` is the end of input. */
   | { type: "input"; run: number; line: string | null }
   /** Ctrl+C for run `id`. */
@@ -22,8 +25,8 @@ export type ToWorker =
 export type FromWorker =
   /** The worker has loaded the runtime and can take a program. */
   | { type: "ready" }
-  /** `run`: the command that printed it (source "command"). */
-  | { type: "output"; source: OutputSource; stream: "stdout" | "stderr" | "log"; text: string; run?: number }
+  /** `run`: the command that printed it (source "command"); `seq`: its chunk's number in the run's shared output. */
+  | { type: "output"; source: OutputSource; stream: "stdout" | "stderr" | "log"; text: string; run?: number; seq?: number }
   | { type: "started"; id: number; ports: number[] }
   | ({ type: "start-failed"; id: number } & StartFailure)
   | { type: "ran"; id: number; exitCode: number }

@@ -7,6 +7,7 @@ import { describeError, Sandbox } from "./sandbox.js";
 import { runtimeModules } from "./modules.js";
 import { CommandInput, START_TIMEOUT_MS } from "../engine.js";
 import { PaneServer } from "../panes/server.js";
+import { SharedOutputWriter } from "./shared-output.js";
 
 const scope = self as unknown as {
   postMessage(message: FromWorker): void;
@@ -66,12 +67,16 @@ scope.onmessage = (event) => {
     const input = new CommandInput();
     const interrupt = new AbortController();
     runs.set(id, { input, interrupt });
+    // Each chunk goes by message as always; with a shared buffer, numbered and copied there too.
+    const shared = message.output ? new SharedOutputWriter(message.output) : null;
+    const output = (stream: "stdout" | "stderr", text: string) =>
+      post({ type: "output", source: "command", stream, text, run: id, ...(shared ? { seq: shared.write(stream, text) } : {}) });
     const ran = sandbox.run(message.argv, {
       command: message.program,
       tty: message.tty,
       signal: interrupt.signal,
       ...(message.input ? { stdin: input } : {}),
-      output: (stream, text) => post({ type: "output", source: "command", stream, text, run: id }),
+      output,
     });
     // curl has no Ctrl+C of its own: interrupted, it ends as a shell reports SIGINT (130).
     const interrupted = new Promise<number>((resolve) => interrupt.signal.addEventListener("abort", () => resolve(130), { once: true }));
@@ -82,7 +87,7 @@ scope.onmessage = (event) => {
       },
       (error: unknown) => {
         runs.delete(id);
-        post({ type: "output", source: "command", stream: "stderr", text: `${message.program} crashed: ${describeError(error)}\n`, run: id });
+        output("stderr", `${message.program} crashed: ${describeError(error)}\n`);
         post({ type: "ran", id, exitCode: 1 });
       },
     );
