@@ -8,7 +8,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { collectConsoleErrors, launchBrowser, openDeck, showLive, until } from "./support.js";
+import { collectConsoleErrors, launchBrowser, liveSelector, liveTranscript, openDeck, showLive, until } from "./support.js";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -18,8 +18,8 @@ afterAll(async () => {
   await browser?.close();
 });
 
-const live = '.live-command[data-example="hello"]';
-const transcript = (page: Page) => page.evaluate((s) => document.querySelector(`${s} .playground-transcript`)?.textContent ?? "", live);
+const live = liveSelector("hello");
+const transcript = (page: Page) => liveTranscript(page, "hello");
 const count = (text: string, part: string) => text.split(part).length - 1;
 
 interface Entered {
@@ -84,24 +84,34 @@ async function enterCurlSlide(page: Page): Promise<Entered> {
 /** curl's Date header differs between runs. */
 const sansDate = (text: string) => text.replace(/^Date: .*$/m, "Date: -");
 
+/**
+ * Open the isolated deck with `query`, enter hello's curl slide, and check what must hold on
+ * either transition: the run shared its output, the slide's first frame drew it in xterm's rows,
+ * and the run showed it once. Returns the entry for comparisons.
+ */
+async function enterIsolated(query: string): Promise<Entered> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  const errors = collectConsoleErrors(page);
+  await openDeck(page, inject("deckUrl") + "?engine=inpage" + query);
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  const entered = await enterCurlSlide(page);
+  expect(entered.shared).toBe(true);
+  expect(entered.frame.rows).toContain("HTTP/1.1 200 OK");
+  for (const text of [entered.transcript, entered.rows]) {
+    expect(count(text, "HTTP/1.1 200 OK")).toBe(1);
+    expect(count(text, "Hello, world")).toBe(1);
+  }
+  expect(errors.messages).toEqual([]);
+  await context.close();
+  return entered;
+}
+
 describe("output through shared memory (cross-origin isolated page, in-page engine)", () => {
   it("entering the curl slide shows its output in the slide's first frame, once, and the transcript is what messages alone give", async () => {
-    const isolated = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    const page = await isolated.newPage();
-    const errors = collectConsoleErrors(page);
-    await openDeck(page, inject("deckUrl") + "?engine=inpage&transition=none");
-    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-    const shared = await enterCurlSlide(page);
-    expect(shared.shared).toBe(true);
-    // In the frame of the slide change: in the transcript and drawn in xterm's rows.
+    const shared = await enterIsolated("&transition=none");
+    // In the frame of the slide change, the transcript holds it too, from its first line.
     expect(shared.frame.transcript).toMatch(/^\$ curl -i http:\/\/localhost:8888\/?\nHTTP\/1\.1 200 OK/);
-    expect(shared.frame.rows).toContain("HTTP/1.1 200 OK");
-    for (const text of [shared.transcript, shared.rows]) {
-      expect(count(text, "HTTP/1.1 200 OK")).toBe(1);
-      expect(count(text, "Hello, world")).toBe(1);
-    }
-    expect(errors.messages).toEqual([]);
-    await isolated.close();
 
     const plain = await browser.newContext({ viewport: { width: 1280, height: 720 } });
     const other = await plain.newPage();
@@ -114,14 +124,6 @@ describe("output through shared memory (cross-origin isolated page, in-page engi
   }, 120_000);
 
   it("with reveal's slide transition (the slide enters from outside the viewport, where xterm pauses its renderer) the output is drawn in the same frame", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    const page = await context.newPage();
-    await openDeck(page, inject("deckUrl") + "?engine=inpage");
-    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-    const entered = await enterCurlSlide(page);
-    expect(entered.shared).toBe(true);
-    expect(entered.frame.rows).toContain("HTTP/1.1 200 OK");
-    expect(count(entered.rows, "Hello, world")).toBe(1);
-    await context.close();
+    await enterIsolated("");
   }, 120_000);
 });

@@ -10,7 +10,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ECHO_PROGRAM, shown } from "../playground/contract.js";
-import { collectConsoleErrors, launchBrowser, openDeck, showLive } from "./support.js";
+import { collectConsoleErrors, launchBrowser, liveSelector, liveTranscript, openDeck, showLive } from "./support.js";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -20,8 +20,8 @@ afterAll(async () => {
   await browser?.close();
 });
 
-const live = '.live-command[data-example="hello"]';
-const transcript = (page: Page) => page.evaluate((s) => document.querySelector(`${s} .playground-transcript`)?.textContent ?? "", live);
+const live = liveSelector("hello");
+const transcript = (page: Page) => liveTranscript(page, "hello");
 const state = (page: Page) => page.getAttribute(live, "data-state");
 const waitForTranscript = (page: Page, pattern: RegExp) =>
   page.waitForFunction(

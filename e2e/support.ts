@@ -190,6 +190,16 @@ export function collectConsoleErrors(page: Page, ignore: RegExp[] = []): Console
   };
 }
 
+/** The live command slide of `example`: its command line, terminal and transcript. */
+export function liveSelector(example: string): string {
+  return `.live-command[data-example="${example}"]`;
+}
+
+/** The text `example`'s live command slide has shown so far (its terminal's transcript). */
+export function liveTranscript(page: Page, example: string): Promise<string> {
+  return page.evaluate((s) => document.querySelector(`${s} .playground-transcript`)?.textContent ?? "", liveSelector(example));
+}
+
 /** What a live command slide shows after a run. */
 export interface LiveRun {
   state: string;
@@ -205,7 +215,7 @@ export interface LiveRun {
  * slide runs its command; on the slide already, its Run button does.
  */
 export async function showLive(page: Page, example: string): Promise<LiveRun> {
-  const sel = `.live-command[data-example="${example}"]`;
+  const sel = liveSelector(example);
   const before = await page.evaluate((s) => Number(document.querySelector<HTMLElement>(s)?.dataset.runs ?? 0), sel);
   await page.evaluate((s) => {
     // The slide itself, which may be a demo in a vertical stack under its talk slide.
