@@ -16,7 +16,8 @@
  *     first output chunk and to the complete response, in the DOM (painted: bench/frame.ts).
  *   - deep link: a new page opened on the curl slide's URL: from navigation start, and from the
  *     slide being shown, to its output (reported, no target).
- *   - worker boot: a new in-page engine's worker, from creation to "runtime loaded".
+ *   - worker boot: a new in-page engine's worker, from creation to "ready" (runtime loaded and
+ *     warmed up by a request of its own, Sandbox.warm).
  *   - the live demos (bench/demos.ts): for every demo slide of the deck (section[data-demo]), a
  *     first entry to its first live output as its manifest defines it (target 150 ms, issue 10),
  *     and the websocket demo's broadcast from the server's write to the last pane showing it.
@@ -348,7 +349,7 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
     ["jump title → hello curl slide, new text → output", result.jumpColdMs, undefined, ahead("jumpColdMs", result.jumpColdMs)],
     ["deep link to the curl slide: navigation start → output", result.deepLinkFromNavigationMs, undefined],
     ["deep link to the curl slide: slide shown → output", result.deepLinkFromPlaygroundMs, undefined],
-    ["new worker → runtime loaded", result.workerBootMs, undefined],
+    ["new worker → ready (runtime loaded, warmed up)", result.workerBootMs, undefined],
   ];
   if (result.demos) rows.push(...demoRows(result.demos));
   if (process.argv.includes("--webcontainer")) {

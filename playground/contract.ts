@@ -164,6 +164,8 @@ export function engineContract(name: string, driver: () => EngineDriver, talk: (
       const out = await d.run("curl -i http://localhost:8888");
       expectTalkOutput(out, 12, "e02aa1b106d5c7c6a98def2b13005d5b84fd8dc8", "text/html; charset=UTF-8", "Hello, world");
       expect(out.serverLog).toMatch(/200 GET \/ \(127\.0\.0\.1\)/);
+      // The one request curl made, nothing an engine served for itself (its warm-up) before.
+      expect(out.serverLog.match(/\d{3} [A-Z]+ \/\S* \(/g)).toEqual(["200 GET / ("]);
     });
 
     it("json: the talk's {\"msg\": \"hello!\"}", async () => {

@@ -44,6 +44,21 @@ describe("in-page sandbox", () => {
     expect(platform().name).toBe("node");
   });
 
+  it("warms up on a program of its own and leaves nothing of it: no output, no listener, the platform as it was", async () => {
+    const { sandbox, out, text } = makeSandbox();
+    current = sandbox;
+    expect(await sandbox.warm()).toBe(true);
+    expect(platform().name).toBe("node");
+    // Nothing late either: an access log or a timer of the warm-up program.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(out).toEqual([]);
+    // The user's program gets the same port, and curl reaches it, not the warm-up's server.
+    expect(await sandbox.start({ name: "raw", main: "raw.ts", files: { "raw.ts": rawServer } }, 2000)).toEqual({ ok: true, ports: [8888] });
+    expect(await sandbox.run(["-i", "http://localhost:8888/"])).toBe(0);
+    expect(text("command")).toBe("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nraw memory");
+    expect(text("server")).toBe("listening 8888\n");
+  });
+
   it("a program can wait with tornado/locks, tornado/queues and tornado/gen on the memory platform", async () => {
     const program = `import { Application, RequestHandler } from "tornado/web";
 import { Condition } from "tornado/locks";
