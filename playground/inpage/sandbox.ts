@@ -59,11 +59,11 @@ export class Sandbox {
   /**
    * Serve one request of a small program of our own with curl, then forget it, so that the
    * first request a user's program serves does not pay for compiling the runtime. V8 compiles
-   * each function when it is first called: in a fresh worker the talk's hello took 6-7 ms to
-   * start and 6-7 ms for its first curl, about 1 ms each once this has run (Node, same V8;
-   * bench/frame.ts shows the first run after a start is the one the presenter waits for). A
-   * worker is loaded ahead of the start that uses it, so this runs off the critical path.
-   * Resolves with whether it served (it cannot fail a user's program either way).
+   * each function when it is first called, and every prepared program runs in a fresh worker:
+   * in Chromium's worker the talk's hello took 6.6 ms to start and 7.8 ms to its first curl
+   * output, 1.8 and 2.4 ms once this has run (ARCHITECTURE.md, eleventh round). A worker is
+   * loaded ahead of the start that uses it, so this runs off the critical path. Resolves with
+   * whether it served (it cannot fail a user's program either way).
    */
   async warm(): Promise<boolean> {
     this.muted = true;

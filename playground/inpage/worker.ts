@@ -94,7 +94,7 @@ scope.onmessage = (event) => {
   }
 };
 
-// Ready once the runtime's request path has been compiled by a request of our own (nothing is
-// posted before "ready", so no message waits on it): the program started here answers its first
-// curl at full speed.
+// Ready once the runtime's request path has been compiled by a request of our own (the engine
+// sends nothing before "ready", so no message waits on it): the program started here answers
+// its first curl at full speed.
 void sandbox.warm().then(() => post({ type: "ready" }));
