@@ -15,6 +15,7 @@
  *   already (the host sends the headers) is not reloaded.
  * - A controlled page asks the worker to make sure the whole build is cached ("precache"); once
  *   it is, `<html data-deck-offline="ready">` (the deck now works without the host).
+ * - Each load of a controlled page asks the host for a new build (`registration.update()`).
  * - A new build's worker taking over an open page does not reload it mid-talk: a small notice
  *   offers the reload (`<html data-deck-update="ready">`); the next load shows the new build.
  */
@@ -59,7 +60,12 @@
   });
   if (window.crossOriginIsolated) sessionStorage.removeItem(reloadKey);
   precache();
-  container.register("./sw.js", { updateViaCache: "none" }).catch((error: unknown) => console.warn("the deck's service worker failed to register", error));
+  const registered = container.register("./sw.js", { updateViaCache: "none" });
+  registered.catch((error: unknown) => console.warn("the deck's service worker failed to register", error));
+  // register() does not look for a new build when the worker is already installed: browsers do
+  // after a navigation, on a timer and heuristics of their own. A controlled page asks at once,
+  // so each load of the deck checks the host for a new build (offline, the check just fails).
+  if (hadController) void registered.then((r) => r.update()).catch(() => {});
 })();
 
 export {};
