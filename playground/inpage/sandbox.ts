@@ -17,6 +17,7 @@ import { IOLoop } from "tornado/ioloop";
 import { formatLogRecord, setLogSink } from "tornado/log";
 import { setPlatform, type Platform } from "tornado/platform/index";
 import { createMemoryPlatform, type MemoryPlatform } from "tornado/platform/memory";
+import helloSource from "../../slides/examples/hello.ts?raw";
 
 /** Where the program's files live in the virtual file system (its cwd). */
 export const PROGRAM_DIR = "/app";
@@ -57,7 +58,7 @@ export class Sandbox {
   }
 
   /**
-   * Serve one request of a small program of our own with curl, then forget it, so that the
+   * Serve one request of the talk's hello example with curl, then forget it, so that the
    * first request a user's program serves does not pay for compiling the runtime. V8 compiles
    * each function when it is first called, and every prepared program runs in a fresh worker:
    * in Chromium's worker the talk's hello took 6.6 ms to start and 7.8 ms to its first curl
@@ -189,29 +190,8 @@ export class Sandbox {
   }
 }
 
-/**
- * What `Sandbox.warm` serves: the talk's first example's shape (an Application, a handler's
- * write with its Etag and access log), with the console and the IOLoop a program uses.
- */
-const WARMUP_PROGRAM: Program = {
-  name: "warmup",
-  main: "warmup.ts",
-  files: {
-    "warmup.ts": `import { IOLoop } from "tornado/ioloop";
-import { Application, RequestHandler } from "tornado/web";
-
-class MainHandler extends RequestHandler {
-  get() {
-    this.write("Hello, world");
-  }
-}
-
-new Application([["/", MainHandler]]).listen(8888);
-console.log("warming up");
-IOLoop.instance().start();
-`,
-  },
-};
+/** What `Sandbox.warm` serves: the talk's first example, the program most slides run first. */
+const WARMUP_PROGRAM: Program = { name: "warmup", main: "hello.ts", files: { "hello.ts": helloSource } };
 
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
