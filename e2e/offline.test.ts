@@ -245,12 +245,23 @@ describe("offline after one visit", () => {
     const v1 = publish("isolated");
     const server = await serve(v1.dir, true);
     const context = await browser.newContext({ viewport: viewports.desktop });
+    // Each page's own update checks (register.ts asks on every load of a controlled page).
+    await context.addInitScript(() => {
+      const update = ServiceWorkerRegistration.prototype.update;
+      (window as any).__updateChecks = 0;
+      ServiceWorkerRegistration.prototype.update = function (this: ServiceWorkerRegistration) {
+        (window as any).__updateChecks++;
+        return update.call(this);
+      };
+    });
     const page = await context.newPage();
     let documents = 0; // document requests (reveal's hash changes are navigations without one)
     page.on("request", (r) => void (r.isNavigationRequest() && r.frame() === page.mainFrame() && documents++));
     await openDeck(page, server.url + "?transition=none");
     await until(page, "the deck cached", () => document.documentElement.dataset.deckOffline === "ready");
     expect(documents).toBe(1);
+    // The first visit has no worker yet: nothing to update.
+    expect(await page.evaluate(() => (window as any).__updateChecks)).toBe(0);
     const headers = await page.evaluate(async () => {
       const r = await fetch("index.html");
       return ["cross-origin-embedder-policy", "cross-origin-opener-policy", "cross-origin-resource-policy"].map((h) => r.headers.get(h));
@@ -259,6 +270,8 @@ describe("offline after one visit", () => {
     await stop(server);
     await reload(page);
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    // A controlled load asks the host for a new build at once, offline too (the check just fails).
+    await until(page, "the page's own update check", () => (window as any).__updateChecks === 1);
     const hello = await showLive(page, "hello");
     expect(hello.transcript.endsWith("\r\n\r\nHello, world")).toBe(true);
     await context.close();
