@@ -421,6 +421,28 @@ describe("browser panes in the in-page engine, on a plain static host", () => {
     await context.close();
   }, 120_000);
 
+  it("a healthy program behind the panes is not stopped when the deck's own thread was away for longer than the watchdog's window", async () => {
+    const { page, context } = await openDemo(staticHost(), "websocket");
+    const frames = await liveFrames(page, "websocket", 3);
+    const status = () => paneText(frames[0]!, "#status");
+    await expect.poll(status, { timeout: 15_000 }).toMatch(/^broadcast \d+$/);
+    // The page's thread is busy for 5 s (a long task; a background tab's timers, throttled to
+    // once a minute, leave the same gap): the watchdog asked nothing meanwhile, so the program
+    // owes it no answer.
+    await page.evaluate(() => {
+      const end = Date.now() + 5000;
+      while (Date.now() < end);
+    });
+    const before = await status();
+    // Two of the watchdog's rounds later, the panes are live and the broadcasts go on.
+    await page.waitForTimeout(2500);
+    expect(await page.$$eval('section[data-demo="websocket"] .demo-pane', (panes) => panes.map((p) => (p as HTMLElement).dataset.state))).toEqual(["live", "live", "live"]);
+    expect(await page.$$eval('section[data-demo="websocket"] .demo-pane p.pane-notice', (notices) => notices.map((n) => n.textContent))).toEqual(["", "", ""]);
+    expect(await page.textContent('section[data-demo="websocket"] .playground-server-log')).not.toMatch(/did not answer/);
+    await expect.poll(status, { timeout: 10_000 }).not.toBe(before);
+    await context.close();
+  }, 60_000);
+
   it("a runaway loop in the program behind the panes is stopped (no command in flight), and the deck keeps working", async () => {
     const { page, context } = await openDemo(staticHost(), "websocket");
     await liveFrames(page, "websocket", 3);
@@ -432,8 +454,9 @@ describe("browser panes in the in-page engine, on a plain static host", () => {
     await until(page, "every pane to say the program was stopped", () =>
       [...document.querySelectorAll<HTMLElement>('section[data-demo="websocket"] .demo-pane')].every((p) => p.dataset.state === "ended" && /endless loop/.test(p.textContent ?? "")),
     );
-    // Not before the first poll (3 s) plus the watchdog's window (4 s); the notice below says it
-    // was the watchdog (no upper bound on the wall clock: a loaded machine starts workers late).
+    // Not before the first poll (3 s) plus the watchdog's window (4 s, counted from the first
+    // ping the loop left unanswered; 0.5 s for that ping's trip); the notice below says it was
+    // the watchdog (no upper bound on the wall clock: a loaded machine starts workers late).
     expect(Date.now() - t0).toBeGreaterThanOrEqual(3000 + 4000 - 500);
     expect(await page.textContent('section[data-demo="websocket"] .demo-pane p.pane-notice')).toMatch(/did not answer for 4 s \(an endless loop\?\) and was stopped/);
     // The deck keeps working: another demo's slide runs its command.

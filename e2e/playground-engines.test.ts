@@ -8,7 +8,7 @@ import { createServer, type AddressInfo } from "node:net";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { examples } from "../slides/examples/catalog.js";
-import { engineContract, shown, type EngineDriver, type SessionDriver } from "../playground/contract.js";
+import { engineContract, holdThread, shown, type EngineDriver, type SessionDriver } from "../playground/contract.js";
 import type { CommandResult, Program, StartResult } from "../playground/engine.js";
 import { bootNodeContainer, type NodeContainer } from "../playground/webcontainer/node-backed.js";
 import { WebContainerEngine } from "../playground/webcontainer/engine.js";
@@ -35,6 +35,7 @@ afterAll(async () => {
 });
 
 const driver = (): EngineDriver => ({
+  busy: (ms) => page.evaluate(holdThread, ms),
   start: (program: Program) =>
     page.evaluate(
       (p) => {

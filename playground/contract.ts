@@ -83,6 +83,14 @@ export interface EngineDriver {
   /** Start a command as a session; `timeoutMs` is the watchdog's window. */
   session(command: string, options?: { timeoutMs?: number }): Promise<SessionDriver>;
   stop(): Promise<void>;
+  /** Keep the thread the engine runs on busy for `ms`: a long task (a background tab's throttled timers leave the same gap). */
+  busy(ms: number): Promise<void>;
+}
+
+/** Hold this thread for `ms`, as a long task does. */
+export function holdThread(ms: number): void {
+  const end = Date.now() + ms;
+  while (Date.now() < end);
 }
 
 /** A websocket echo server for the session cases (a test program, not one of the talk's). */
@@ -283,6 +291,20 @@ export function engineContract(name: string, driver: () => EngineDriver, talk: (
       await s.waitFor(/< welcome\n> $/);
       // Connected and idle for more than twice the window: waiting on the network, not spinning.
       await new Promise((r) => setTimeout(r, 2500));
+      await s.type("still here");
+      await s.waitFor(/< echo: still here\n> $/);
+      await s.stop();
+      expect(await s.result()).toMatchObject({ exitCode: 0, stopped: true, timedOut: false });
+    });
+
+    it("a session outlives a thread that was busy for longer than the window: the watchdog asked nothing meanwhile", async () => {
+      const d = driver();
+      expect((await d.start(ECHO_PROGRAM)).ok).toBe(true);
+      const s = await d.session("wscat -c ws://localhost:8888/echo", { timeoutMs: 1000 });
+      await s.waitFor(/< welcome\n> $/);
+      await d.busy(2500);
+      // Several of the watchdog's rounds after the gap: the program answers them.
+      await new Promise((r) => setTimeout(r, 600));
       await s.type("still here");
       await s.waitFor(/< echo: still here\n> $/);
       await s.stop();

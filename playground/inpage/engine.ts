@@ -22,6 +22,7 @@ import {
 import { parseCommand } from "../command.js";
 import { now } from "../output.js";
 import { whenIdle } from "../idle.js";
+import { QuietClock, type Watchdog } from "../watchdog.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 import { createSharedOutput, SharedOutputReader, sharedOutputSupported } from "./shared-output.js";
 import type { PaneChannel, PaneEnd, PaneEvent } from "../panes/protocol.js";
@@ -64,8 +65,8 @@ class WorkerHandle {
   listener: OutputListener | null = null;
   /** Output of the commands running, by run id (`seq`: the chunk's number, when the run shares its output). */
   readonly commandListeners = new Map<number, (text: string, stream: "stdout" | "stderr", seq?: number) => void>();
-  /** When the worker last answered a ping (its event loop turned). */
-  lastPong = 0;
+  /** The watchdogs on this worker: each hears every answer to a ping (its event loop turned). */
+  private readonly clocks = new Set<QuietClock>();
   private pings = 0;
   dead: string | null = null;
   /** Events for browser panes, by pane session. */
@@ -88,7 +89,7 @@ class WorkerHandle {
       if (m.type === "ready") {
         this.isReady = true;
         readyResolve();
-      } else if (m.type === "pong") this.lastPong = now();
+      } else if (m.type === "pong") for (const clock of this.clocks) clock.alive();
       else if (m.type === "output") {
         if (m.source === "command") this.commandListeners.get(m.run ?? -1)?.(m.text, m.stream === "stderr" ? "stderr" : "stdout", m.seq);
         else this.listener?.(m.text, m.source);
@@ -118,8 +119,21 @@ class WorkerHandle {
     if (!this.dead) this.worker.postMessage(message);
   }
 
-  ping(): void {
-    this.send({ type: "ping", n: ++this.pings });
+  /**
+   * A watchdog on this worker, looking every `everyMs`: each look pings the worker and says
+   * whether a ping has gone unanswered for longer than `windowMs` (see QuietClock).
+   */
+  watchdog(windowMs: number, everyMs: number): Watchdog {
+    const clock = new QuietClock(windowMs, everyMs);
+    this.clocks.add(clock);
+    return {
+      look: () => {
+        const stuck = clock.look();
+        this.send({ type: "ping", n: ++this.pings });
+        return stuck;
+      },
+      release: () => this.clocks.delete(clock),
+    };
   }
 
   /** Send `message` and wait for its reply, at most `timeoutMs` (null: as long as it takes). */
@@ -175,6 +189,8 @@ export class InPageEngine implements Engine {
   private readonly panes = new Map<number, { handle: WorkerHandle; onEnd: (end: PaneEnd) => void }>();
   private nextPane = 1;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
+  /** The worker the panes' heartbeat watches, and its watchdog. */
+  private watched: { handle: WorkerHandle; watchdog: Watchdog } | null = null;
   private readonly maxPrepared: number;
 
   constructor(
@@ -380,13 +396,12 @@ export class InPageEngine implements Engine {
       cleanups.push(() => signal.removeEventListener("abort", interrupt));
       // A session runs as long as the program shows life: the worker answers pings (a handler
       // stuck in `while (true) {}` holds the worker's only thread, so no answer comes).
-      const started = now();
+      const watchdog = handle.watchdog(timeoutMs, 100);
       const stuck = new Promise<{ type: "timeout" }>((resolve) => {
         const timer = setInterval(() => {
-          handle.ping();
-          if (now() - Math.max(started, handle.lastPong) > timeoutMs) resolve({ type: "timeout" });
+          if (watchdog.look()) resolve({ type: "timeout" });
         }, 100);
-        cleanups.push(() => clearInterval(timer));
+        cleanups.push(() => clearInterval(timer), watchdog.release);
       });
       reply = await Promise.race([request, stuck]);
     }
@@ -470,23 +485,22 @@ export class InPageEngine implements Engine {
     if (this.panes.size === 0) {
       if (this.heartbeat) clearInterval(this.heartbeat);
       this.heartbeat = null;
+      this.watched?.watchdog.release();
+      this.watched = null;
       return;
     }
     if (this.heartbeat) return;
     // The same ping as a terminal session's watchdog: answered only when the worker's loop is free.
-    let watched: WorkerHandle | null = null;
-    let since = 0;
     this.heartbeat = setInterval(() => {
       const handle = this.current;
       if (!handle || handle.dead) return;
       // Panes opened ahead on a program not running yet do not make the running one watched.
       if (![...this.panes.values()].some((pane) => pane.handle === handle)) return;
-      if (watched !== handle) {
-        watched = handle;
-        since = now();
+      if (this.watched?.handle !== handle) {
+        this.watched?.watchdog.release();
+        this.watched = { handle, watchdog: handle.watchdog(this.commandTimeoutMs, 1000) };
       }
-      handle.ping();
-      if (now() - Math.max(since, handle.lastPong) <= this.commandTimeoutMs) return;
+      if (!this.watched.watchdog.look()) return;
       handle.listener?.(`\nstopped: the program did not answer for ${this.commandTimeoutMs / 1000} s (an endless loop?) and was stopped\n`, "server");
       if (this.current === handle) this.current = null;
       handle.kill("watchdog");

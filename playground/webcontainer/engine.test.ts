@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demos } from "../../slides/demos/catalog.js";
 import { examples } from "../../slides/examples/catalog.js";
-import { body, engineContract, header, localSession, type EngineDriver } from "../contract.js";
+import { body, engineContract, header, holdThread, localSession, type EngineDriver } from "../contract.js";
 import type { CommandResult, Program } from "../engine.js";
 import { cookiesSet, fillCommand as fillCookies } from "../demos/commands.js";
 import { fillCommand, runBudgetMs, type TimelineOptions } from "../demos/timeline.js";
@@ -46,6 +46,7 @@ const driver = (): EngineDriver => ({
   session: async (command, options = {}) =>
     localSession((c, onOutput, runOptions) => engine.run(c, onOutput, runOptions), () => serverLog, command, options.timeoutMs),
   stop: () => engine.stop(),
+  busy: async (ms) => holdThread(ms),
 });
 
 engineContract("WebContainer (Node-backed)", driver, () => ({

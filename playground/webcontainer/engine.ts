@@ -22,6 +22,7 @@ import {
 import { parseCommand } from "../command.js";
 import { cleanTerminalText, deadline, now } from "../output.js";
 import { formatCompileError } from "../transpile.js";
+import { QuietClock } from "../watchdog.js";
 import type { Container, ContainerProcess } from "./container.js";
 import { APP_DIR, entryFile, HEARTBEAT_FILE, programTree, runtimeTree, TranspileError } from "./files.js";
 
@@ -249,26 +250,24 @@ export class WebContainerEngine implements Engine {
    * watched: the command will see it gone.
    */
   private watchProgram(windowMs: number): { stuck: Promise<"timeout">; cancel(): void } {
-    const started = now();
-    let alive = started;
+    const clock = new QuietClock(windowMs, 100);
     let last: string | null = null;
     let timer: ReturnType<typeof setInterval> | undefined;
     let reading = false;
     const stuck = new Promise<"timeout">((resolve) => {
       timer = setInterval(() => {
         const running = this.running;
-        if (!running || running.exited) {
-          alive = now();
-          return;
-        }
-        if (now() - alive > windowMs) resolve("timeout");
-        if (reading) return;
+        const watched = running !== null && !running.exited;
+        if (!watched) clock.alive();
+        if (clock.look()) resolve("timeout");
+        if (reading || !watched) return;
         reading = true;
         void this.container.fs
           .readFile(HEARTBEAT_FILE, "utf-8")
           .then(
             (beat) => {
-              if (beat !== last && last !== null) alive = now();
+              // The first read is no sign of life: the beat may be from before a loop began.
+              if (beat !== last && last !== null) clock.alive();
               last = beat;
             },
             () => {},
