@@ -121,7 +121,7 @@ class WorkerHandle {
 
   /**
    * A watchdog on this worker, looking every `everyMs`: each look pings the worker and says
-   * whether a ping has gone unanswered for longer than `windowMs` (see QuietClock).
+   * whether a ping has gone unanswered for `windowMs` (see QuietClock).
    */
   watchdog(windowMs: number, everyMs: number): Watchdog {
     const clock = new QuietClock(windowMs, everyMs);
