@@ -11,6 +11,7 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { firstLane, runPreset, runTimeline, runsOf, setProgram, showDemo, terminalOf, terminalRun } from "./demo-steps.js";
+import { holdThread } from "../playground/contract.js";
 import { collectConsoleErrors, deckHosts, launchBrowser, staticHost, openDeck, timeLeft, until, type DeckHost } from "./support.js";
 
 let browser: Browser;
@@ -429,10 +430,7 @@ describe("browser panes in the in-page engine, on a plain static host", () => {
     // The page's thread is busy for 5 s (a long task; a background tab's timers, throttled to
     // once a minute, leave the same gap): the watchdog asked nothing meanwhile, so the program
     // owes it no answer.
-    await page.evaluate(() => {
-      const end = Date.now() + 5000;
-      while (Date.now() < end);
-    });
+    await page.evaluate(holdThread, 5000);
     const before = await status();
     // Two of the watchdog's rounds later, the panes are live and the broadcasts go on.
     await page.waitForTimeout(2500);
