@@ -385,6 +385,9 @@ describe("browser panes in the in-page engine, on a plain static host", () => {
   it("a pane's script cannot reach the deck: no parent DOM, no storage, no top navigation, no reveal postMessage API", async () => {
     const { page, context } = await openDemo(staticHost(), "longpoll");
     await liveFrames(page, "longpoll", 2);
+    // The deck writes the slide's address a moment after the change (slides/url.ts, and reveal's
+    // once-a-second limit): wait for it, so that only the panes' attempts could change it.
+    await until(page, "the URL to name the slide", () => location.hash === "#" + (window as any).deck.getSlidePath());
     const before = await page.evaluate(() => ({ indices: (window as any).deck.getIndices(), url: location.href, sections: document.querySelectorAll("section").length }));
     const frame = page.frames().find((f) => f.url() === "about:srcdoc")!;
     expect(frame).toBeTruthy();
